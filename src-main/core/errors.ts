@@ -1,31 +1,11 @@
+import type { ErrorCode, ErrorInfo } from '../../src-preload/api';
+
+export type { ErrorCode, ErrorInfo };
+
 /**
- * Every failure that crosses the app's boundary is one of these codes with a message a person can
- * act on. `detail` carries machine-readable context (the offending field, a path, a byte count).
+ * Every failure that crosses the app's boundary is one of the contract's codes with a message a person
+ * can act on. `detail` carries machine-readable context (the offending field, a path, a byte count).
  */
-export type ErrorCode =
-  | 'invalid_request'
-  | 'unknown_channel'
-  | 'unauthorized'
-  | 'forbidden'
-  | 'not_found'
-  | 'cancelled'
-  | 'model_invalid'
-  | 'model_unsafe'
-  | 'provider_failed'
-  | 'inference_failed'
-  | 'download_failed'
-  | 'checksum_mismatch'
-  | 'disk_full'
-  | 'network'
-  | 'io'
-  | 'internal';
-
-export interface ErrorInfo {
-  code: ErrorCode;
-  message: string;
-  detail?: unknown;
-}
-
 export class EaselError extends Error {
   override readonly name = 'EaselError';
 

@@ -1,0 +1,250 @@
+/**
+ * THE contract between the renderer and the hosts (Electron IPC and the web host).
+ *
+ * Every channel is named here with a runtime schema for its request; the hosts validate each request
+ * against it before the core sees it. Responses and events are typed here too. This file must stay
+ * environment-neutral: no Node, no DOM, no Electron, so the preload, the renderer and the core can all
+ * import it.
+ */
+import { z } from 'zod';
+
+// ---------------------------------------------------------------------------------------------
+// Errors
+
+export const errorCodes = [
+  'invalid_request',
+  'unknown_channel',
+  'unauthorized',
+  'forbidden',
+  'not_found',
+  'cancelled',
+  'model_invalid',
+  'model_unsafe',
+  'provider_failed',
+  'inference_failed',
+  'download_failed',
+  'checksum_mismatch',
+  'disk_full',
+  'network',
+  'io',
+  'internal',
+] as const;
+
+export type ErrorCode = (typeof errorCodes)[number];
+
+/** How a failure crosses the boundary: a code for programs, a message for people. */
+export interface ErrorInfo {
+  code: ErrorCode;
+  message: string;
+  detail?: unknown;
+}
+
+export type Result<T> = { ok: true; value: T } | { ok: false; error: ErrorInfo };
+
+// ---------------------------------------------------------------------------------------------
+// Shared value schemas
+
+export const schedulerNames = [
+  'ddim',
+  'pndm',
+  'lms',
+  'euler',
+  'euler-a',
+  'heun',
+  'dpmpp-2m',
+  'dpmpp-2m-karras',
+  'unipc',
+  'lcm',
+] as const;
+export const schedulerNameSchema = z.enum(schedulerNames);
+export type SchedulerName = z.infer<typeof schedulerNameSchema>;
+
+export const providerNames = ['cuda', 'dml', 'coreml', 'webgpu', 'cpu'] as const;
+export const providerNameSchema = z.enum(providerNames);
+export type ProviderName = z.infer<typeof providerNameSchema>;
+export const providerChoiceSchema = z.enum(['auto', ...providerNames]);
+export type ProviderChoice = z.infer<typeof providerChoiceSchema>;
+
+/** Seeds go up to 2^64−1, past what a JSON number holds exactly, so they travel as decimal strings. */
+export const MAX_SEED = 18446744073709551615n;
+export const seedSchema = z
+  .union([z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER), z.string().regex(/^\d{1,20}$/)])
+  .transform((seed) => String(seed))
+  .refine((seed) => BigInt(seed) <= MAX_SEED, { message: 'Seed must be between 0 and 18446744073709551615' });
+
+const imageSide = z
+  .number()
+  .int()
+  .min(64, 'must be at least 64 pixels')
+  .max(2048, 'must be at most 2048 pixels')
+  .refine((side) => side % 8 === 0, 'must be a multiple of 8');
+
+export const generateRequestSchema = z
+  .object({
+    modelId: z.string().min(1, 'Choose a model'),
+    prompt: z.string().max(20_000),
+    negativePrompt: z.string().max(20_000).default(''),
+    steps: z.number().int().min(1).max(200),
+    guidance: z.number().min(0).max(30),
+    width: imageSide,
+    height: imageSide,
+    scheduler: schedulerNameSchema,
+    seed: seedSchema,
+    count: z.number().int().min(1).max(16).default(1),
+    provider: providerChoiceSchema.default('auto'),
+    /** img2img: a PNG or JPEG as base64, and how far from it the result may move (0–1). */
+    initImage: z
+      .object({ data: z.string().min(1).max(60_000_000), strength: z.number().gt(0).max(1) })
+      .strict()
+      .optional(),
+    preview: z.boolean().default(true),
+  })
+  .strict();
+export type GenerateRequest = z.output<typeof generateRequestSchema>;
+export type GenerateRequestInput = z.input<typeof generateRequestSchema>;
+
+/** The parameters that made an image: what the gallery embeds in its PNG and "use these settings" reads. */
+export interface GenerationParameters {
+  prompt: string;
+  negativePrompt: string;
+  modelId: string;
+  modelName: string;
+  scheduler: SchedulerName;
+  steps: number;
+  guidance: number;
+  seed: string;
+  width: number;
+  height: number;
+  strength?: number;
+}
+
+export interface GenerationTimings {
+  totalMs: number;
+  textEncodeMs: number;
+  denoiseMs: number;
+  decodeMs: number;
+  perStepMs: number;
+}
+
+/** Everything Easel records about one image, embedded in the PNG and kept in the gallery index. */
+export interface ImageMetadata extends GenerationParameters {
+  provider: ProviderName | 'placeholder';
+  timings: GenerationTimings;
+  placeholder: boolean;
+  /** Why the placeholder was drawn, or which providers were skipped and why. */
+  notes: string[];
+  createdAt: string;
+  app: string;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Settings
+
+export const themeSchema = z.enum(['system', 'light', 'dark']);
+
+export const settingsSchema = z.object({
+  galleryDir: z.string().min(1).nullable().default(null),
+  modelsDir: z.string().min(1).nullable().default(null),
+  hubEndpoint: z.url({ protocol: /^https?$/ }).default('https://huggingface.co'),
+  hubToken: z.string().max(512).default(''),
+  preferredProvider: providerChoiceSchema.default('auto'),
+  theme: themeSchema.default('system'),
+  setupComplete: z.boolean().default(false),
+  lastModelId: z.string().nullable().default(null),
+});
+export type Settings = z.output<typeof settingsSchema>;
+
+/** What the renderer sees: the access token never leaves the main process, only whether one is set. */
+export type PublicSettings = Omit<Settings, 'hubToken'> & { hubTokenSet: boolean };
+
+export const settingsPatchSchema = settingsSchema
+  .partial()
+  .strict()
+  .refine((patch) => Object.keys(patch).length > 0, { message: 'Nothing to change' });
+export type SettingsPatch = z.input<typeof settingsPatchSchema>;
+
+// ---------------------------------------------------------------------------------------------
+// App
+
+export interface AppInfo {
+  name: string;
+  version: string;
+  platform: string;
+  arch: string;
+  host: 'electron' | 'web';
+  paths: { data: string; models: string; gallery: string };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Channels: request schema + response type per channel
+
+const noRequest = z.object({}).strict().optional();
+
+export const channelSchemas = {
+  'app.info': noRequest,
+  'settings.get': noRequest,
+  'settings.update': settingsPatchSchema,
+} as const;
+
+export interface ChannelResponses {
+  'app.info': AppInfo;
+  'settings.get': PublicSettings;
+  'settings.update': PublicSettings;
+}
+
+export type Channel = keyof typeof channelSchemas;
+export const channels = Object.keys(channelSchemas) as Channel[];
+export type RequestOf<C extends Channel> = z.input<(typeof channelSchemas)[C]>;
+export type ParsedRequestOf<C extends Channel> = z.output<(typeof channelSchemas)[C]>;
+export type ResponseOf<C extends Channel> = ChannelResponses[C];
+
+export function isChannel(name: unknown): name is Channel {
+  return typeof name === 'string' && Object.hasOwn(channelSchemas, name);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Events: pushed from the core to every window
+
+export interface EventPayloads {
+  'settings.changed': PublicSettings;
+}
+export type EventName = keyof EventPayloads;
+export const eventNames: readonly EventName[] = ['settings.changed'];
+
+export function isEventName(name: unknown): name is EventName {
+  return typeof name === 'string' && (eventNames as readonly string[]).includes(name);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The API object the renderer sees as `window.easel`, built from the two primitives a host offers.
+
+type Unsubscribe = () => void;
+
+/** `'settings.update'` → `easel.settings.update(request)`: a task-named method per channel. */
+type Namespaces<C extends string> = C extends `${infer N}.${string}` ? N : never;
+type MethodsOf<N extends string> = {
+  [C in Channel as C extends `${N}.${infer M}` ? M : never]: undefined extends RequestOf<C>
+    ? (request?: RequestOf<C>) => Promise<Result<ResponseOf<C>>>
+    : (request: RequestOf<C>) => Promise<Result<ResponseOf<C>>>;
+};
+
+export type EaselApi = { [N in Namespaces<Channel>]: MethodsOf<N> } & {
+  /** Subscribe to an event; the returned function unsubscribes. */
+  subscribe<E extends EventName>(event: E, listener: (payload: EventPayloads[E]) => void): Unsubscribe;
+};
+
+export interface Transport {
+  invoke(channel: Channel, request: unknown): Promise<Result<unknown>>;
+  subscribe(event: EventName, listener: (payload: unknown) => void): Unsubscribe;
+}
+
+export function createEaselApi(transport: Transport): EaselApi {
+  const api: Record<string, Record<string, unknown>> = {};
+  for (const channel of channels) {
+    const [namespace, method] = channel.split('.') as [string, string];
+    api[namespace] ??= {};
+    api[namespace][method] = (request?: unknown) => transport.invoke(channel, request ?? {});
+  }
+  const subscribe = (event: EventName, listener: (payload: unknown) => void) => transport.subscribe(event, listener);
+  return Object.assign(api, { subscribe }) as unknown as EaselApi;
+}
