@@ -1,0 +1,93 @@
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import {
+  settingsPatchSchema,
+  settingsSchema,
+  type PublicSettings,
+  type Settings,
+  type SettingsPatch,
+} from '../../../src-preload/api';
+import { EaselError } from '../errors';
+import { writeJsonAtomic } from '../fs/atomic';
+
+export interface SettingsStoreOptions {
+  /** The folder holding settings.json. */
+  dataDir: string;
+  clock?: () => Date;
+  /** Told once when a corrupt settings file was moved aside, so the app can say so. */
+  onRecovered?: (info: { movedTo: string; reason: string }) => void;
+}
+
+type Listener = (settings: Settings) => void;
+
+/**
+ * Settings persisted as JSON in the data folder. A file that cannot be read as valid settings never
+ * crashes the app: it is kept aside as `settings.corrupt-<time>.json` and the defaults are used.
+ */
+export class SettingsStore {
+  readonly file: string;
+  private current: Settings | null = null;
+  private readonly listeners = new Set<Listener>();
+  private writing: Promise<void> = Promise.resolve();
+
+  constructor(private readonly options: SettingsStoreOptions) {
+    this.file = path.join(options.dataDir, 'settings.json');
+  }
+
+  async get(): Promise<Settings> {
+    this.current ??= await this.load();
+    return this.current;
+  }
+
+  async update(patch: SettingsPatch): Promise<Settings> {
+    const parsed = settingsPatchSchema.safeParse(patch);
+    if (!parsed.success) {
+      throw new EaselError('invalid_request', `Settings not changed: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
+    }
+    const next = settingsSchema.parse({ ...(await this.get()), ...parsed.data });
+    this.current = next;
+    // Writes are serialised so the file always ends with the latest settings.
+    this.writing = this.writing.then(() => writeJsonAtomic(this.file, next));
+    try {
+      await this.writing;
+    } catch (error) {
+      this.writing = Promise.resolve();
+      throw new EaselError('io', `Could not save settings to ${this.file}: ${(error as Error).message}`);
+    }
+    for (const listener of this.listeners) listener(next);
+    return next;
+  }
+
+  onChange(listener: Listener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private async load(): Promise<Settings> {
+    let text: string;
+    try {
+      text = await fs.readFile(this.file, 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return settingsSchema.parse({});
+      throw new EaselError('io', `Could not read settings from ${this.file}: ${(error as Error).message}`);
+    }
+    let reason: string;
+    try {
+      const parsed = settingsSchema.safeParse(JSON.parse(text));
+      if (parsed.success) return parsed.data;
+      reason = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ');
+    } catch (error) {
+      reason = (error as Error).message;
+    }
+    const stamp = (this.options.clock?.() ?? new Date()).toISOString().replace(/[:.]/g, '-');
+    const movedTo = path.join(this.options.dataDir, `settings.corrupt-${stamp}.json`);
+    await fs.rename(this.file, movedTo);
+    this.options.onRecovered?.({ movedTo, reason });
+    return settingsSchema.parse({});
+  }
+}
+
+export function toPublicSettings(settings: Settings): PublicSettings {
+  const { hubToken, ...rest } = settings;
+  return { ...rest, hubTokenSet: hubToken.length > 0 };
+}

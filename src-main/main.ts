@@ -1,0 +1,96 @@
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { app, BrowserWindow, ipcMain, net, protocol, session, shell } from 'electron';
+import { appVersion, findAppRoot } from './app-root';
+import { currentPathEnvironment, resolveAppPaths } from './core/app-paths';
+import { Easel } from './core/easel';
+import { createDispatcher } from './hosts/dispatch';
+import { APP_ORIGIN, forwardEvents, installIpc } from './hosts/electron-ipc';
+import { createHandlers } from './hosts/handlers';
+
+const CSP = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
+
+// Pages load from app://easel/…, never file://, so the CSP and the origin check mean something.
+protocol.registerSchemesAsPrivileged([
+  { scheme: 'app', privileges: { standard: true, secure: true, supportFetchAPI: true } },
+]);
+
+const appRoot = findAppRoot();
+const rendererDir = path.join(appRoot, 'dist', 'renderer');
+
+function serveRenderer(): void {
+  protocol.handle('app', async (request) => {
+    const { pathname } = new URL(request.url);
+    const file = path.resolve(rendererDir, `.${decodeURIComponent(pathname === '/' ? '/index.html' : pathname)}`);
+    if (!file.startsWith(rendererDir + path.sep)) return new Response('Not found', { status: 404 });
+    const response = await net.fetch(pathToFileURL(file).toString());
+    const headers = new Headers(response.headers);
+    if (file.endsWith('.html')) headers.set('Content-Security-Policy', CSP);
+    return new Response(response.body, { status: response.status, headers });
+  });
+}
+
+function isSafeExternalUrl(url: string): boolean {
+  try {
+    return new URL(url).protocol === 'https:';
+  } catch {
+    return false;
+  }
+}
+
+function createWindow(easel: Easel): BrowserWindow {
+  const window = new BrowserWindow({
+    width: 1280,
+    height: 820,
+    minWidth: 900,
+    minHeight: 600,
+    title: 'Easel',
+    backgroundColor: '#15161a',
+    show: false,
+    webPreferences: {
+      preload: path.join(appRoot, 'dist', 'preload', 'preload.js'),
+      contextIsolation: true,
+      sandbox: true,
+      nodeIntegration: false,
+      webSecurity: true,
+    },
+  });
+  window.once('ready-to-show', () => window.show());
+  window.webContents.setWindowOpenHandler(({ url }) => {
+    if (isSafeExternalUrl(url)) void shell.openExternal(url);
+    return { action: 'deny' };
+  });
+  window.webContents.on('will-navigate', (event, url) => {
+    if (!url.startsWith(`${APP_ORIGIN}/`)) event.preventDefault();
+  });
+  const stopForwarding = forwardEvents(easel.events, window.webContents);
+  window.on('closed', stopForwarding);
+  void window.loadURL(`${APP_ORIGIN}/index.html`);
+  return window;
+}
+
+async function start(): Promise<void> {
+  await app.whenReady();
+  session.defaultSession.setPermissionRequestHandler((_contents, _permission, callback) => callback(false));
+  serveRenderer();
+  const easel = new Easel({
+    paths: resolveAppPaths(currentPathEnvironment(appRoot, app.isPackaged)),
+    host: 'electron',
+    version: appVersion(appRoot),
+    log: (line) => console.log(line),
+  });
+  installIpc(ipcMain, createDispatcher(createHandlers(easel)));
+  createWindow(easel);
+  app.on('activate', () => {
+    if (BrowserWindow.getAllWindows().length === 0) createWindow(easel);
+  });
+}
+
+app.on('window-all-closed', () => {
+  if (process.platform !== 'darwin') app.quit();
+});
+
+start().catch((error: unknown) => {
+  console.error(`Easel could not start: ${(error as Error).message}`);
+  app.exit(1);
+});

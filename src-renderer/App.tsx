@@ -1,0 +1,49 @@
+import { useEffect } from 'react';
+import { Sidebar } from './components/Sidebar';
+import { GalleryScreen } from './screens/GalleryScreen';
+import { GenerateScreen } from './screens/GenerateScreen';
+import { ModelsScreen } from './screens/ModelsScreen';
+import { SettingsScreen } from './screens/SettingsScreen';
+import { followSettingsChanges, useAppStore } from './stores/app-store';
+
+const screens = {
+  generate: GenerateScreen,
+  gallery: GalleryScreen,
+  models: ModelsScreen,
+  settings: SettingsScreen,
+};
+
+export function App() {
+  const screen = useAppStore((state) => state.screen);
+  const theme = useAppStore((state) => state.settings?.theme ?? 'system');
+  const error = useAppStore((state) => state.error);
+  const dismissError = useAppStore((state) => state.dismissError);
+  const load = useAppStore((state) => state.load);
+
+  useEffect(() => {
+    void load();
+    return followSettingsChanges();
+  }, [load]);
+
+  useEffect(() => {
+    document.documentElement.dataset.theme = theme;
+  }, [theme]);
+
+  const Current = screens[screen];
+  return (
+    <div className="app">
+      <Sidebar />
+      <main className="content">
+        {error && (
+          <div className="banner error" role="alert">
+            <span>{error.message}</span>
+            <button type="button" className="link" onClick={dismissError}>
+              Dismiss
+            </button>
+          </div>
+        )}
+        <Current />
+      </main>
+    </div>
+  );
+}

@@ -1,0 +1,70 @@
+import { createEaselApi, isEventName, type EaselApi, type EventName, type Result, type Transport } from '../src-preload/api';
+
+const TOKEN_KEY = 'easel.token';
+
+/** The token arrives in the address the web host printed; keep it for reloads, then hide it from the URL bar. */
+function takeToken(): string {
+  const url = new URL(window.location.href);
+  const fromUrl = url.searchParams.get('token');
+  if (fromUrl) {
+    sessionStorage.setItem(TOKEN_KEY, fromUrl);
+    url.searchParams.delete('token');
+    window.history.replaceState(null, '', url.toString());
+    return fromUrl;
+  }
+  return sessionStorage.getItem(TOKEN_KEY) ?? '';
+}
+
+/** The web host's side of the contract: calls over HTTP, events over one WebSocket that reconnects. */
+function createWebTransport(): Transport {
+  const token = takeToken();
+  const listeners = new Map<EventName, Set<(payload: unknown) => void>>();
+  let socket: WebSocket | null = null;
+
+  const connect = () => {
+    const url = new URL('/api/events', window.location.href);
+    url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
+    url.searchParams.set('token', token);
+    socket = new WebSocket(url);
+    socket.onmessage = (message) => {
+      const { event, payload } = JSON.parse(String(message.data)) as { event: unknown; payload: unknown };
+      if (!isEventName(event)) return;
+      for (const listener of listeners.get(event) ?? []) listener(payload);
+    };
+    socket.onclose = () => {
+      socket = null;
+      if (listeners.size > 0) window.setTimeout(connect, 1000);
+    };
+  };
+
+  return {
+    async invoke(channel, request) {
+      try {
+        const response = await fetch(`/api/call/${channel}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'x-easel-token': token },
+          body: JSON.stringify(request ?? {}),
+        });
+        return (await response.json()) as Result<unknown>;
+      } catch {
+        return {
+          ok: false,
+          error: { code: 'network', message: 'Lost the connection to Easel. Is the Easel server still running?' },
+        };
+      }
+    },
+    subscribe(event, listener) {
+      const set = listeners.get(event) ?? new Set();
+      set.add(listener);
+      listeners.set(event, set);
+      if (!socket) connect();
+      return () => {
+        set.delete(listener);
+        if (set.size === 0) listeners.delete(event);
+      };
+    },
+  };
+}
+
+/** Everything in the renderer talks to Easel through this one object, whichever host serves it. */
+export const easel: EaselApi = window.easel ?? createEaselApi(createWebTransport());

@@ -1,0 +1,93 @@
+import { useEffect, useState } from 'react';
+import { providerChoiceSchema, themeSchema, type ProviderChoice, type PublicSettings } from '../../src-preload/api';
+import { useAppStore } from '../stores/app-store';
+
+const providerLabels: Record<ProviderChoice, string> = {
+  auto: 'Automatic (best available)',
+  cuda: 'NVIDIA CUDA',
+  dml: 'DirectML (Windows)',
+  coreml: 'Core ML (macOS)',
+  webgpu: 'WebGPU',
+  cpu: 'CPU only',
+};
+
+function FolderField({ label, value, fallback, onSave }: {
+  label: string;
+  value: string | null;
+  fallback: string;
+  onSave: (value: string | null) => void;
+}) {
+  const [draft, setDraft] = useState(value ?? '');
+  useEffect(() => setDraft(value ?? ''), [value]);
+  const trimmed = draft.trim();
+  return (
+    <label className="field">
+      <span>{label}</span>
+      <div className="row">
+        <input value={draft} placeholder={fallback} onChange={(event) => setDraft(event.target.value)} />
+        <button type="button" disabled={trimmed === (value ?? '')} onClick={() => onSave(trimmed === '' ? null : trimmed)}>
+          Save
+        </button>
+      </div>
+    </label>
+  );
+}
+
+export function SettingsScreen() {
+  const settings = useAppStore((state) => state.settings);
+  const info = useAppStore((state) => state.info);
+  const updateSettings = useAppStore((state) => state.updateSettings);
+  if (!settings || !info) return null;
+  const save = (patch: Partial<PublicSettings>) => void updateSettings(patch);
+  return (
+    <div className="page">
+      <header className="page-header">
+        <h1>Settings</h1>
+      </header>
+      <section className="panel settings">
+        <h2>Appearance and performance</h2>
+        <label className="field">
+          <span>Theme</span>
+          <select value={settings.theme} onChange={(event) => save({ theme: themeSchema.parse(event.target.value) })}>
+            <option value="system">Follow the system</option>
+            <option value="dark">Dark</option>
+            <option value="light">Light</option>
+          </select>
+        </label>
+        <label className="field">
+          <span>Run models on</span>
+          <select
+            value={settings.preferredProvider}
+            onChange={(event) => save({ preferredProvider: providerChoiceSchema.parse(event.target.value) })}
+          >
+            {providerChoiceSchema.options.map((choice) => (
+              <option key={choice} value={choice}>
+                {providerLabels[choice]}
+              </option>
+            ))}
+          </select>
+        </label>
+        <h2>Folders</h2>
+        <FolderField label="Gallery folder" value={settings.galleryDir} fallback={info.paths.gallery} onSave={(galleryDir) => save({ galleryDir })} />
+        <FolderField label="Models folder" value={settings.modelsDir} fallback={info.paths.models} onSave={(modelsDir) => save({ modelsDir })} />
+      </section>
+      <section className="panel settings">
+        <h2>About Easel</h2>
+        <dl className="facts">
+          <dt>Version</dt>
+          <dd>{info.version}</dd>
+          <dt>System</dt>
+          <dd>
+            {info.platform} ({info.arch})
+          </dd>
+          <dt>Running in</dt>
+          <dd>{info.host === 'web' ? 'a browser, through the Easel web host' : 'the Easel desktop app'}</dd>
+          <dt>Data folder</dt>
+          <dd>
+            <code>{info.paths.data}</code>
+          </dd>
+        </dl>
+      </section>
+    </div>
+  );
+}

@@ -1,0 +1,47 @@
+import { create } from 'zustand';
+import type { AppInfo, ErrorInfo, PublicSettings, SettingsPatch } from '../../src-preload/api';
+import { easel } from '../bridge';
+
+export type Screen = 'generate' | 'gallery' | 'models' | 'settings';
+
+interface AppState {
+  screen: Screen;
+  info: AppInfo | null;
+  settings: PublicSettings | null;
+  /** The last failure, shown in a banner until dismissed. */
+  error: ErrorInfo | null;
+  setScreen(screen: Screen): void;
+  load(): Promise<void>;
+  updateSettings(patch: SettingsPatch): Promise<boolean>;
+  dismissError(): void;
+}
+
+export const useAppStore = create<AppState>((set) => ({
+  screen: 'generate',
+  info: null,
+  settings: null,
+  error: null,
+  setScreen: (screen) => set({ screen }),
+  load: async () => {
+    const [info, settings] = await Promise.all([easel.app.info(), easel.settings.get()]);
+    if (!info.ok) return set({ error: info.error });
+    if (!settings.ok) return set({ error: settings.error });
+    set({ info: info.value, settings: settings.value });
+  },
+  updateSettings: async (patch) => {
+    const result = await easel.settings.update(patch);
+    if (!result.ok) {
+      set({ error: result.error });
+      return false;
+    }
+    const info = await easel.app.info();
+    set({ settings: result.value, error: null, ...(info.ok ? { info: info.value } : {}) });
+    return true;
+  },
+  dismissError: () => set({ error: null }),
+}));
+
+/** Settings changed elsewhere (another window, the CLI) show up here too. */
+export function followSettingsChanges(): () => void {
+  return easel.subscribe('settings.changed', (settings) => useAppStore.setState({ settings }));
+}
