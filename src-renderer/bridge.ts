@@ -66,5 +66,9 @@ function createWebTransport(): Transport {
   };
 }
 
-/** Everything in the renderer talks to Easel through this one object, whichever host serves it. */
-export const easel: EaselApi = window.easel ?? createEaselApi(createWebTransport());
+/**
+ * Everything in the renderer talks to Easel through `window.easel`: the preload's inside Electron, or
+ * the same API over the web host's socket in a browser.
+ */
+window.easel ??= createEaselApi(createWebTransport());
+export const easel: EaselApi = window.easel;

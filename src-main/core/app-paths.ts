@@ -36,7 +36,9 @@ export function resolveAppPaths(where: PathEnvironment): AppPaths {
     // In development models stay in the repository's ignored models_cache/, as the README says.
     defaultModels: where.packaged ? path.join(data, 'models') : path.join(where.appRoot, 'models_cache'),
     defaultGallery: where.env.EASEL_GALLERY_DIR ?? path.join(where.home, 'Pictures', 'Easel'),
-    builtinModels: path.join(where.appRoot, 'resources', 'models'),
+    // Packaged, the models sit beside the asar archive (electron-builder.yml's asarUnpack), where ONNX
+    // Runtime's native code can read them.
+    builtinModels: path.join(where.appRoot.replace(/app\.asar$/, 'app.asar.unpacked'), 'resources', 'models'),
   };
 }
 

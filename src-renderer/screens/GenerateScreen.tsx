@@ -4,10 +4,10 @@ import { Icon } from '../components/Icon';
 import { useAppStore } from '../stores/app-store';
 
 const sizePresets = [
-  { label: 'Square 512×512', width: 512, height: 512 },
-  { label: 'Portrait 512×768', width: 512, height: 768 },
-  { label: 'Landscape 768×512', width: 768, height: 512 },
-  { label: 'Square 1024×1024', width: 1024, height: 1024 },
+  { label: '512×512 square', width: 512, height: 512 },
+  { label: '512×768 portrait', width: 512, height: 768 },
+  { label: '768×512 landscape', width: 768, height: 512 },
+  { label: '1024×1024 square', width: 1024, height: 1024 },
 ];
 
 function randomSeed(): string {

@@ -26,36 +26,39 @@ type Listener = (settings: Settings) => void;
  */
 export class SettingsStore {
   readonly file: string;
-  private current: Settings | null = null;
+  private loaded: Promise<Settings> | null = null;
   private readonly listeners = new Set<Listener>();
-  private writing: Promise<void> = Promise.resolve();
+  /** Updates run one after another, each on the result of the last, so none is lost. */
+  private queue: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly options: SettingsStoreOptions) {
     this.file = path.join(options.dataDir, 'settings.json');
   }
 
-  async get(): Promise<Settings> {
-    this.current ??= await this.load();
-    return this.current;
+  get(): Promise<Settings> {
+    this.loaded ??= this.load();
+    return this.loaded;
   }
 
-  async update(patch: SettingsPatch): Promise<Settings> {
+  update(patch: SettingsPatch): Promise<Settings> {
     const parsed = settingsPatchSchema.safeParse(patch);
     if (!parsed.success) {
-      throw new EaselError('invalid_request', `Settings not changed: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
+      const reason = parsed.error.issues[0]?.message ?? 'invalid';
+      return Promise.reject(new EaselError('invalid_request', `Settings not changed: ${reason}`));
     }
-    const next = settingsSchema.parse({ ...(await this.get()), ...parsed.data });
-    this.current = next;
-    // Writes are serialised so the file always ends with the latest settings.
-    this.writing = this.writing.then(() => writeJsonAtomic(this.file, next));
-    try {
-      await this.writing;
-    } catch (error) {
-      this.writing = Promise.resolve();
-      throw new EaselError('io', `Could not save settings to ${this.file}: ${(error as Error).message}`);
-    }
-    for (const listener of this.listeners) listener(next);
-    return next;
+    const run = this.queue.then(async () => {
+      const next = settingsSchema.parse({ ...(await this.get()), ...parsed.data });
+      try {
+        await writeJsonAtomic(this.file, next);
+      } catch (error) {
+        throw new EaselError('io', `Could not save settings to ${this.file}: ${(error as Error).message}`);
+      }
+      this.loaded = Promise.resolve(next);
+      for (const listener of this.listeners) listener(next);
+      return next;
+    });
+    this.queue = run.catch(() => undefined);
+    return run;
   }
 
   onChange(listener: Listener): () => void {

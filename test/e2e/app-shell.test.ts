@@ -1,0 +1,66 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { WebHost } from '../../src-main/hosts/web-server';
+import { useTempDirs } from '../helpers/temp';
+import { repoRoot, startTestHost } from '../helpers/web-host';
+import { launchChromium, screenshot } from './browser';
+
+const tempDir = useTempDirs();
+let browser: Browser;
+let web: WebHost;
+let dataDir: string;
+
+beforeAll(async () => {
+  browser = await launchChromium();
+});
+afterAll(async () => {
+  await browser?.close();
+});
+
+describe('the app shell in Chromium through the web host', () => {
+  it('loads the UI, exposes window.easel and nothing of Node, and persists a setting', async () => {
+    dataDir = await tempDir();
+    ({ web } = await startTestHost(dataDir, path.join(repoRoot, 'dist', 'renderer')));
+    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    const problems: string[] = [];
+    page.on('pageerror', (error) => problems.push(error.message));
+    page.on('console', (message) => {
+      if (message.type() === 'error') problems.push(message.text());
+    });
+    try {
+      await page.goto(web.url);
+      const nav = page.getByRole('navigation', { name: 'Main' });
+      await expect.poll(() => nav.isVisible()).toBe(true);
+      for (const label of ['Generate', 'Gallery', 'Models', 'Settings']) {
+        expect(await nav.getByRole('button', { name: label, exact: true }).isVisible()).toBe(true);
+      }
+      // The token leaves the address bar once the page has it.
+      expect(page.url()).not.toContain('token=');
+
+      const globals = await page.evaluate(async () => {
+        const info = await window.easel?.app.info();
+        const w = window as unknown as Record<string, unknown>;
+        return { info, require: typeof w.require, process: typeof w.process, module: typeof w.module };
+      });
+      expect(globals.info).toMatchObject({ ok: true, value: { name: 'Easel', host: 'web' } });
+      expect(globals).toMatchObject({ require: 'undefined', process: 'undefined', module: 'undefined' });
+      await screenshot(page, 'app-shell-generate');
+
+      await nav.getByRole('button', { name: 'Settings', exact: true }).click();
+      await page.getByLabel('Theme').selectOption('light');
+      await expect.poll(async () => JSON.parse(await readFile(path.join(dataDir, 'settings.json'), 'utf8')).theme).toBe('light');
+      await expect.poll(() => page.evaluate(() => document.documentElement.dataset.theme)).toBe('light');
+      await screenshot(page, 'app-shell-settings-light');
+
+      await page.reload();
+      await nav.getByRole('button', { name: 'Settings', exact: true }).click();
+      expect(await page.getByLabel('Theme').inputValue()).toBe('light');
+      expect(problems).toEqual([]);
+    } finally {
+      await page.close();
+      await web.close();
+    }
+  });
+});

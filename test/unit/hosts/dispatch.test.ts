@@ -1,0 +1,101 @@
+import { describe, expect, it } from 'vitest';
+import { channels, createEaselApi, type Channel, type Result } from '../../../src-preload/api';
+import { EaselError } from '../../../src-main/core/errors';
+import { createDispatcher } from '../../../src-main/hosts/dispatch';
+import type { HandlerTable } from '../../../src-main/hosts/handlers';
+
+/** A handler table that records what reached the core. */
+function recordingHandlers(reached: Array<[Channel, unknown]>): HandlerTable {
+  const table = Object.fromEntries(
+    channels.map((channel) => [
+      channel,
+      async (request: unknown) => {
+        reached.push([channel, request]);
+        return { echoed: request };
+      },
+    ]),
+  );
+  return table as unknown as HandlerTable;
+}
+
+/** For every channel, a payload its schema must refuse. */
+const badPayloads: Record<Channel, unknown> = {
+  'app.info': { unexpected: true },
+  'settings.get': 'not an object',
+  'settings.update': { theme: 'purple' },
+};
+
+describe('the dispatcher at the host boundary', () => {
+  it.each(channels)('refuses a bad payload on %s with a typed error before the core sees it', async (channel) => {
+    const reached: Array<[Channel, unknown]> = [];
+    const result = await createDispatcher(recordingHandlers(reached))(channel, badPayloads[channel]);
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.error.code).toBe('invalid_request');
+    expect(result.error.message).toContain(channel);
+    expect(reached).toEqual([]);
+  });
+
+  it('names the offending field', async () => {
+    const result = await createDispatcher(recordingHandlers([]))('settings.update', { hubEndpoint: 'ftp://x' });
+    expect(result).toMatchObject({ ok: false, error: { code: 'invalid_request', detail: [{ path: 'hubEndpoint' }] } });
+  });
+
+  it('refuses an empty settings patch and unknown settings', async () => {
+    const dispatch = createDispatcher(recordingHandlers([]));
+    expect(await dispatch('settings.update', {})).toMatchObject({ ok: false, error: { code: 'invalid_request' } });
+    expect(await dispatch('settings.update', { colour: 'red' })).toMatchObject({ ok: false, error: { code: 'invalid_request' } });
+  });
+
+  it('refuses channels outside the contract', async () => {
+    const dispatch = createDispatcher(recordingHandlers([]));
+    for (const name of ['app.quit', '__proto__', 'constructor', 42, null]) {
+      expect(await dispatch(name, {})).toMatchObject({ ok: false, error: { code: 'unknown_channel' } });
+    }
+  });
+
+  it('passes the parsed request through and wraps the answer', async () => {
+    const reached: Array<[Channel, unknown]> = [];
+    const result = await createDispatcher(recordingHandlers(reached))('settings.update', { theme: 'dark' });
+    expect(result).toEqual({ ok: true, value: { echoed: { theme: 'dark' } } });
+    expect(reached).toEqual([['settings.update', { theme: 'dark' }]]);
+  });
+
+  it('turns errors thrown by the core into typed values', async () => {
+    const handlers = recordingHandlers([]);
+    handlers['app.info'] = async () => {
+      throw new EaselError('io', 'The data folder is not writable');
+    };
+    handlers['settings.get'] = async () => {
+      throw new TypeError('undefined is not a function');
+    };
+    const dispatch = createDispatcher(handlers);
+    expect(await dispatch('app.info', {})).toEqual({ ok: false, error: { code: 'io', message: 'The data folder is not writable' } });
+    expect(await dispatch('settings.get', undefined)).toMatchObject({ ok: false, error: { code: 'internal' } });
+  });
+});
+
+describe('createEaselApi', () => {
+  it('gives each channel a task-named method and forwards subscriptions', async () => {
+    const invoked: Array<[string, unknown]> = [];
+    const api = createEaselApi({
+      invoke: async (channel, request): Promise<Result<unknown>> => {
+        invoked.push([channel, request]);
+        return { ok: true, value: channel };
+      },
+      subscribe: (_event, listener) => {
+        listener({ theme: 'dark' });
+        return () => undefined;
+      },
+    });
+    await api.app.info();
+    await api.settings.update({ theme: 'light' });
+    expect(invoked).toEqual([
+      ['app.info', {}],
+      ['settings.update', { theme: 'light' }],
+    ]);
+    const seen: unknown[] = [];
+    api.subscribe('settings.changed', (payload) => seen.push(payload));
+    expect(seen).toEqual([{ theme: 'dark' }]);
+  });
+});
