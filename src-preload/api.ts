@@ -25,6 +25,7 @@ export const errorCodes = [
   'download_failed',
   'checksum_mismatch',
   'disk_full',
+  'image_invalid',
   'network',
   'io',
   'internal',
@@ -142,22 +143,35 @@ export interface ImageMetadata extends GenerationParameters {
 
 export const themeSchema = z.enum(['system', 'light', 'dark']);
 
+const settingsFields = {
+  galleryDir: z.string().min(1).nullable(),
+  modelsDir: z.string().min(1).nullable(),
+  hubEndpoint: z.url({ protocol: /^https?$/ }),
+  hubToken: z.string().max(512),
+  preferredProvider: providerChoiceSchema,
+  theme: themeSchema,
+  setupComplete: z.boolean(),
+  lastModelId: z.string().nullable(),
+};
+
 export const settingsSchema = z.object({
-  galleryDir: z.string().min(1).nullable().default(null),
-  modelsDir: z.string().min(1).nullable().default(null),
-  hubEndpoint: z.url({ protocol: /^https?$/ }).default('https://huggingface.co'),
-  hubToken: z.string().max(512).default(''),
-  preferredProvider: providerChoiceSchema.default('auto'),
-  theme: themeSchema.default('system'),
-  setupComplete: z.boolean().default(false),
-  lastModelId: z.string().nullable().default(null),
+  galleryDir: settingsFields.galleryDir.default(null),
+  modelsDir: settingsFields.modelsDir.default(null),
+  hubEndpoint: settingsFields.hubEndpoint.default('https://huggingface.co'),
+  hubToken: settingsFields.hubToken.default(''),
+  preferredProvider: settingsFields.preferredProvider.default('auto'),
+  theme: settingsFields.theme.default('system'),
+  setupComplete: settingsFields.setupComplete.default(false),
+  lastModelId: settingsFields.lastModelId.default(null),
 });
 export type Settings = z.output<typeof settingsSchema>;
 
 /** What the renderer sees: the access token never leaves the main process, only whether one is set. */
 export type PublicSettings = Omit<Settings, 'hubToken'> & { hubTokenSet: boolean };
 
-export const settingsPatchSchema = settingsSchema
+/** Only the fields named change; no defaults are filled in, or a patch would reset the rest. */
+export const settingsPatchSchema = z
+  .object(settingsFields)
   .partial()
   .strict()
   .refine((patch) => Object.keys(patch).length > 0, { message: 'Nothing to change' });
