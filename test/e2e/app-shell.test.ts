@@ -3,9 +3,19 @@ import path from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WebHost } from '../../src-main/hosts/web-server';
+import type { EaselApi } from '../../src-preload/api';
 import { useTempDirs } from '../helpers/temp';
 import { repoRoot, startTestHost } from '../helpers/web-host';
 import { launchChromium, screenshot } from './browser';
+
+/** What the tests read from the page's global scope. */
+interface PageGlobals {
+  easel?: EaselApi;
+  require?: unknown;
+  process?: unknown;
+  module?: unknown;
+  document: { documentElement: { dataset: Record<string, string | undefined> } };
+}
 
 const tempDir = useTempDirs();
 let browser: Browser;
@@ -39,10 +49,11 @@ describe('the app shell in Chromium through the web host', () => {
       // The token leaves the address bar once the page has it.
       expect(page.url()).not.toContain('token=');
 
+      // This runs in the page; the Node-side tsconfig has no DOM types, hence the narrow casts.
       const globals = await page.evaluate(async () => {
-        const info = await window.easel?.app.info();
-        const w = window as unknown as Record<string, unknown>;
-        return { info, require: typeof w.require, process: typeof w.process, module: typeof w.module };
+        const page = globalThis as unknown as PageGlobals;
+        const info = await page.easel?.app.info();
+        return { info, require: typeof page.require, process: typeof page.process, module: typeof page.module };
       });
       expect(globals.info).toMatchObject({ ok: true, value: { name: 'Easel', host: 'web' } });
       expect(globals).toMatchObject({ require: 'undefined', process: 'undefined', module: 'undefined' });
@@ -51,7 +62,9 @@ describe('the app shell in Chromium through the web host', () => {
       await nav.getByRole('button', { name: 'Settings', exact: true }).click();
       await page.getByLabel('Theme').selectOption('light');
       await expect.poll(async () => JSON.parse(await readFile(path.join(dataDir, 'settings.json'), 'utf8')).theme).toBe('light');
-      await expect.poll(() => page.evaluate(() => document.documentElement.dataset.theme)).toBe('light');
+      await expect
+        .poll(() => page.evaluate(() => (globalThis as unknown as PageGlobals).document.documentElement.dataset.theme))
+        .toBe('light');
       await screenshot(page, 'app-shell-settings-light');
 
       await page.reload();

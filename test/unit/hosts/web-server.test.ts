@@ -71,7 +71,8 @@ describe('the web host', () => {
 
   it('says 401 without the token or with a wrong one', async () => {
     const host = await start();
-    for (const headers of [{}, { 'x-easel-token': 'wrong' }, { 'x-easel-token': `${host.token}x` }]) {
+    const attempts: Array<Record<string, string>> = [{}, { 'x-easel-token': 'wrong' }, { 'x-easel-token': `${host.token}x` }];
+    for (const headers of attempts) {
       const reply = await request(host.port, { path: '/api/call/app.info', method: 'POST', headers, body: '{}' });
       expect(reply.status).toBe(401);
       expect(JSON.parse(reply.body)).toMatchObject({ ok: false, error: { code: 'unauthorized' } });
