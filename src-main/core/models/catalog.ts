@@ -1,0 +1,272 @@
+/**
+ * The models Easel offers. Every entry is a Hugging Face repository in the diffusers/optimum ONNX
+ * layout, pinned to a revision, with only the files the pipeline loads (no PyTorch weights, no
+ * second precision, no safety checker).
+ *
+ * Sizes are the ones shown on the repository's file pages (decimal units, rounded by the hub), so
+ * they are `approxBytes`: good for planning disk space and for telling a person what they are about
+ * to fetch. The exact size and SHA-256 of every large file come from the hub at download time
+ * (X-Linked-Size / X-Linked-Etag) and are then recorded in the model's manifest.
+ */
+
+export type ModelFamily = 'sd15' | 'sd21' | 'sd-turbo' | 'sdxl' | 'sdxl-turbo' | 'lcm' | 'demo';
+
+export const SCHEDULER_IDS = [
+  'ddim',
+  'pndm',
+  'lms',
+  'euler',
+  'euler-a',
+  'heun',
+  'dpmpp-2m',
+  'dpmpp-2m-karras',
+  'unipc',
+  'lcm',
+] as const;
+export type SchedulerId = (typeof SCHEDULER_IDS)[number];
+
+export interface CatalogFile {
+  /** Path inside the repository, which is also the path inside the model folder. */
+  path: string;
+  /** Size as shown by the hub's file listing; for planning only. */
+  approxBytes: number;
+  /** Exact size, when known ahead of time; checked after download. */
+  bytes?: number;
+  /** Lower-case hex SHA-256, when known ahead of time; checked after download. */
+  sha256?: string;
+}
+
+export type ModelSource =
+  | { kind: 'huggingface'; repo: string; revision: string }
+  | { kind: 'builtin'; dir: string };
+
+export interface CatalogEntry {
+  id: string;
+  displayName: string;
+  description: string;
+  family: ModelFamily;
+  source: ModelSource;
+  files: CatalogFile[];
+  defaults: {
+    scheduler: SchedulerId;
+    steps: number;
+    guidance: number;
+    width: number;
+    height: number;
+  };
+  /** Sum of the files' approxBytes. */
+  approxTotalBytes: number;
+  requirements: { minRamGb: number; minVramGb: number };
+  licence: { name: string; url: string };
+  /** Where the facts of this entry come from (repository pages read when the entry was written). */
+  provenance: string[];
+}
+
+const KB = 1_000;
+const MB = 1_000_000;
+const GB = 1_000_000_000;
+
+function file(path: string, approxBytes: number): CatalogFile {
+  return { path, approxBytes: Math.round(approxBytes) };
+}
+
+/** The small configuration files every pipeline in the ONNX layout reads. */
+function configFiles(tokenizers: string[]): CatalogFile[] {
+  return [
+    file('model_index.json', 0.6 * KB),
+    file('scheduler/scheduler_config.json', 0.6 * KB),
+    ...tokenizers.flatMap((dir) => [
+      file(`${dir}/vocab.json`, 1.06 * MB),
+      file(`${dir}/merges.txt`, 525 * KB),
+      file(`${dir}/special_tokens_map.json`, 0.5 * KB),
+      file(`${dir}/tokenizer_config.json`, 0.8 * KB),
+    ]),
+  ];
+}
+
+function sumApprox(files: CatalogFile[]): number {
+  return files.reduce((sum, f) => sum + f.approxBytes, 0);
+}
+
+function entry(e: Omit<CatalogEntry, 'approxTotalBytes'>): CatalogEntry {
+  return { ...e, approxTotalBytes: sumApprox(e.files) };
+}
+
+export const DEMO_MODEL_ID = 'easel-demo';
+
+export const CATALOG: readonly CatalogEntry[] = [
+  entry({
+    id: 'sd-turbo',
+    displayName: 'SD-Turbo',
+    description: 'Stable Diffusion 2.1 distilled for 1–4 steps. The fastest real model; a good first download.',
+    family: 'sd-turbo',
+    // onnxruntime/sd-turbo is built for the CUDA provider only ("It cannot run in other providers like
+    // CPU and DirectML"), so the generic diffusers-layout export is preferred.
+    source: { kind: 'huggingface', repo: 'jdp8/sd-turbo-onnx', revision: '4ea5d203f7def52bcf83781990f97721c98a7f22' },
+    files: [
+      ...configFiles(['tokenizer']),
+      file('text_encoder/model.onnx', 682 * MB),
+      file('unet/model.onnx', 1.74 * GB),
+      file('vae_decoder/model.onnx', 99.1 * MB),
+      file('vae_encoder/model.onnx', 137 * MB),
+    ],
+    defaults: { scheduler: 'euler-a', steps: 1, guidance: 0, width: 512, height: 512 },
+    requirements: { minRamGb: 8, minVramGb: 4 },
+    licence: {
+      name: 'Stability AI Non-Commercial Research Community License',
+      url: 'https://huggingface.co/stabilityai/sd-turbo/blob/main/LICENSE.md',
+    },
+    provenance: [
+      'https://huggingface.co/jdp8/sd-turbo-onnx/tree/4ea5d203f7def52bcf83781990f97721c98a7f22 (and its unet/, text_encoder/, vae_decoder/, vae_encoder/ pages)',
+      'https://huggingface.co/onnxruntime/sd-turbo (README: CUDA-only export, not used)',
+      'https://huggingface.co/blog/sdxl_ort_inference (1–4 steps, no guidance)',
+    ],
+  }),
+  entry({
+    id: 'sd-1.5',
+    displayName: 'Stable Diffusion 1.5',
+    description: 'The classic 512×512 model with the widest range of styles. Needs 20–30 steps.',
+    family: 'sd15',
+    // The hub pages show commit 90ff1f1 on main (the only commit with files); the full hash was not
+    // available in the sources read, so this entry follows main.
+    source: { kind: 'huggingface', repo: 'onnx-community/stable-diffusion-v1-5-ONNX', revision: 'main' },
+    files: [
+      ...configFiles(['tokenizer']),
+      file('text_encoder/model.onnx', 493 * MB),
+      file('unet/model.onnx', 1.09 * MB),
+      file('unet/weights.pb', 3.44 * GB),
+      // vae_decoder page not read; fp32 SD VAE decoder exports are 198 MB in the other repos below.
+      file('vae_decoder/model.onnx', 198 * MB),
+      file('vae_encoder/model.onnx', 137 * MB),
+    ],
+    defaults: { scheduler: 'pndm', steps: 25, guidance: 7.5, width: 512, height: 512 },
+    requirements: { minRamGb: 8, minVramGb: 4 },
+    licence: {
+      name: 'CreativeML OpenRAIL-M',
+      url: 'https://huggingface.co/spaces/CompVis/stable-diffusion-license',
+    },
+    provenance: [
+      'https://huggingface.co/onnx-community/stable-diffusion-v1-5-ONNX/tree/main (unet/, text_encoder/, vae_encoder/ pages)',
+    ],
+  }),
+  entry({
+    id: 'lcm-dreamshaper-v7',
+    displayName: 'LCM Dreamshaper v7',
+    description: 'A latent consistency model: good images in 4–8 steps.',
+    family: 'lcm',
+    // The ONNX files were added to the authors' own repository in PR #11 (commit 4721097).
+    source: {
+      kind: 'huggingface',
+      repo: 'SimianLuo/LCM_Dreamshaper_v7',
+      revision: 'a85df6a8bd976cdd08b4fd8f3b73f229c9e54df5',
+    },
+    files: [
+      ...configFiles(['tokenizer']),
+      file('text_encoder/model.onnx', 493 * MB),
+      file('unet/model.onnx', 1.95 * MB),
+      file('unet/model.onnx_data', 3.44 * GB),
+      file('vae_decoder/model.onnx', 198 * MB),
+      file('vae_encoder/model.onnx', 137 * MB),
+    ],
+    defaults: { scheduler: 'lcm', steps: 4, guidance: 8, width: 512, height: 512 },
+    requirements: { minRamGb: 8, minVramGb: 4 },
+    licence: { name: 'MIT', url: 'https://huggingface.co/SimianLuo/LCM_Dreamshaper_v7' },
+    provenance: [
+      'https://huggingface.co/SimianLuo/LCM_Dreamshaper_v7/tree/a85df6a8bd976cdd08b4fd8f3b73f229c9e54df5/unet',
+      'https://huggingface.co/SimianLuo/LCM_Dreamshaper_v7/tree/a85df6a8bd976cdd08b4fd8f3b73f229c9e54df5/vae_encoder',
+      'https://huggingface.co/SimianLuo/LCM_Dreamshaper_v7/tree/0010c37ddd81113174cbde0939e0d703e8b68e9d/text_encoder (same add-onnx commit)',
+    ],
+  }),
+  entry({
+    id: 'sdxl-turbo',
+    displayName: 'SDXL-Turbo',
+    description: 'SDXL distilled for 1–4 steps at 512×512. Large: the ONNX weights are full precision.',
+    family: 'sdxl-turbo',
+    // Stability's own repository carries a generic optimum export (PR #15); onnxruntime/sdxl-turbo is
+    // CUDA-only.
+    source: { kind: 'huggingface', repo: 'stabilityai/sdxl-turbo', revision: 'fbda35297a8280789ffe2e25206800702fa5c4c1' },
+    files: [
+      ...configFiles(['tokenizer', 'tokenizer_2']),
+      // text_encoder/ page not read; the same CLIP ViT-L export is 492–493 MB in the SD 1.x repos.
+      file('text_encoder/model.onnx', 493 * MB),
+      file('text_encoder_2/model.onnx', 1.04 * MB),
+      file('text_encoder_2/model.onnx_data', 2.78 * GB),
+      file('unet/model.onnx', 7.29 * MB),
+      file('unet/model.onnx_data', 10.3 * GB),
+      file('vae_decoder/model.onnx', 198 * MB),
+      file('vae_encoder/model.onnx', 137 * MB),
+    ],
+    defaults: { scheduler: 'euler-a', steps: 1, guidance: 0, width: 512, height: 512 },
+    requirements: { minRamGb: 24, minVramGb: 12 },
+    licence: {
+      name: 'Stability AI Non-Commercial Research Community License',
+      url: 'https://huggingface.co/stabilityai/sdxl-turbo/blob/main/LICENSE.md',
+    },
+    provenance: [
+      'https://huggingface.co/stabilityai/sdxl-turbo/tree/fbda35297a8280789ffe2e25206800702fa5c4c1/vae_decoder',
+      'https://huggingface.co/stabilityai/sdxl-turbo/tree/0d6115c72a3c1edc53b6c103d0ee71d590801c02/unet',
+      'https://huggingface.co/stabilityai/sdxl-turbo/tree/0486beafecabe1c3b93149eeda3c118e7059670a/text_encoder_2',
+      'https://huggingface.co/onnxruntime/sdxl-turbo (README: CUDA-only export, not used)',
+    ],
+  }),
+  entry({
+    id: 'sdxl-base-1.0',
+    displayName: 'SDXL 1.0 base',
+    description: 'The full SDXL model at 1024×1024: the best detail, and the slowest and largest.',
+    family: 'sdxl',
+    source: {
+      kind: 'huggingface',
+      repo: 'stabilityai/stable-diffusion-xl-base-1.0',
+      revision: 'ffd13a1d2ed00b2bbcf5d78c2a347313a3b556c8',
+    },
+    files: [
+      ...configFiles(['tokenizer', 'tokenizer_2']),
+      file('text_encoder/model.onnx', 493 * MB),
+      file('text_encoder_2/model.onnx', 1.04 * MB),
+      file('text_encoder_2/model.onnx_data', 2.78 * GB),
+      file('unet/model.onnx', 7.29 * MB),
+      file('unet/model.onnx_data', 10.3 * GB),
+      file('vae_decoder/model.onnx', 198 * MB),
+      file('vae_encoder/model.onnx', 137 * MB),
+    ],
+    defaults: { scheduler: 'euler', steps: 30, guidance: 5, width: 1024, height: 1024 },
+    requirements: { minRamGb: 32, minVramGb: 16 },
+    licence: {
+      name: 'CreativeML OpenRAIL++-M',
+      url: 'https://huggingface.co/stabilityai/stable-diffusion-xl-base-1.0/blob/main/LICENSE.md',
+    },
+    provenance: [
+      'https://huggingface.co/stabilityai/stable-diffusion-xl-base-1.0/tree/ffd13a1d2ed00b2bbcf5d78c2a347313a3b556c8/unet',
+      'https://huggingface.co/stabilityai/stable-diffusion-xl-base-1.0/tree/ffd13a1d2ed00b2bbcf5d78c2a347313a3b556c8/vae_encoder',
+      'text encoders: same onnx-model export (PR #18) as the unet; sizes as in stabilityai/sdxl-turbo PR #15',
+    ],
+  }),
+  entry({
+    id: DEMO_MODEL_ID,
+    displayName: 'Easel demo',
+    description: 'A tiny model shipped with Easel so it works before any download. 64×64, for trying things out.',
+    family: 'demo',
+    source: { kind: 'builtin', dir: 'resources/models/easel-demo' },
+    // Trained by the project itself; sizes are estimates of a small model.
+    files: [
+      ...configFiles(['tokenizer']),
+      file('text_encoder/model.onnx', 1 * MB),
+      file('unet/model.onnx', 2 * MB),
+      file('vae_decoder/model.onnx', 0.5 * MB),
+    ],
+    defaults: { scheduler: 'pndm', steps: 20, guidance: 5, width: 64, height: 64 },
+    requirements: { minRamGb: 1, minVramGb: 0 },
+    licence: { name: 'MIT', url: 'https://opensource.org/license/mit' },
+    provenance: ['Easel project: resources/models/easel-demo'],
+  }),
+];
+
+export function findCatalogEntry(id: string): CatalogEntry | undefined {
+  return CATALOG.find((e) => e.id === id);
+}
+
+/** File types that can run code when loaded (pickle) or are native libraries (custom ops). */
+export const UNSAFE_EXTENSIONS = ['.ckpt', '.bin', '.pt', '.pth', '.pkl', '.pickle', '.so', '.dll', '.dylib'] as const;
+
+/** Weights Easel never fetches: unsafe types, plus PyTorch/safetensors weights the ONNX pipeline cannot use. */
+export const NOT_FETCHED_EXTENSIONS = [...UNSAFE_EXTENSIONS, '.safetensors'] as const;

@@ -1,0 +1,484 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream, createWriteStream, promises as fsp } from 'node:fs';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { EaselError } from '../errors';
+import { CATALOG, UNSAFE_EXTENSIONS, type CatalogEntry, type ModelFamily } from './catalog';
+import { sha256OfFile } from './downloader';
+import { MANIFEST_NAME, readManifest, writeManifest, type ModelManifest } from './manifest';
+import { listExternalData } from './onnx-external-data';
+
+export type ModelState = 'complete' | 'partial' | 'corrupt' | 'missing-files';
+
+export type ModelOrigin = 'download' | 'import-copy' | 'import-reference' | 'builtin';
+
+export interface InstalledModel {
+  id: string;
+  displayName: string;
+  family: ModelFamily;
+  /** The folder the pipeline loads from (the source folder for a referenced import). */
+  dir: string;
+  state: ModelState;
+  origin: ModelOrigin;
+  readOnly: boolean;
+  /** Bytes of the model's verified files. */
+  bytes: number;
+  /** Needed files not on disk (partial download, moved source folder). */
+  missingFiles: string[];
+  /** Files whose size or checksum does not match the record. */
+  corruptFiles: string[];
+  /** The catalog entry, when this is a model Easel offers (defaults, licence). */
+  catalog?: CatalogEntry;
+}
+
+export interface VerifyProblem {
+  file: string;
+  problem: 'missing' | 'size' | 'sha256';
+}
+
+export interface VerifyReport {
+  id: string;
+  ok: boolean;
+  checkedFiles: number;
+  problems: VerifyProblem[];
+}
+
+export interface ImportOptions {
+  /** Copy the files into the models folder (default), or use them where they are. */
+  mode?: 'copy' | 'reference';
+  /** Defaults to a slug of the folder name. */
+  id?: string;
+  displayName?: string;
+  onProgress?: (copiedBytes: number, totalBytes: number) => void;
+}
+
+export interface ModelStoreOptions {
+  /** `models_cache/` in development, the app's user-data `models/` when packaged. */
+  modelsDir: string;
+  /** The folder holding built-in models (`resources/models`); listed read-only. */
+  builtinModelsDir?: string;
+  catalog?: readonly CatalogEntry[];
+}
+
+/** The files every pipeline in the diffusers/optimum ONNX layout needs. */
+export function requiredFiles(modelIndex: Record<string, unknown>): string[] {
+  const files = [
+    'model_index.json',
+    'scheduler/scheduler_config.json',
+    'tokenizer/vocab.json',
+    'tokenizer/merges.txt',
+    'text_encoder/model.onnx',
+    'unet/model.onnx',
+    'vae_decoder/model.onnx',
+  ];
+  if (Array.isArray(modelIndex.text_encoder_2)) {
+    files.push('tokenizer_2/vocab.json', 'tokenizer_2/merges.txt', 'text_encoder_2/model.onnx');
+  }
+  return files;
+}
+
+const SLUG = /^[a-z0-9][a-z0-9._-]{0,63}$/;
+
+function slugify(name: string): string {
+  const slug = name
+    .toLowerCase()
+    .replace(/[^a-z0-9._-]+/g, '-')
+    .replace(/^[^a-z0-9]+/, '')
+    .slice(0, 64)
+    .replace(/-+$/, '');
+  return slug === '' ? 'imported-model' : slug;
+}
+
+function isInside(root: string, target: string): boolean {
+  const relative = path.relative(root, target);
+  return relative !== '' && !relative.startsWith('..') && !path.isAbsolute(relative);
+}
+
+async function exists(file: string): Promise<boolean> {
+  try {
+    await fsp.access(file);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Regular files under `root`, `/`-separated and relative; symbolic links must stay inside. */
+async function listFiles(root: string): Promise<string[]> {
+  const out: string[] = [];
+  const realRoot = await fsp.realpath(root);
+  const visit = async (dir: string): Promise<void> => {
+    for (const entry of await fsp.readdir(dir, { withFileTypes: true })) {
+      const full = path.join(dir, entry.name);
+      const relative = path.relative(root, full).split(path.sep).join('/');
+      if (entry.isSymbolicLink()) {
+        const target = await fsp.realpath(full).catch(() => undefined);
+        if (!target || !isInside(realRoot, target)) {
+          throw new EaselError(
+            'model_unsafe',
+            `${relative} is a link to a file outside the model folder; Easel does not import it. Replace the link with the file itself.`,
+            { file: relative },
+          );
+        }
+        if ((await fsp.stat(full)).isDirectory()) await visit(full);
+        else out.push(relative);
+      } else if (entry.isDirectory()) {
+        await visit(full);
+      } else if (entry.isFile()) {
+        out.push(relative);
+      }
+    }
+  };
+  await visit(root);
+  return out.sort();
+}
+
+async function parseModelIndex(dir: string): Promise<Record<string, unknown>> {
+  let text: string;
+  try {
+    text = await fsp.readFile(path.join(dir, 'model_index.json'), 'utf8');
+  } catch {
+    throw new EaselError(
+      'model_invalid',
+      `${dir} has no model_index.json, so it is not a model in the diffusers ONNX layout. Export the model with optimum (ONNX) and import the exported folder.`,
+      { path: dir },
+    );
+  }
+  try {
+    const parsed: unknown = JSON.parse(text);
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('not an object');
+    return parsed as Record<string, unknown>;
+  } catch {
+    throw new EaselError('model_invalid', `model_index.json in ${dir} is not valid JSON.`, { path: dir });
+  }
+}
+
+async function detectFamily(dir: string, modelIndex: Record<string, unknown>): Promise<ModelFamily> {
+  const className = String(modelIndex._class_name ?? '');
+  if (/XL/.test(className) || Array.isArray(modelIndex.text_encoder_2)) return 'sdxl';
+  if (/LatentConsistency/.test(className)) return 'lcm';
+  try {
+    const scheduler = JSON.parse(await fsp.readFile(path.join(dir, 'scheduler/scheduler_config.json'), 'utf8')) as {
+      prediction_type?: string;
+    };
+    if (scheduler.prediction_type === 'v_prediction') return 'sd21';
+  } catch {
+    // An unreadable scheduler config is reported by the layout check; the family falls back.
+  }
+  return 'sd15';
+}
+
+/** Refuses anything that can run code or reach outside the folder; checks the layout. */
+export async function validateModelFolder(
+  dir: string,
+): Promise<{ files: string[]; modelIndex: Record<string, unknown>; family: ModelFamily }> {
+  const stat = await fsp.stat(dir).catch(() => undefined);
+  if (!stat?.isDirectory()) {
+    throw new EaselError('not_found', `${dir} is not a folder Easel can open.`, { path: dir });
+  }
+  const files = await listFiles(dir);
+  const unsafe = files.filter((file) => UNSAFE_EXTENSIONS.some((ext) => file.toLowerCase().endsWith(ext)));
+  if (unsafe.length > 0) {
+    throw new EaselError(
+      'model_unsafe',
+      `Easel does not import this folder: ${unsafe.slice(0, 5).join(', ')}${unsafe.length > 5 ? ', …' : ''} can run code when loaded (pickle weights or native libraries). Use an ONNX export that contains only .onnx, external weights and JSON/text files.`,
+      { files: unsafe },
+    );
+  }
+  const modelIndex = await parseModelIndex(dir);
+  const missing = requiredFiles(modelIndex).filter((file) => !files.includes(file));
+  if (missing.length > 0) {
+    throw new EaselError(
+      'model_invalid',
+      `${dir} is missing files the pipeline needs: ${missing.join(', ')}.`,
+      { missing },
+    );
+  }
+  const realRoot = await fsp.realpath(dir);
+  for (const file of files.filter((f) => f.endsWith('.onnx'))) {
+    let references;
+    try {
+      references = await listExternalData(path.join(dir, file));
+    } catch (error) {
+      throw new EaselError('model_invalid', `${file} is ${(error as Error).message}.`, { file });
+    }
+    for (const { tensor, location } of references) {
+      const target = path.resolve(path.dirname(path.join(realRoot, file)), location);
+      if (path.isAbsolute(location) || /^[a-zA-Z]:/.test(location) || !isInside(realRoot, target)) {
+        throw new EaselError(
+          'model_unsafe',
+          `${file} reads the weights of ${tensor} from ${JSON.stringify(location)}, outside the model folder; Easel does not import it.`,
+          { file, location },
+        );
+      }
+      const relative = path.relative(realRoot, target).split(path.sep).join('/');
+      if (!files.includes(relative)) {
+        throw new EaselError('model_invalid', `${file} needs ${relative}, which is not in the folder.`, { file, missing: relative });
+      }
+    }
+  }
+  return { files, modelIndex, family: await detectFamily(dir, modelIndex) };
+}
+
+async function copyWithHash(
+  source: string,
+  target: string,
+  onBytes: (bytes: number) => void,
+): Promise<string> {
+  const hash = createHash('sha256');
+  await fsp.mkdir(path.dirname(target), { recursive: true });
+  const input = createReadStream(source);
+  input.on('data', (chunk) => {
+    hash.update(chunk as Buffer);
+    onBytes((chunk as Buffer).length);
+  });
+  await pipeline(input, createWriteStream(target));
+  return hash.digest('hex');
+}
+
+export class ModelStore {
+  readonly modelsDir: string;
+  private readonly builtinModelsDir: string | undefined;
+  private readonly catalog: readonly CatalogEntry[];
+
+  constructor(options: ModelStoreOptions) {
+    this.modelsDir = path.resolve(options.modelsDir);
+    this.builtinModelsDir = options.builtinModelsDir ? path.resolve(options.builtinModelsDir) : undefined;
+    this.catalog = options.catalog ?? CATALOG;
+  }
+
+  /** Where a downloaded or copied model lives. */
+  modelDir(id: string): string {
+    if (!SLUG.test(id)) throw new EaselError('invalid_request', `${JSON.stringify(id)} is not a valid model id.`);
+    return path.join(this.modelsDir, id);
+  }
+
+  async list(): Promise<InstalledModel[]> {
+    const models: InstalledModel[] = [];
+    for (const entry of this.catalog.filter((e) => e.source.kind === 'builtin')) {
+      const builtin = await this.describeBuiltin(entry);
+      if (builtin) models.push(builtin);
+    }
+    const names = await fsp.readdir(this.modelsDir, { withFileTypes: true }).catch(() => []);
+    for (const dirent of names) {
+      if (!dirent.isDirectory() || !SLUG.test(dirent.name)) continue;
+      const model = await this.describe(dirent.name);
+      if (model) models.push(model);
+    }
+    return models;
+  }
+
+  async get(id: string): Promise<InstalledModel | undefined> {
+    const entry = this.catalog.find((e) => e.id === id);
+    if (entry?.source.kind === 'builtin') return this.describeBuiltin(entry);
+    return this.describe(id);
+  }
+
+  private async describeBuiltin(entry: CatalogEntry): Promise<InstalledModel | undefined> {
+    if (!this.builtinModelsDir) return undefined;
+    const dir = path.join(this.builtinModelsDir, entry.id);
+    const present = await Promise.all(entry.files.map(async (f) => ((await exists(path.join(dir, f.path))) ? f : undefined)));
+    const missingFiles = entry.files.filter((_, i) => present[i] === undefined).map((f) => f.path);
+    let bytes = 0;
+    for (const file of entry.files) bytes += (await fsp.stat(path.join(dir, file.path)).catch(() => undefined))?.size ?? 0;
+    return {
+      id: entry.id,
+      displayName: entry.displayName,
+      family: entry.family,
+      dir,
+      state: missingFiles.length === 0 ? 'complete' : 'missing-files',
+      origin: 'builtin',
+      readOnly: true,
+      bytes,
+      missingFiles,
+      corruptFiles: [],
+      catalog: entry,
+    };
+  }
+
+  private async describe(id: string): Promise<InstalledModel | undefined> {
+    const dir = this.modelDir(id);
+    const catalogEntry = this.catalog.find((e) => e.id === id);
+    const manifest = await readManifest(dir).catch((error: unknown) => {
+      if (error instanceof EaselError) return null;
+      throw error;
+    });
+    if (manifest === null) {
+      return {
+        id,
+        displayName: catalogEntry?.displayName ?? id,
+        family: catalogEntry?.family ?? 'sd15',
+        dir,
+        state: 'corrupt',
+        origin: 'download',
+        readOnly: false,
+        bytes: 0,
+        missingFiles: [],
+        corruptFiles: [MANIFEST_NAME],
+        ...(catalogEntry ? { catalog: catalogEntry } : {}),
+      };
+    }
+    if (!manifest) {
+      // A download that has not finished its first file yet leaves only partials behind.
+      if (!catalogEntry || !(await exists(dir))) return undefined;
+      return {
+        id,
+        displayName: catalogEntry.displayName,
+        family: catalogEntry.family,
+        dir,
+        state: 'partial',
+        origin: 'download',
+        readOnly: false,
+        bytes: 0,
+        missingFiles: catalogEntry.files.map((f) => f.path),
+        corruptFiles: [],
+        catalog: catalogEntry,
+      };
+    }
+    const filesDir = manifest.source.kind === 'imported' && manifest.source.mode === 'reference' ? manifest.source.path : dir;
+    const absent: string[] = [];
+    const notYetFetched: string[] = [];
+    const corruptFiles: string[] = [...(manifest.corruptFiles ?? [])];
+    let bytes = 0;
+    for (const file of manifest.expectedFiles) {
+      const record = manifest.files[file];
+      if (!record) {
+        if (!corruptFiles.includes(file)) notYetFetched.push(file);
+        continue;
+      }
+      const size = (await fsp.stat(path.join(filesDir, file)).catch(() => undefined))?.size;
+      if (size === undefined) absent.push(file);
+      else if (size !== record.bytes) corruptFiles.push(file);
+      else bytes += size;
+    }
+    const origin: ModelOrigin =
+      manifest.source.kind === 'huggingface' ? 'download' : manifest.source.mode === 'copy' ? 'import-copy' : 'import-reference';
+    const state: ModelState =
+      corruptFiles.length > 0
+        ? 'corrupt'
+        : absent.length > 0
+          ? 'missing-files'
+          : notYetFetched.length > 0
+            ? 'partial'
+            : 'complete';
+    return {
+      id,
+      displayName: manifest.displayName,
+      family: manifest.family,
+      dir: filesDir,
+      state,
+      origin,
+      readOnly: false,
+      bytes,
+      missingFiles: [...absent, ...notYetFetched],
+      corruptFiles,
+      ...(catalogEntry ? { catalog: catalogEntry } : {}),
+    };
+  }
+
+  private async requireModel(id: string): Promise<InstalledModel> {
+    const model = await this.get(id);
+    if (!model) throw new EaselError('not_found', `No installed model is called ${JSON.stringify(id)}.`, { id });
+    return model;
+  }
+
+  /** Re-reads every recorded file: sizes and SHA-256 against the manifest. Damaged files are marked. */
+  async verify(id: string, onFile?: (file: string, index: number, count: number) => void): Promise<VerifyReport> {
+    const model = await this.requireModel(id);
+    if (model.origin === 'builtin') {
+      const problems = model.missingFiles.map((file): VerifyProblem => ({ file, problem: 'missing' }));
+      return { id, ok: problems.length === 0, checkedFiles: model.catalog?.files.length ?? 0, problems };
+    }
+    const dir = this.modelDir(id);
+    const manifest = await readManifest(dir);
+    if (!manifest) throw new EaselError('model_invalid', `${id} has no completed files to verify yet.`, { id });
+    const problems: VerifyProblem[] = [];
+    const recorded = Object.entries(manifest.files);
+    let index = 0;
+    for (const [file, record] of recorded) {
+      onFile?.(file, index, recorded.length);
+      index += 1;
+      const full = path.join(model.dir, file);
+      const size = (await fsp.stat(full).catch(() => undefined))?.size;
+      if (size === undefined) problems.push({ file, problem: 'missing' });
+      else if (size !== record.bytes) problems.push({ file, problem: 'size' });
+      else if (record.sha256 && (await sha256OfFile(full)) !== record.sha256) problems.push({ file, problem: 'sha256' });
+    }
+    const damaged = problems.filter((p) => p.problem !== 'missing').map((p) => p.file);
+    if (damaged.length > 0) {
+      for (const file of damaged) delete manifest.files[file];
+      manifest.corruptFiles = [...new Set([...(manifest.corruptFiles ?? []), ...damaged])];
+      await writeManifest(dir, manifest);
+    } else if (problems.length === 0 && manifest.corruptFiles?.length) {
+      delete manifest.corruptFiles;
+      await writeManifest(dir, manifest);
+    }
+    return { id, ok: problems.length === 0 && !manifest.corruptFiles?.length, checkedFiles: recorded.length, problems };
+  }
+
+  /** Deletes a downloaded or copied model; for a referenced import only Easel's record goes. */
+  async remove(id: string): Promise<void> {
+    const model = await this.requireModel(id);
+    if (model.readOnly) {
+      throw new EaselError('forbidden', `${model.displayName} is built into Easel and cannot be removed.`, { id });
+    }
+    const dir = this.modelDir(id);
+    // Rename first so a crash mid-delete never leaves a half model that still looks installed.
+    const trash = path.join(this.modelsDir, `.removing-${id}-${randomBytes(4).toString('hex')}`);
+    await fsp.rename(dir, trash);
+    await fsp.rm(trash, { recursive: true, force: true });
+  }
+
+  async importFolder(sourceDir: string, options: ImportOptions = {}): Promise<InstalledModel> {
+    const source = path.resolve(sourceDir);
+    const { files, family } = await validateModelFolder(source);
+    const id = options.id ?? slugify(path.basename(source));
+    const dir = this.modelDir(id);
+    if (this.catalog.some((e) => e.id === id) || (await exists(dir))) {
+      throw new EaselError('invalid_request', `A model called ${id} already exists. Choose another name for the import.`, { id });
+    }
+    const mode = options.mode ?? 'copy';
+    const manifest: ModelManifest = {
+      version: 1,
+      id,
+      displayName: options.displayName ?? path.basename(source),
+      family,
+      source: { kind: 'imported', path: source, mode },
+      expectedFiles: files,
+      files: {},
+      updatedAt: new Date().toISOString(),
+    };
+    await fsp.mkdir(this.modelsDir, { recursive: true });
+    const staging = path.join(this.modelsDir, `.importing-${id}-${randomBytes(4).toString('hex')}`);
+    await fsp.mkdir(staging);
+    try {
+      if (mode === 'copy') {
+        const sizes = await Promise.all(files.map(async (f) => (await fsp.stat(path.join(source, f))).size));
+        const total = sizes.reduce((a, b) => a + b, 0);
+        let copied = 0;
+        for (const file of files) {
+          const sha256 = await copyWithHash(path.join(source, file), path.join(staging, file), (n) => {
+            copied += n;
+            options.onProgress?.(copied, total);
+          });
+          manifest.files[file] = { bytes: (await fsp.stat(path.join(staging, file))).size, sha256 };
+        }
+      } else {
+        for (const file of files) manifest.files[file] = { bytes: (await fsp.stat(path.join(source, file))).size };
+      }
+      await writeManifest(staging, manifest);
+      await fsp.rename(staging, dir);
+    } catch (error) {
+      await fsp.rm(staging, { recursive: true, force: true });
+      if (errnoIs(error, 'ENOSPC')) {
+        throw new EaselError('disk_full', `The disk filled up while copying the model into ${this.modelsDir}. Free some space, or import it by reference.`);
+      }
+      throw error;
+    }
+    return (await this.describe(id)) as InstalledModel;
+  }
+}
+
+function errnoIs(error: unknown, code: string): boolean {
+  return (error as NodeJS.ErrnoException | undefined)?.code === code;
+}

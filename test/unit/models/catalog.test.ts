@@ -1,0 +1,63 @@
+import { describe, expect, it } from 'vitest';
+import { CATALOG, DEMO_MODEL_ID, NOT_FETCHED_EXTENSIONS, SCHEDULER_IDS } from '../../../src-main/core/models/catalog';
+
+describe('catalog', () => {
+  it('has unique ids that are safe folder names', () => {
+    const ids = CATALOG.map((e) => e.id);
+    expect(new Set(ids).size).toBe(ids.length);
+    for (const id of ids) expect(id).toMatch(/^[a-z0-9][a-z0-9._-]{0,63}$/);
+  });
+
+  it('offers the models Easel promises, plus the built-in demo', () => {
+    const families = CATALOG.map((e) => e.family);
+    for (const family of ['sd-turbo', 'sd15', 'lcm', 'sdxl-turbo', 'sdxl', 'demo'] as const) expect(families).toContain(family);
+    const demo = CATALOG.find((e) => e.id === DEMO_MODEL_ID);
+    expect(demo?.source).toEqual({ kind: 'builtin', dir: 'resources/models/easel-demo' });
+    expect(demo?.defaults).toEqual({ scheduler: 'pndm', steps: 20, guidance: 5, width: 64, height: 64 });
+  });
+
+  it('fetches no file type that can run code, no PyTorch weights and no duplicate files', () => {
+    for (const entry of CATALOG) {
+      const paths = entry.files.map((f) => f.path);
+      expect(new Set(paths).size, entry.id).toBe(paths.length);
+      for (const file of paths) {
+        expect(NOT_FETCHED_EXTENSIONS.some((ext) => file.toLowerCase().endsWith(ext)), `${entry.id}: ${file}`).toBe(false);
+        expect(file, `${entry.id}: ${file}`).not.toMatch(/fp16|safety_checker|\.\.|^\/|\\/);
+      }
+    }
+  });
+
+  it('lists every file the ONNX pipeline loads', () => {
+    for (const entry of CATALOG) {
+      const paths = entry.files.map((f) => f.path);
+      const needed = ['model_index.json', 'scheduler/scheduler_config.json', 'tokenizer/vocab.json', 'tokenizer/merges.txt',
+        'text_encoder/model.onnx', 'unet/model.onnx', 'vae_decoder/model.onnx'];
+      if (entry.family === 'sdxl' || entry.family === 'sdxl-turbo') {
+        needed.push('tokenizer_2/vocab.json', 'tokenizer_2/merges.txt', 'text_encoder_2/model.onnx');
+      }
+      for (const file of needed) expect(paths, entry.id).toContain(file);
+    }
+  });
+
+  it('states sizes that add up to the total', () => {
+    for (const entry of CATALOG) {
+      for (const file of entry.files) expect(file.approxBytes, `${entry.id}: ${file.path}`).toBeGreaterThan(0);
+      expect(entry.approxTotalBytes).toBe(entry.files.reduce((sum, f) => sum + f.approxBytes, 0));
+    }
+    const sdxl = CATALOG.find((e) => e.id === 'sdxl-base-1.0');
+    expect(sdxl?.approxTotalBytes).toBeGreaterThan(13e9);
+  });
+
+  it('pins every hub model to a revision, cites its sources and names its licence', () => {
+    for (const entry of CATALOG) {
+      expect(SCHEDULER_IDS).toContain(entry.defaults.scheduler);
+      expect(entry.defaults.steps).toBeGreaterThan(0);
+      expect(entry.licence.url).toMatch(/^https:\/\//);
+      expect(entry.provenance.length).toBeGreaterThan(0);
+      if (entry.source.kind === 'huggingface') {
+        expect(entry.source.repo).toMatch(/^[\w.-]+\/[\w.-]+$/);
+        expect(entry.source.revision === 'main' || /^[0-9a-f]{40}$/.test(entry.source.revision), entry.id).toBe(true);
+      }
+    }
+  });
+});
