@@ -98,14 +98,6 @@ describe('ClipTokenizer.encode', () => {
     expect(bcFirst.encode('abc')).toEqual([0, 4]);
     expect(abFirst.encode('abc')).toEqual([3, 2]);
   });
-
-  it('tokenizes a 77-token prompt in well under a millisecond', () => {
-    const prompt = Array.from({ length: 77 }, (_, i) => `w${i % 10}`).join(' ');
-    tokenizer.encodePrompt(prompt);
-    const start = performance.now();
-    for (let i = 0; i < 20; i++) tokenizer.encodePrompt(prompt);
-    expect((performance.now() - start) / 20).toBeLessThan(1);
-  });
 });
 
 describe('ClipTokenizer.encodePrompt', () => {
@@ -204,12 +196,6 @@ describe('ClipTokenizer.load', () => {
       'tokenizer_config.json': JSON.stringify({ pad_token: '!' }),
     });
     expect((await ClipTokenizer.load(dir)).padId).toBe(EOS);
-  });
-
-  it('loads the 49k vocabulary quickly', async () => {
-    const start = performance.now();
-    await ClipTokenizer.load(clipDir);
-    expect(performance.now() - start).toBeLessThan(400);
   });
 
   it('names the missing file when the folder has no vocabulary', async () => {
