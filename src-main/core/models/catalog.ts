@@ -9,21 +9,11 @@
  * (X-Linked-Size / X-Linked-Etag) and are then recorded in the model's manifest.
  */
 
+import type { SchedulerName } from '../../../src-preload/api';
+
 export type ModelFamily = 'sd15' | 'sd21' | 'sd-turbo' | 'sdxl' | 'sdxl-turbo' | 'lcm' | 'demo';
 
-export const SCHEDULER_IDS = [
-  'ddim',
-  'pndm',
-  'lms',
-  'euler',
-  'euler-a',
-  'heun',
-  'dpmpp-2m',
-  'dpmpp-2m-karras',
-  'unipc',
-  'lcm',
-] as const;
-export type SchedulerId = (typeof SCHEDULER_IDS)[number];
+export type SchedulerId = SchedulerName;
 
 export interface CatalogFile {
   /** Path inside the repository, which is also the path inside the model folder. */

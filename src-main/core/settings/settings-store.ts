@@ -48,11 +48,7 @@ export class SettingsStore {
     }
     const run = this.queue.then(async () => {
       const next = settingsSchema.parse({ ...(await this.get()), ...parsed.data });
-      try {
-        await writeJsonAtomic(this.file, next);
-      } catch (error) {
-        throw new EaselError('io', `Could not save settings to ${this.file}: ${(error as Error).message}`);
-      }
+      await writeJsonAtomic(this.file, next);
       this.loaded = Promise.resolve(next);
       for (const listener of this.listeners) listener(next);
       return next;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { CATALOG, DEMO_MODEL_ID, NOT_FETCHED_EXTENSIONS, SCHEDULER_IDS } from '../../../src-main/core/models/catalog';
+import { CATALOG, DEMO_MODEL_ID, NOT_FETCHED_EXTENSIONS } from '../../../src-main/core/models/catalog';
+import { schedulerNames } from '../../../src-preload/api';
 
 describe('catalog', () => {
   it('has unique ids that are safe folder names', () => {
@@ -50,7 +51,7 @@ describe('catalog', () => {
 
   it('pins every hub model to a revision, cites its sources and names its licence', () => {
     for (const entry of CATALOG) {
-      expect(SCHEDULER_IDS).toContain(entry.defaults.scheduler);
+      expect(schedulerNames).toContain(entry.defaults.scheduler);
       expect(entry.defaults.steps).toBeGreaterThan(0);
       expect(entry.licence.url).toMatch(/^https:\/\//);
       expect(entry.provenance.length).toBeGreaterThan(0);

@@ -1,0 +1,146 @@
+import { EaselError } from '../../errors';
+import { parseSchedulerConfig } from './config';
+import { DdimScheduler } from './ddim';
+import { DpmSolverMultistepScheduler } from './dpm-solver-multistep';
+import { EulerScheduler } from './euler';
+import { EulerAncestralScheduler } from './euler-ancestral';
+import { HeunScheduler } from './heun';
+import { LcmScheduler } from './lcm';
+import { LmsScheduler } from './lms';
+import { PndmScheduler } from './pndm';
+import { schedulerNames } from '../../../../src-preload/api';
+import type { Scheduler, SchedulerName } from './types';
+import { UniPcScheduler } from './unipc';
+
+export type { NoiseSource, Scheduler, SchedulerName } from './types';
+export {
+  parseSchedulerConfig,
+  parseSchedulerConfigText,
+  type BetaSchedule,
+  type FinalSigmasType,
+  type PredictionType,
+  type SchedulerConfig,
+  type TimestepSpacing,
+} from './config';
+
+export { schedulerNames };
+
+export function isSchedulerName(value: unknown): value is SchedulerName {
+  return typeof value === 'string' && (schedulerNames as readonly string[]).includes(value);
+}
+
+/** What a pipeline or a UI needs to know about each scheduler besides its interface. */
+export interface SchedulerInfo {
+  /** A short human-readable label. */
+  label: string;
+  /** The diffusers class it reproduces. */
+  diffusersClass: string;
+  /** Draws from the NoiseSource during step (the result then depends on the noise seed too). */
+  stochastic: boolean;
+  /** Model calls per denoising step: Heun evaluates twice per noise level. */
+  modelCallsPerStep: 1 | 2;
+  /** Meant for LCM-distilled models (few steps, guidance around 1-2). */
+  forDistilledModels: boolean;
+}
+
+export const schedulerInfo: Readonly<Record<SchedulerName, SchedulerInfo>> = {
+  ddim: { label: 'DDIM', diffusersClass: 'DDIMScheduler', stochastic: false, modelCallsPerStep: 1, forDistilledModels: false },
+  pndm: { label: 'PNDM (PLMS)', diffusersClass: 'PNDMScheduler', stochastic: false, modelCallsPerStep: 1, forDistilledModels: false },
+  lms: { label: 'LMS', diffusersClass: 'LMSDiscreteScheduler', stochastic: false, modelCallsPerStep: 1, forDistilledModels: false },
+  euler: { label: 'Euler', diffusersClass: 'EulerDiscreteScheduler', stochastic: false, modelCallsPerStep: 1, forDistilledModels: false },
+  'euler-a': {
+    label: 'Euler a',
+    diffusersClass: 'EulerAncestralDiscreteScheduler',
+    stochastic: true,
+    modelCallsPerStep: 1,
+    forDistilledModels: false,
+  },
+  heun: { label: 'Heun', diffusersClass: 'HeunDiscreteScheduler', stochastic: false, modelCallsPerStep: 2, forDistilledModels: false },
+  'dpmpp-2m': {
+    label: 'DPM++ 2M',
+    diffusersClass: 'DPMSolverMultistepScheduler',
+    stochastic: false,
+    modelCallsPerStep: 1,
+    forDistilledModels: false,
+  },
+  'dpmpp-2m-karras': {
+    label: 'DPM++ 2M Karras',
+    diffusersClass: 'DPMSolverMultistepScheduler',
+    stochastic: false,
+    modelCallsPerStep: 1,
+    forDistilledModels: false,
+  },
+  unipc: { label: 'UniPC', diffusersClass: 'UniPCMultistepScheduler', stochastic: false, modelCallsPerStep: 1, forDistilledModels: false },
+  lcm: { label: 'LCM', diffusersClass: 'LCMScheduler', stochastic: true, modelCallsPerStep: 1, forDistilledModels: true },
+};
+
+/**
+ * Builds a scheduler from a model's scheduler_config.json (the parsed JSON object, or the result of
+ * parseSchedulerConfig). Any Stable Diffusion config works with any name: the shared keys (betas,
+ * spacing, offset, prediction type) carry over and the rest take that scheduler's diffusers
+ * defaults, as diffusers' from_config does.
+ */
+export function createScheduler(name: SchedulerName, config: unknown): Scheduler {
+  const parsed = parseSchedulerConfig(config);
+  switch (name) {
+    case 'ddim':
+      return new DdimScheduler(parsed);
+    case 'pndm':
+      return new PndmScheduler(parsed);
+    case 'lms':
+      return new LmsScheduler(parsed);
+    case 'euler':
+      return new EulerScheduler(parsed);
+    case 'euler-a':
+      return new EulerAncestralScheduler(parsed);
+    case 'heun':
+      return new HeunScheduler(parsed);
+    case 'dpmpp-2m':
+      return new DpmSolverMultistepScheduler(parsed, false);
+    case 'dpmpp-2m-karras':
+      return new DpmSolverMultistepScheduler(parsed, true);
+    case 'unipc':
+      return new UniPcScheduler(parsed);
+    case 'lcm':
+      return new LcmScheduler(parsed);
+    default:
+      throw new EaselError('invalid_request', `Unknown scheduler "${String(name)}".`, { name });
+  }
+}
+
+/** Where an img2img run starts in a scheduler's schedule. */
+export interface Img2ImgStart {
+  /** Pass to setBeginIndex, then loop over timesteps.slice(beginIndex). */
+  beginIndex: number;
+  /** Noise the image latents to this timestep with addNoise. */
+  timestep: number;
+  /** Denoising steps actually run: round(numInferenceSteps * strength). */
+  denoisingSteps: number;
+}
+
+/**
+ * With strength s in (0, 1], img2img runs the last round(n * s) of the n denoising steps (as
+ * diffusers' img2img pipelines do, counting Heun's and PNDM's repeated entries with their step).
+ * Call after setTimesteps(n).
+ */
+export function img2imgStart(scheduler: Scheduler, strength: number): Img2ImgStart {
+  const steps = scheduler.numInferenceSteps;
+  if (steps === 0) {
+    throw new EaselError('internal', `The ${scheduler.name} scheduler needs setTimesteps before img2img can start.`);
+  }
+  if (!(strength > 0 && strength <= 1)) {
+    throw new EaselError('invalid_request', `Strength must be above 0 and at most 1; got ${strength}.`, { strength });
+  }
+  const denoisingSteps = Math.min(Math.round(steps * strength), steps);
+  if (denoisingSteps < 1) {
+    throw new EaselError(
+      'invalid_request',
+      `Strength ${strength} with ${steps} steps leaves no step to run; raise the strength or the number of steps.`,
+      { strength, steps },
+    );
+  }
+  const skipped = steps - denoisingSteps;
+  const beginIndex =
+    scheduler.name === 'heun' ? 2 * skipped : scheduler.name === 'pndm' && skipped > 0 ? skipped + 1 : skipped;
+  return { beginIndex, timestep: scheduler.timesteps[beginIndex] as number, denoisingSteps };
+}
