@@ -1,0 +1,191 @@
+import type { GenerationParameters, ImageMetadata, SchedulerName } from '../../../src-preload/api';
+import { EaselError } from '../errors';
+import { parseComfyUiPrompt } from './comfyui';
+import { A1111_CHUNK, readEaselMetadata } from './easel-metadata';
+import { parseInvokeAiMetadata } from './invokeai';
+
+/**
+ * AUTOMATIC1111's `parameters` text, the de-facto interchange format for Stable Diffusion images:
+ *
+ *   a prompt, possibly on several lines
+ *   Negative prompt: another prompt
+ *   Steps: 20, Sampler: DPM++ 2M, Schedule type: Karras, CFG scale: 7, Seed: 1, Size: 512x512, Model: name
+ *
+ * Values containing a comma, colon or newline are written as JSON strings. Since v1.9 A1111 names the
+ * noise schedule separately ("Schedule type: Karras"); older versions folded it into the sampler name
+ * ("DPM++ 2M Karras").
+ */
+
+export type ParametersSource = 'easel' | 'a1111' | 'comfyui' | 'invokeai';
+export type ParsedImageParameters = Partial<GenerationParameters> & { source: ParametersSource };
+
+/** Our schedulers as A1111 names them: the sampler, and the schedule type where it matters. */
+const A1111_SAMPLERS: Record<SchedulerName, { sampler: string; scheduleType?: string }> = {
+  ddim: { sampler: 'DDIM' },
+  pndm: { sampler: 'PLMS' },
+  lms: { sampler: 'LMS' },
+  euler: { sampler: 'Euler' },
+  'euler-a': { sampler: 'Euler a' },
+  heun: { sampler: 'Heun' },
+  'dpmpp-2m': { sampler: 'DPM++ 2M', scheduleType: 'Uniform' },
+  'dpmpp-2m-karras': { sampler: 'DPM++ 2M', scheduleType: 'Karras' },
+  unipc: { sampler: 'UniPC' },
+  lcm: { sampler: 'LCM' },
+};
+
+/** A1111 from v1.9 on, where "DPM++ 2M" with an automatic schedule means Karras. */
+function hasScheduleTypes(version: string | undefined): boolean {
+  const match = version === undefined ? null : /(\d+)\.(\d+)/.exec(version);
+  if (!match) return false;
+  const major = Number(match[1]);
+  return major > 1 || (major === 1 && Number(match[2]) >= 9);
+}
+
+/** An A1111 sampler (+ schedule type, + version) as one of our schedulers; unknown ones stay undefined. */
+export function schedulerFromA1111(
+  sampler: string,
+  scheduleType?: string,
+  version?: string,
+): SchedulerName | undefined {
+  if (sampler === 'DPM++ 2M Karras') return 'dpmpp-2m-karras';
+  if (sampler === 'DPM++ 2M') {
+    if (scheduleType === undefined) return hasScheduleTypes(version) ? 'dpmpp-2m-karras' : 'dpmpp-2m';
+    if (scheduleType === 'Karras' || scheduleType === 'Automatic') return 'dpmpp-2m-karras';
+    return scheduleType === 'Uniform' ? 'dpmpp-2m' : undefined;
+  }
+  for (const [scheduler, names] of Object.entries(A1111_SAMPLERS)) {
+    if (names.sampler === sampler) return scheduler as SchedulerName;
+  }
+  return undefined;
+}
+
+/** A1111 quotes a value as JSON when it holds a comma, a colon or a newline. */
+function quote(value: string): string {
+  return /[,:\n]/.test(value) ? JSON.stringify(value) : value;
+}
+
+function unquote(value: string): string {
+  if (value.length < 2 || !value.startsWith('"') || !value.endsWith('"')) return value;
+  try {
+    const parsed: unknown = JSON.parse(value);
+    return typeof parsed === 'string' ? parsed : value;
+  } catch {
+    return value;
+  }
+}
+
+export function formatA1111Parameters(meta: ImageMetadata): string {
+  const names = A1111_SAMPLERS[meta.scheduler];
+  const fields: [string, string][] = [
+    ['Steps', String(meta.steps)],
+    ['Sampler', names.sampler],
+  ];
+  if (names.scheduleType) fields.push(['Schedule type', names.scheduleType]);
+  fields.push(['CFG scale', String(meta.guidance)], ['Seed', meta.seed], ['Size', `${meta.width}x${meta.height}`]);
+  if (meta.modelName) fields.push(['Model', quote(meta.modelName)]);
+  if (meta.strength !== undefined) fields.push(['Denoising strength', String(meta.strength)]);
+  if (meta.app) fields.push(['Version', quote(meta.app)]);
+  const lines = [meta.prompt];
+  if (meta.negativePrompt) lines.push(`Negative prompt: ${meta.negativePrompt}`);
+  lines.push(fields.map(([key, value]) => `${key}: ${value}`).join(', '));
+  return lines.join('\n');
+}
+
+/** One `Key: value` pair of the last line; a quoted value may contain commas and escaped quotes. */
+const PARAM_PATTERN = /\s*(\w[\w \-/+]+):\s*("(?:\\.|[^\\"])+"|[^,]*)(?:,|$)/g;
+
+function paramsOf(line: string): Map<string, string> {
+  const params = new Map<string, string>();
+  for (const match of line.matchAll(PARAM_PATTERN)) {
+    const [, key, value] = match;
+    if (key !== undefined && value !== undefined) params.set(key.trim(), unquote(value.trim()));
+  }
+  return params;
+}
+
+export function parseA1111Parameters(text: string): Partial<GenerationParameters> {
+  const lines = text.trim().replace(/\r\n/g, '\n').split('\n');
+  let params = new Map<string, string>();
+  const last = lines[lines.length - 1] ?? '';
+  // As A1111 does: the last line is the settings line only if it holds at least three `Key: value` pairs.
+  if (lines.length > 0 && paramsOf(last).size >= 3) {
+    params = paramsOf(last);
+    lines.pop();
+  }
+  const prompt: string[] = [];
+  const negative: string[] = [];
+  let inNegative = false;
+  for (const raw of lines) {
+    let line = raw.trim();
+    if (line.startsWith('Negative prompt:')) {
+      inNegative = true;
+      line = line.slice('Negative prompt:'.length).trim();
+    }
+    (inNegative ? negative : prompt).push(line);
+  }
+
+  const result: Partial<GenerationParameters> = { prompt: prompt.join('\n'), negativePrompt: negative.join('\n') };
+  const steps = Number(params.get('Steps'));
+  if (Number.isInteger(steps) && steps > 0) result.steps = steps;
+  const sampler = params.get('Sampler');
+  if (sampler !== undefined) {
+    const scheduler = schedulerFromA1111(sampler, params.get('Schedule type'), params.get('Version'));
+    if (scheduler) result.scheduler = scheduler;
+  }
+  const cfg = params.get('CFG scale');
+  if (cfg !== undefined && cfg !== '' && Number.isFinite(Number(cfg))) result.guidance = Number(cfg);
+  const seed = params.get('Seed');
+  if (seed !== undefined && /^\d{1,20}$/.test(seed)) result.seed = seed;
+  const size = /^(\d+)x(\d+)$/.exec(params.get('Size') ?? '');
+  if (size) {
+    result.width = Number(size[1]);
+    result.height = Number(size[2]);
+  }
+  const model = params.get('Model');
+  if (model) result.modelName = model;
+  // With hires fix the denoising strength belongs to the second pass, not to an init image.
+  const strength = Number(params.get('Denoising strength'));
+  const hiresFix = params.has('Hires upscale') || params.has('Hires resize') || params.has('Hires steps');
+  if (params.has('Denoising strength') && !hiresFix && strength > 0 && strength <= 1) result.strength = strength;
+  return result;
+}
+
+function pickParameters(meta: ImageMetadata): Partial<GenerationParameters> {
+  const { prompt, negativePrompt, modelId, modelName, scheduler, steps, guidance, seed, width, height, strength } = meta;
+  const params: Partial<GenerationParameters> = {
+    prompt,
+    negativePrompt,
+    modelId,
+    modelName,
+    scheduler,
+    steps,
+    guidance,
+    seed,
+    width,
+    height,
+  };
+  if (strength !== undefined) params.strength = strength;
+  return params;
+}
+
+/**
+ * The generation parameters embedded in a PNG's text chunks, from whichever tool wrote them: Easel's own
+ * `easel` JSON first, then A1111's `parameters` text, ComfyUI's `prompt` graph, InvokeAI's
+ * `invokeai_metadata`. Fields a source does not record, or records in a form Easel cannot use (a sampler
+ * it does not have), are left out. Throws `not_found` when no known source is present.
+ */
+export function parseImageParameters(chunks: Record<string, string>): ParsedImageParameters {
+  const easel = readEaselMetadata(chunks);
+  if (easel) return { ...pickParameters(easel), source: 'easel' };
+  const a1111 = chunks[A1111_CHUNK];
+  if (a1111 !== undefined && a1111.trim() !== '') return { ...parseA1111Parameters(a1111), source: 'a1111' };
+  const comfy = chunks.prompt === undefined ? null : parseComfyUiPrompt(chunks.prompt);
+  if (comfy) return { ...comfy, source: 'comfyui' };
+  const invoke = chunks.invokeai_metadata === undefined ? null : parseInvokeAiMetadata(chunks.invokeai_metadata);
+  if (invoke) return { ...invoke, source: 'invokeai' };
+  throw new EaselError(
+    'not_found',
+    'This image carries no generation parameters Easel can read (it knows Easel, A1111, ComfyUI and InvokeAI metadata).',
+    { keywords: Object.keys(chunks) },
+  );
+}
