@@ -2,7 +2,7 @@ import path from 'node:path';
 import { EaselError, toErrorInfo } from '../core/errors';
 import { CATALOG, findCatalogEntry } from '../core/models/catalog';
 import { DEFAULT_HUB_ENDPOINT, Downloader, type DownloadEvent } from '../core/models/downloader';
-import { formatBytes, formatProgress } from '../core/models/format';
+import { formatBytes, formatProgress } from '../core/format';
 import { proxySettingsFromEnv } from '../core/models/http';
 import { ModelStore, type InstalledModel } from '../core/models/store';
 

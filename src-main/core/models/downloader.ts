@@ -5,7 +5,7 @@ import type http from 'node:http';
 import path from 'node:path';
 import { EaselError } from '../errors';
 import type { ModelFamily } from './catalog';
-import { formatBytes, formatProgress } from './format';
+import { formatBytes, formatProgress } from '../format';
 import { createNodeTransport, type HttpTransport, type ProxySettings } from './http';
 import { writeFileAtomic } from '../fs/atomic';
 import { readManifest, writeManifest, type ModelManifest } from './manifest';
