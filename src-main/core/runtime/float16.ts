@@ -1,0 +1,84 @@
+/**
+ * IEEE 754 binary16 <-> binary32 conversion. ONNX Runtime's JavaScript API hands float16 tensors over as raw
+ * 16-bit patterns, so the session wrapper converts latents and embeddings on every call: it must be exact
+ * (round to nearest, ties to even; subnormals; infinities; NaN) and cheap on arrays of a few hundred thousand.
+ */
+
+/** Converts float32 values to float16 bit patterns, rounding to nearest with ties to even. */
+export function float32ToFloat16(values: Float32Array): Uint16Array {
+  const bits = new Uint32Array(values.buffer, values.byteOffset, values.length);
+  const out = new Uint16Array(values.length);
+  for (let i = 0; i < bits.length; i++) out[i] = float32BitsToFloat16Bits(bits[i]!);
+  return out;
+}
+
+/** The float16 bit pattern nearest to one float32 value. */
+export function toFloat16Bits(value: number): number {
+  scratchFloat[0] = value;
+  return float32BitsToFloat16Bits(scratchBits[0]!);
+}
+
+/** Converts float16 bit patterns to float32 values; every float16 value is exactly representable. */
+export function float16ToFloat32(halves: Uint16Array): Float32Array {
+  const table = halfToFloatTable();
+  const out = new Float32Array(halves.length);
+  for (let i = 0; i < halves.length; i++) out[i] = table[halves[i]!]!;
+  return out;
+}
+
+/** The float32 value of one float16 bit pattern. */
+export function fromFloat16Bits(half: number): number {
+  return halfToFloatTable()[half & 0xffff]!;
+}
+
+const scratchFloat = new Float32Array(1);
+const scratchBits = new Uint32Array(scratchFloat.buffer);
+
+function float32BitsToFloat16Bits(bits: number): number {
+  const sign = (bits >>> 16) & 0x8000;
+  const exponent = (bits >>> 23) & 0xff;
+  const mantissa = bits & 0x7fffff;
+
+  if (exponent === 0xff) {
+    // Infinity keeps a zero mantissa; NaN stays a (quiet) NaN whatever its payload.
+    return mantissa === 0 ? sign | 0x7c00 : sign | 0x7e00 | (mantissa >>> 13);
+  }
+
+  const halfExponent = exponent - 127 + 15;
+  if (halfExponent >= 0x1f) return sign | 0x7c00;
+
+  if (halfExponent >= 1) {
+    const truncated = (halfExponent << 10) | (mantissa >>> 13);
+    const remainder = mantissa & 0x1fff;
+    // A carry out of the mantissa moves into the exponent, which is the correct rounding (up to infinity).
+    const roundUp = remainder > 0x1000 || (remainder === 0x1000 && (truncated & 1) === 1);
+    return sign | (truncated + (roundUp ? 1 : 0));
+  }
+
+  // Subnormal or zero in float16: the value is (implicit 1 + mantissa) * 2^(exponent - 150), counted in
+  // units of 2^-24.
+  const shift = 126 - exponent;
+  if (shift > 25) return sign;
+  const full = 0x800000 | mantissa;
+  const truncated = full >>> shift;
+  const remainder = full & ((1 << shift) - 1);
+  const halfway = 1 << (shift - 1);
+  const roundUp = remainder > halfway || (remainder === halfway && (truncated & 1) === 1);
+  return sign | (truncated + (roundUp ? 1 : 0));
+}
+
+let table: Float32Array | undefined;
+
+function halfToFloatTable(): Float32Array {
+  if (table) return table;
+  table = new Float32Array(65536);
+  for (let half = 0; half < 65536; half++) {
+    const sign = half & 0x8000 ? -1 : 1;
+    const exponent = (half >>> 10) & 0x1f;
+    const mantissa = half & 0x3ff;
+    if (exponent === 0) table[half] = sign * mantissa * 2 ** -24;
+    else if (exponent === 0x1f) table[half] = mantissa === 0 ? sign * Infinity : NaN;
+    else table[half] = sign * (1 + mantissa / 1024) * 2 ** (exponent - 15);
+  }
+  return table;
+}

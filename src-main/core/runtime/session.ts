@@ -1,0 +1,233 @@
+/**
+ * One ONNX model running on one execution provider. The rest of Easel speaks float32 and plain integer
+ * arrays; this wrapper adapts them to whatever the model declares (float16 weights, int32 or int64 ids and
+ * timesteps, a scalar or [1] timestep), so the pipeline is the same for every export of a model.
+ */
+import path from 'node:path';
+import * as ort from 'onnxruntime-node';
+import type { ProviderName } from '../../../src-preload/api';
+import { EaselError } from '../errors';
+import { float16ToFloat32, float32ToFloat16 } from './float16';
+import { assertModelSafe } from './model-safety';
+import { providerLabels, type SessionTuning, sessionOptions } from './providers';
+
+/** A tensor on the JavaScript side: floats are always float32 here, whatever the model computes in. */
+export interface HostTensor {
+  data: Float32Array | Int32Array | BigInt64Array;
+  dims: number[];
+}
+
+export interface TensorInfo {
+  name: string;
+  /** ONNX Runtime's element type name: 'float32', 'float16', 'int32', 'int64', ... */
+  dtype: string;
+  /** Fixed sizes, or names of dynamic axes. */
+  dims: Array<number | string>;
+}
+
+export type OnnxSessionOptions = SessionTuning;
+
+export class OnnxSession {
+  private released = false;
+  private readonly running = new Set<Promise<unknown>>();
+  private lastUsedAt = Date.now();
+
+  private constructor(
+    private readonly session: ort.InferenceSession,
+    readonly modelPath: string,
+    readonly provider: ProviderName,
+    readonly inputs: readonly TensorInfo[],
+    readonly outputs: readonly TensorInfo[],
+  ) {}
+
+  /**
+   * Checks the model file (see model-safety.ts), then opens it by path so ONNX Runtime finds external
+   * weights next to it. Fails with provider_failed when the provider cannot start or cannot load this model.
+   */
+  static async create(modelPath: string, provider: ProviderName, options: OnnxSessionOptions = {}): Promise<OnnxSession> {
+    const absolute = path.resolve(modelPath);
+    assertModelSafe(absolute);
+    let session: ort.InferenceSession;
+    try {
+      session = await ort.InferenceSession.create(absolute, sessionOptions(provider, options));
+    } catch (error) {
+      const reason = firstLine(error);
+      throw new EaselError(
+        'provider_failed',
+        `${providerLabels[provider]} could not load ${describeModel(absolute)}: ${reason}`,
+        { provider, modelPath: absolute, reason },
+      );
+    }
+    return new OnnxSession(session, absolute, provider, describe(session.inputMetadata), describe(session.outputMetadata));
+  }
+
+  /** Milliseconds since the epoch when this session last started a run (or was created). */
+  get lastUsed(): number {
+    return this.lastUsedAt;
+  }
+
+  get busy(): boolean {
+    return this.running.size > 0;
+  }
+
+  get isReleased(): boolean {
+    return this.released;
+  }
+
+  /**
+   * Runs the model. Every model input must be fed; float data is converted to float16 where the model
+   * wants it, integers to the declared width, and a [1] tensor to a scalar where the model declares rank 0.
+   * Outputs come back as float32 (or the model's integer type).
+   */
+  async run(feeds: Record<string, HostTensor>, outputNames?: string[]): Promise<Record<string, HostTensor>> {
+    if (this.released) throw this.failure('the session was already released');
+    this.lastUsedAt = Date.now();
+    const unknown = Object.keys(feeds).filter((name) => !this.inputs.some((input) => input.name === name));
+    if (unknown.length > 0) throw this.failure(`the model has no input named ${unknown.join(', ')}`);
+    const wanted = outputNames ?? this.outputs.map((output) => output.name);
+    const missingOutputs = wanted.filter((name) => !this.outputs.some((output) => output.name === name));
+    if (missingOutputs.length > 0) throw this.failure(`the model has no output named ${missingOutputs.join(', ')}`);
+
+    const ortFeeds: Record<string, ort.Tensor> = {};
+    for (const input of this.inputs) {
+      const feed = feeds[input.name];
+      if (!feed) throw this.failure(`input ${input.name} was not given`);
+      ortFeeds[input.name] = toOrtTensor(feed, input, (message) => this.failure(message));
+    }
+
+    const pending = this.session.run(ortFeeds, wanted);
+    this.running.add(pending);
+    let results: ort.InferenceSession.OnnxValueMapType;
+    try {
+      results = await pending;
+    } catch (error) {
+      throw this.failure(firstLine(error));
+    } finally {
+      this.running.delete(pending);
+    }
+
+    const out: Record<string, HostTensor> = {};
+    for (const name of wanted) {
+      const value = results[name];
+      if (!value) throw this.failure(`output ${name} was not produced`);
+      out[name] = fromOrtTensor(value as ort.Tensor, name, (message) => this.failure(message));
+    }
+    return out;
+  }
+
+  /** Frees the native session once any run in progress has finished. Safe to call twice. */
+  async release(): Promise<void> {
+    if (this.released) return;
+    this.released = true;
+    await Promise.allSettled([...this.running]);
+    await this.session.release();
+  }
+
+  private failure(reason: string): EaselError {
+    return new EaselError(
+      'inference_failed',
+      `${describeModel(this.modelPath)} failed on ${providerLabels[this.provider]}: ${reason}`,
+      { provider: this.provider, modelPath: this.modelPath, reason },
+    );
+  }
+}
+
+function describe(metadata: readonly ort.InferenceSession.ValueMetadata[]): TensorInfo[] {
+  return metadata.map((value) =>
+    value.isTensor
+      ? { name: value.name, dtype: value.type, dims: [...value.shape] }
+      : { name: value.name, dtype: 'non-tensor', dims: [] },
+  );
+}
+
+/** "the unet of stable-diffusion-v1-5" from .../stable-diffusion-v1-5/unet/model.onnx. */
+function describeModel(modelPath: string): string {
+  const component = path.basename(path.dirname(modelPath));
+  const model = path.basename(path.dirname(path.dirname(modelPath)));
+  return `the ${component} of ${model}`;
+}
+
+function firstLine(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return message.split('\n').find((line) => line.trim() !== '')?.trim() ?? 'unknown error';
+}
+
+function toOrtTensor(feed: HostTensor, input: TensorInfo, fail: (message: string) => Error): ort.Tensor {
+  const count = feed.dims.reduce((a, b) => a * b, 1);
+  if (count !== feed.data.length) {
+    throw fail(`input ${input.name} has ${feed.data.length} values but its shape [${feed.dims.join(', ')}] needs ${count}`);
+  }
+  const dims = adaptRank(feed.dims, input, fail);
+  switch (input.dtype) {
+    case 'float32':
+      return new ort.Tensor('float32', asFloat32(feed.data), dims);
+    case 'float16':
+      return new ort.Tensor('float16', float32ToFloat16(asFloat32(feed.data)), dims);
+    case 'int64':
+      return new ort.Tensor('int64', asInt64(feed.data, input.name, fail), dims);
+    case 'int32':
+      return new ort.Tensor('int32', asInt32(feed.data, input.name, fail), dims);
+    default:
+      throw fail(`input ${input.name} has element type ${input.dtype}, which Easel does not feed`);
+  }
+}
+
+/** A one-element tensor fits a scalar input and vice versa (optimum exports a scalar timestep, others [1]). */
+function adaptRank(dims: number[], input: TensorInfo, fail: (message: string) => Error): readonly number[] {
+  const rank = input.dims.length;
+  const count = dims.reduce((a, b) => a * b, 1);
+  if (rank === dims.length) return dims;
+  if (count === 1 && rank === 0) return [];
+  if (count === 1 && dims.length === 0 && rank === 1) return [1];
+  throw fail(`input ${input.name} needs rank ${rank} but was given shape [${dims.join(', ')}]`);
+}
+
+function asFloat32(data: HostTensor['data']): Float32Array {
+  if (data instanceof Float32Array) return data;
+  if (data instanceof BigInt64Array) return Float32Array.from(data, (value) => Number(value));
+  return Float32Array.from(data);
+}
+
+function asInt64(data: HostTensor['data'], name: string, fail: (message: string) => Error): BigInt64Array {
+  if (data instanceof BigInt64Array) return data;
+  const out = new BigInt64Array(data.length);
+  for (let i = 0; i < data.length; i++) {
+    const value = data[i]!;
+    // Timesteps arrive as floats (schedulers compute them); the legacy exports want int64.
+    if (!Number.isFinite(value)) throw fail(`input ${name} holds a non-finite value where the model wants integers`);
+    out[i] = BigInt(Math.round(value));
+  }
+  return out;
+}
+
+function asInt32(data: HostTensor['data'], name: string, fail: (message: string) => Error): Int32Array {
+  if (data instanceof Int32Array) return data;
+  const out = new Int32Array(data.length);
+  for (let i = 0; i < data.length; i++) {
+    const value = Number(data[i]!);
+    if (!Number.isFinite(value) || Math.abs(value) > 2 ** 31 - 1) {
+      throw fail(`input ${name} holds ${value}, which does not fit the model's int32`);
+    }
+    out[i] = Math.round(value);
+  }
+  return out;
+}
+
+function fromOrtTensor(tensor: ort.Tensor, name: string, fail: (message: string) => Error): HostTensor {
+  const dims = [...tensor.dims];
+  switch (tensor.type) {
+    case 'float32':
+      return { data: tensor.data as Float32Array, dims };
+    case 'float16': {
+      // Uint16Array, or Float16Array where the JavaScript engine has it: either way, the same 16-bit patterns.
+      const data = tensor.data as unknown as { buffer: ArrayBufferLike; byteOffset: number; length: number };
+      return { data: float16ToFloat32(new Uint16Array(data.buffer, data.byteOffset, data.length)), dims };
+    }
+    case 'int64':
+      return { data: tensor.data as BigInt64Array, dims };
+    case 'int32':
+      return { data: tensor.data as Int32Array, dims };
+    default:
+      throw fail(`output ${name} has element type ${tensor.type}, which Easel does not read`);
+  }
+}

@@ -1,0 +1,169 @@
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { ProviderName } from '../../../src-preload/api';
+import { EaselError } from '../../../src-main/core/errors';
+import { checkOutput, ProviderHealth, runWithFallback } from '../../../src-main/core/runtime/fallback';
+import { type HostTensor, OnnxSession } from '../../../src-main/core/runtime/session';
+import { fixtureModel } from '../../fixtures/models';
+import { cudaImpossible, webgpuImpossible } from './machine';
+
+const temp = mkdtempSync(path.join(os.tmpdir(), 'easel-fallback-'));
+afterAll(() => rmSync(temp, { recursive: true, force: true }));
+let fileCount = 0;
+const healthFile = () => path.join(temp, `health-${(fileCount += 1)}`, 'providers.json');
+
+/** One real UNet step on `provider`: create the session, run it, release it. */
+async function unetStep(dir: string, provider: ProviderName): Promise<Float32Array> {
+  const session = await OnnxSession.create(path.join(dir, 'unet', 'model.onnx'), provider);
+  try {
+    const feeds: Record<string, HostTensor> = {
+      sample: { data: Float32Array.from({ length: 2 * 4 * 8 * 8 }, (_, i) => Math.sin(i)), dims: [2, 4, 8, 8] },
+      timestep: { data: Float32Array.of(500), dims: [1] },
+      encoder_hidden_states: { data: new Float32Array(2 * 77 * 768).fill(0.1), dims: [2, 77, 768] },
+    };
+    return (await session.run(feeds)).out_sample!.data as Float32Array;
+  } finally {
+    await session.release();
+  }
+}
+
+const finite = (values: Float32Array) => checkOutput(values);
+
+describe.runIf(cudaImpossible && webgpuImpossible)('runWithFallback with real providers', () => {
+  it('falls from CUDA and WebGPU to CPU, recording why, and skips them next time', async () => {
+    const dir = await fixtureModel('sd15-optimum');
+    const file = healthFile();
+    const health = await ProviderHealth.open(file, { machine: 'test-machine' });
+    const tried: ProviderName[] = [];
+    const attempt = (provider: ProviderName) => {
+      tried.push(provider);
+      return unetStep(dir, provider);
+    };
+
+    const first = await runWithFallback(['cuda', 'webgpu', 'cpu'], attempt, finite, { health, model: 'sd15-optimum' });
+    expect(first.provider).toBe('cpu');
+    expect(first.value).toHaveLength(2 * 4 * 8 * 8);
+    expect(first.skipped.map((skip) => skip.provider)).toEqual(['cuda', 'webgpu']);
+    expect(first.skipped[0]!.reason).toMatch(/^CUDA could not load the unet of sd15-optimum/);
+    expect(first.skipped[1]!.reason).toMatch(/^WebGPU could not load the unet of sd15-optimum/);
+
+    const reopened = await ProviderHealth.open(file, { machine: 'test-machine' });
+    expect(reopened.isBad('sd15-optimum', 'webgpu')).toBe(true);
+    expect(reopened.isBad('sd15-optimum', 'cuda')).toBe(true);
+    expect(reopened.isBad('sd15-optimum', 'cpu')).toBe(false);
+    expect(reopened.isBad('sd15-legacy', 'webgpu')).toBe(false);
+
+    tried.length = 0;
+    const second = await runWithFallback(['cuda', 'webgpu', 'cpu'], attempt, finite, { health: reopened, model: 'sd15-optimum' });
+    expect(tried).toEqual(['cpu']);
+    expect(second.skipped.map((skip) => skip.reason)).toEqual([
+      expect.stringMatching(/^failed before: CUDA could not load/),
+      expect.stringMatching(/^failed before: WebGPU could not load/),
+    ]);
+    expect(second.value).toEqual(first.value);
+  });
+});
+
+describe('runWithFallback', () => {
+  it('marks a provider whose UNet produces NaN as bad and fails with every reason', async () => {
+    const dir = await fixtureModel('sd15-optimum', { nan: true });
+    const health = await ProviderHealth.open(healthFile(), { machine: 'm' });
+    const error = await runWithFallback(['cpu'], (provider) => unetStep(dir, provider), finite, {
+      health,
+      model: 'nan-model',
+    }).catch((thrown: unknown) => thrown);
+    expect(error).toBeInstanceOf(EaselError);
+    expect((error as EaselError).code).toBe('provider_failed');
+    expect((error as EaselError).message).toMatch(/CPU: produced 512 NaN or infinite values out of 512/);
+    expect((error as EaselError).detail).toEqual({
+      attempts: [{ provider: 'cpu', reason: 'produced 512 NaN or infinite values out of 512' }],
+    });
+    expect(health.badProviders('nan-model')).toEqual([
+      { provider: 'cpu', reason: 'produced 512 NaN or infinite values out of 512', at: expect.any(String) },
+    ]);
+  });
+
+  it('tries known-bad providers again when nothing else is left, and forgets them once they work', async () => {
+    const dir = await fixtureModel('sd15-optimum');
+    const health = await ProviderHealth.open(healthFile(), { machine: 'm' });
+    await health.markBad('model', 'cpu', 'produced NaN once');
+    const result = await runWithFallback(['cpu'], (provider) => unetStep(dir, provider), finite, { health, model: 'model' });
+    expect(result.provider).toBe('cpu');
+    expect(result.skipped).toEqual([]);
+    expect(health.isBad('model', 'cpu')).toBe(false);
+  });
+
+  it('passes cancellation and unsafe-model errors through without blaming the provider', async () => {
+    const health = await ProviderHealth.open(healthFile(), { machine: 'm' });
+    for (const code of ['cancelled', 'model_unsafe'] as const) {
+      const tried: ProviderName[] = [];
+      const attempt = async (provider: ProviderName) => {
+        tried.push(provider);
+        throw new EaselError(code, 'stop');
+      };
+      await expect(runWithFallback(['webgpu', 'cpu'], attempt, undefined, { health, model: 'x' })).rejects.toMatchObject({
+        code,
+      });
+      expect(tried).toEqual(['webgpu']);
+    }
+    expect(health.badProviders('x')).toEqual([]);
+  });
+
+  it('works without memory and explains an empty order', async () => {
+    const result = await runWithFallback(['webgpu', 'cpu'], async (provider) => {
+      if (provider === 'webgpu') throw new Error('device lost');
+      return provider;
+    });
+    expect(result).toEqual({ value: 'cpu', provider: 'cpu', skipped: [{ provider: 'webgpu', reason: 'device lost' }] });
+    await expect(runWithFallback([], async () => 1)).rejects.toMatchObject({
+      code: 'provider_failed',
+      message: 'No execution provider is available on this machine.',
+    });
+  });
+});
+
+describe('ProviderHealth', () => {
+  it('keeps records per machine and per model, written atomically', async () => {
+    const file = healthFile();
+    const here = await ProviderHealth.open(file, { machine: 'here', now: () => new Date('2025-01-02T03:04:05Z') });
+    await Promise.all([here.markBad('a', 'webgpu', 'no adapter'), here.markBad('b', 'dml', 'driver crash')]);
+    expect(readdirSync(path.dirname(file))).toEqual(['providers.json']);
+    expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual({
+      version: 1,
+      machines: {
+        here: {
+          a: { webgpu: { reason: 'no adapter', at: '2025-01-02T03:04:05.000Z' } },
+          b: { dml: { reason: 'driver crash', at: '2025-01-02T03:04:05.000Z' } },
+        },
+      },
+    });
+    const elsewhere = await ProviderHealth.open(file, { machine: 'elsewhere' });
+    expect(elsewhere.isBad('a', 'webgpu')).toBe(false);
+    const again = await ProviderHealth.open(file, { machine: 'here' });
+    expect(again.badProviders('a')).toEqual([{ provider: 'webgpu', reason: 'no adapter', at: '2025-01-02T03:04:05.000Z' }]);
+    await again.clear('a');
+    expect((await ProviderHealth.open(file, { machine: 'here' })).isBad('a', 'webgpu')).toBe(false);
+    expect((await ProviderHealth.open(file, { machine: 'here' })).isBad('b', 'dml')).toBe(true);
+  });
+
+  it('treats a corrupt file as empty and replaces it on the next write', async () => {
+    const file = healthFile();
+    await ProviderHealth.open(file).then((health) => health.markBad('a', 'cpu', 'x'));
+    writeFileSync(file, '{"version": 1, "machines": {');
+    const health = await ProviderHealth.open(file);
+    expect(health.badProviders('a')).toEqual([]);
+    await health.markBad('a', 'webgpu', 'y');
+    expect(JSON.parse(readFileSync(file, 'utf8')).version).toBe(1);
+  });
+});
+
+describe('checkOutput', () => {
+  it('flags NaN, infinities and blank images', () => {
+    expect(checkOutput(Float32Array.of(0.1, -0.5, 0.9))).toBeNull();
+    expect(checkOutput(Float32Array.of(0.1, NaN, Infinity))).toBe('produced 2 NaN or infinite values out of 3');
+    expect(checkOutput(new Float32Array(12).fill(-1), { blankIsBad: true })).toBe('produced a blank image');
+    expect(checkOutput(new Float32Array(12).fill(-1))).toBeNull();
+  });
+});
