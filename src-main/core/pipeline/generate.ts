@@ -1,0 +1,452 @@
+import sharp from 'sharp';
+import {
+  type GenerateRequest,
+  type ImageMetadata,
+  type ProviderName,
+  generateRequestSchema,
+} from '../../../src-preload/api';
+import { EaselError } from '../errors';
+import { renderPlaceholder } from '../placeholder';
+import { type Conditioning, type PromptTokenizer, encodeConditioning } from './conditioning';
+import { type ProviderHealth, checkOutput } from '../runtime/fallback';
+import { providerLabels } from '../runtime/providers';
+import type { SessionCache } from '../runtime/session-cache';
+import type { OnnxSessionOptions } from '../runtime/session';
+import { type GraphSession, floatOutput, outputName, tensorInput } from './graph';
+import {
+  combineGuidance,
+  guidanceScaleEmbedding,
+  hasNonFinite,
+  imageTensorToRgb,
+  isBlackImage,
+  previewLatents,
+  rgbToImageTensor,
+} from './latents';
+import { type ModelFolder, type ModelPart, loadModelFolder } from './model';
+import { MAX_SEED, TorchCpuGenerator } from './rng';
+import { createScheduler, img2imgStart } from './schedulers';
+import { ClipTokenizer } from './tokenizer';
+import { type Clock, type GenerateOptions, type GeneratedImage, type GenerationProgress, systemClock } from './types';
+import { type UnetLayout, UnetRunner, readUnetLayout } from './unet';
+
+export interface PipelineDeps {
+  /** Sessions are created once per model part and provider, and shared across generations. */
+  sessions: SessionCache;
+  /** The machine's providers, best first (e.g. cuda, webgpu, cpu). */
+  providerOrder: () => ProviderName[] | Promise<ProviderName[]>;
+  /** Which providers failed for which model on this machine, kept across runs. */
+  health: ProviderHealth;
+  /** Options for every session the pipeline creates (CPU threads). */
+  sessionOptions?: OnnxSessionOptions;
+  clock?: Clock;
+  /** Maps a request's modelId to a model folder; the default takes the id as a path. */
+  resolveModel?: (modelId: string) => string | Promise<string>;
+  /** Recorded in each image's metadata, e.g. "Easel 0.1.0". */
+  app?: string;
+}
+
+interface LoadedModel {
+  folder: ModelFolder;
+  tokenizer: PromptTokenizer;
+  tokenizer2: PromptTokenizer | null;
+}
+
+interface ProviderSessions {
+  provider: ProviderName;
+  encoder: GraphSession;
+  encoder2: GraphSession | null;
+  unet: GraphSession;
+  unetLayout: UnetLayout;
+  decoder: GraphSession;
+  vaeEncoder: GraphSession | null;
+}
+
+/** What one request needs throughout; `guided` is settled once the UNet's inputs are known. */
+interface RequestPlan {
+  request: GenerateRequest;
+  model: LoadedModel;
+  guided: boolean;
+  latentHeight: number;
+  latentWidth: number;
+  initImage: Float32Array | null;
+}
+
+/** Failures that another provider would meet too: they end the request instead of falling back. */
+const NOT_PROVIDER_FAULTS = new Set(['cancelled', 'invalid_request', 'model_invalid', 'model_unsafe']);
+
+/** A provider's output is unusable (NaN, blank): the next provider is tried. */
+class BadOutput extends EaselError {
+  constructor(message: string) {
+    super('inference_failed', message);
+  }
+}
+
+/**
+ * Text-to-image (and image-to-image) on ONNX Runtime: tokenize, encode, denoise, decode. Sessions come
+ * from the injected cache so each graph loads once per provider per app run; providers are tried in
+ * the machine's order and a provider that fails or produces NaN/black output is marked bad for the
+ * model. When none works the placeholder renderer draws labelled stand-ins.
+ */
+export class TextToImage {
+  private readonly clock: Clock;
+  private readonly tokenizers = new Map<string, Promise<ClipTokenizer>>();
+
+  constructor(private readonly deps: PipelineDeps) {
+    this.clock = deps.clock ?? systemClock;
+  }
+
+  async generate(input: GenerateRequest, options: GenerateOptions = {}): Promise<GeneratedImage[]> {
+    const request = validateRequest(input);
+    const started = this.clock.now();
+    throwIfCancelled(options.signal);
+    const dir = await (this.deps.resolveModel ?? ((id: string) => id))(request.modelId);
+    const model = await this.loadModel(dir);
+    if (request.initImage !== undefined && model.folder.onnx.vae_encoder === undefined) {
+      throw new EaselError(
+        'invalid_request',
+        `The model ${model.folder.name} has no VAE encoder (vae_encoder/model.onnx), so it cannot start from an image.`,
+        { field: 'initImage' },
+      );
+    }
+    if (request.initImage !== undefined && Math.round(request.steps * request.initImage.strength) < 1) {
+      throw new EaselError(
+        'invalid_request',
+        `A strength of ${request.initImage.strength} with ${request.steps} steps leaves no step to run; raise the strength or the steps.`,
+        { field: 'initImage.strength' },
+      );
+    }
+    const plan: RequestPlan = {
+      request,
+      model,
+      guided: false,
+      latentHeight: request.height / 8,
+      latentWidth: request.width / 8,
+      initImage: request.initImage === undefined ? null : await decodeInitImage(request),
+    };
+
+    const notes: string[] = [];
+    const modelKey = model.folder.dir;
+    const order = await this.candidates(request);
+    const knownBad = new Map(this.deps.health.badProviders(modelKey).map((bad) => [bad.provider, bad.reason]));
+    // When every provider failed before, try them all again rather than give up without trying.
+    const retryAll = order.every((provider) => knownBad.has(provider));
+    for (const provider of order) {
+      const earlier = knownBad.get(provider);
+      if (earlier !== undefined && !retryAll) {
+        notes.push(`${providerLabels[provider]} skipped: it failed before on this model (${earlier})`);
+        continue;
+      }
+      let sessions: ProviderSessions;
+      let conditioning: Conditioning;
+      let first: GeneratedImage;
+      let textEncodeMs: number;
+      try {
+        sessions = await this.openSessions(model.folder, provider, request.initImage !== undefined);
+        checkSize(plan, sessions.unetLayout);
+        // Distilled models (LCM: known from the config or the UNet's timestep_cond; Turbo) run without an unconditional batch.
+        const distilled = model.folder.family === 'lcm' || model.folder.family === 'turbo' || sessions.unetLayout.timestepCond !== null;
+        plan.guided = request.guidance > 1 && !distilled;
+        const encodeStart = this.clock.now();
+        conditioning = await encodeConditioning(
+          { tokenizer: model.tokenizer, encoder: sessions.encoder, tokenizer2: model.tokenizer2, encoder2: sessions.encoder2 },
+          request.prompt,
+          request.negativePrompt,
+          { guided: plan.guided, zeroEmptyNegative: model.folder.forceZerosForEmptyPrompt },
+        );
+        textEncodeMs = this.clock.now() - encodeStart;
+        first = await this.renderImage(plan, sessions, conditioning, 0, { textEncodeMs, started, notes }, options);
+      } catch (error) {
+        if (error instanceof EaselError && NOT_PROVIDER_FAULTS.has(error.code)) throw error;
+        const reason = describeFailure(error);
+        await this.deps.health.markBad(modelKey, provider, reason);
+        notes.push(`${providerLabels[provider]} skipped: ${reason}`);
+        continue;
+      }
+      if (earlier !== undefined) await this.deps.health.forget(modelKey, provider);
+      const images = [first];
+      for (let k = 1; k < request.count; k++) {
+        images.push(await this.renderImage(plan, sessions, conditioning, k, { textEncodeMs, started: this.clock.now(), notes }, options));
+      }
+      return images;
+    }
+
+    const reason = notes.length === 0 ? 'no execution provider is available' : 'every execution provider failed';
+    const placeholders: GeneratedImage[] = [];
+    for (let k = 0; k < request.count; k++) {
+      placeholders.push(
+        await renderPlaceholder({
+          prompt: request.prompt,
+          seed: seedFor(request.seed, k),
+          width: request.width,
+          height: request.height,
+          reason,
+          parameters: parametersOf(request, model.folder),
+          notes,
+          createdAt: this.clock.date(),
+          app: this.deps.app ?? 'Easel',
+        }),
+      );
+    }
+    return placeholders;
+  }
+
+  /**
+   * The model folder is read (and checked for unsafe files) on every request, which costs a few small
+   * reads; the tokenizers, slower to build, are kept per folder.
+   */
+  private async loadModel(dir: string): Promise<LoadedModel> {
+    const folder = await loadModelFolder(dir);
+    const tokenizer = await this.tokenizer(folder.tokenizerDir);
+    const tokenizer2 = folder.tokenizer2Dir === null ? null : await this.tokenizer(folder.tokenizer2Dir);
+    return { folder, tokenizer, tokenizer2 };
+  }
+
+  private tokenizer(dir: string): Promise<ClipTokenizer> {
+    let loaded = this.tokenizers.get(dir);
+    if (loaded === undefined) {
+      loaded = ClipTokenizer.load(dir);
+      loaded.catch(() => this.tokenizers.delete(dir));
+      this.tokenizers.set(dir, loaded);
+    }
+    return loaded;
+  }
+
+  private async candidates(request: GenerateRequest): Promise<ProviderName[]> {
+    const order = await this.deps.providerOrder();
+    if (request.provider === 'auto') return order;
+    return [request.provider, ...order.filter((p) => p !== request.provider)];
+  }
+
+  private async openSessions(folder: ModelFolder, provider: ProviderName, needEncoder: boolean): Promise<ProviderSessions> {
+    const open = (part: ModelPart) => this.deps.sessions.get(folder.dir, part, provider, this.deps.sessionOptions);
+    const unet = await open('unet');
+    const unetLayout = readUnetLayout(unet);
+    if (unetLayout.textEmbeds !== null && !folder.xl) {
+      throw new EaselError('model_invalid', `The model ${folder.name} has an SDXL UNet but only one text encoder.`, { dir: folder.dir });
+    }
+    return {
+      provider,
+      unet,
+      unetLayout,
+      encoder: await open('text_encoder'),
+      encoder2: folder.onnx.text_encoder_2 === undefined ? null : await open('text_encoder_2'),
+      decoder: await open('vae_decoder'),
+      vaeEncoder: needEncoder ? await open('vae_encoder') : null,
+    };
+  }
+
+  private async renderImage(
+    plan: RequestPlan,
+    sessions: ProviderSessions,
+    conditioning: Conditioning,
+    index: number,
+    context: { textEncodeMs: number; started: number; notes: string[] },
+    options: GenerateOptions,
+  ): Promise<GeneratedImage> {
+    const { request, model } = plan;
+    const { folder } = model;
+    const { unetLayout } = sessions;
+    const seed = seedFor(request.seed, index);
+    const generator = new TorchCpuGenerator(seed);
+    const scheduler = createScheduler(request.scheduler, folder.schedulerConfig);
+    scheduler.setTimesteps(request.steps);
+
+    const latentDims = [unetLayout.latentChannels, plan.latentHeight, plan.latentWidth];
+    const latentLength = latentDims[0]! * latentDims[1]! * latentDims[2]!;
+    let timesteps = scheduler.timesteps;
+    let latents: Float32Array;
+    if (plan.initImage !== null) {
+      const start = img2imgStart(scheduler, request.initImage!.strength);
+      scheduler.setBeginIndex(start.beginIndex);
+      timesteps = timesteps.slice(start.beginIndex);
+      const imageLatents = await this.encodeImage(sessions, plan, folder.vaeScalingFactor, latentLength);
+      latents = scheduler.addNoise(imageLatents, generator.randn(latentLength), start.timestep);
+    } else {
+      latents = generator.randn(latentLength);
+      const sigma = scheduler.initNoiseSigma;
+      if (sigma !== 1) for (let i = 0; i < latents.length; i++) latents[i]! *= sigma;
+    }
+
+    const timeIds =
+      unetLayout.timeIds === null
+        ? null
+        : Float32Array.from([request.height, request.width, 0, 0, request.height, request.width]);
+    const timestepCond =
+      unetLayout.timestepCond === null ? null : guidanceScaleEmbedding(request.guidance - 1, unetLayout.timestepCondDim);
+    const unet = new UnetRunner(sessions.unet, unetLayout, conditioning, { timeIds, timestepCond }, latentLength, latentDims);
+
+    const denoiseStart = this.clock.now();
+    const total = timesteps.length;
+    for (let step = 0; step < total; step++) {
+      throwIfCancelled(options.signal);
+      const t = timesteps[step]!;
+      const scaled = scheduler.scaleModelInput(latents, t);
+      const prediction = await unet.predict(scaled, t);
+      if (step === 0 && hasNonFinite(prediction)) throw new BadOutput('the UNet produced NaN or infinite values');
+      const noisePrediction = plan.guided
+        ? combineGuidance(prediction, request.guidance, new Float32Array(latentLength))
+        : prediction;
+      latents = scheduler.step(noisePrediction, t, latents, generator);
+      if (options.onProgress !== undefined) {
+        const now = this.clock.now();
+        const perStep = (now - denoiseStart) / (step + 1);
+        const remaining = total - step - 1 + (request.count - index - 1) * total;
+        const progress: GenerationProgress = {
+          image: index,
+          step: step + 1,
+          totalSteps: total,
+          elapsedMs: now - context.started,
+          etaMs: Math.max(0, remaining * perStep),
+          provider: sessions.provider,
+        };
+        if (request.preview) progress.preview = previewLatents(latents, plan.latentHeight, plan.latentWidth, folder.xl);
+        options.onProgress(progress);
+      }
+    }
+    throwIfCancelled(options.signal);
+    const denoiseMs = this.clock.now() - denoiseStart;
+    if (hasNonFinite(latents)) throw new BadOutput('the denoised latents hold NaN or infinite values');
+
+    const decodeStart = this.clock.now();
+    const rgb = await this.decode(sessions, plan, latents, latentDims);
+    const decodeMs = this.clock.now() - decodeStart;
+
+    const metadata: ImageMetadata = {
+      ...parametersOf(request, folder),
+      seed,
+      provider: sessions.provider,
+      timings: {
+        totalMs: this.clock.now() - context.started,
+        textEncodeMs: context.textEncodeMs,
+        denoiseMs,
+        decodeMs,
+        perStepMs: total === 0 ? 0 : denoiseMs / total,
+      },
+      placeholder: false,
+      notes: [...context.notes],
+      createdAt: this.clock.date().toISOString(),
+      app: this.deps.app ?? 'Easel',
+    };
+    return { rgb, width: request.width, height: request.height, metadata };
+  }
+
+  private async decode(
+    sessions: ProviderSessions,
+    plan: RequestPlan,
+    latents: Float32Array,
+    latentDims: number[],
+  ): Promise<Uint8Array> {
+    const scale = 1 / plan.model.folder.vaeScalingFactor;
+    const scaled = new Float32Array(latents.length);
+    for (let i = 0; i < latents.length; i++) scaled[i] = latents[i]! * scale;
+    const input = tensorInput(sessions.decoder, 'latent_sample');
+    const output = outputName(sessions.decoder, 'sample');
+    const outputs = await sessions.decoder.run({ [input.name]: { data: scaled, dims: [1, ...latentDims] } }, [output]);
+    const image = floatOutput(outputs, output);
+    const { width, height } = plan.request;
+    if (image.length !== 3 * width * height) {
+      throw new EaselError('model_invalid', `The VAE decoder gave ${image.length} values for a ${width}x${height} image.`);
+    }
+    const unusable = checkOutput(image, { blankIsBad: true });
+    if (unusable !== null) throw new BadOutput(`the VAE decoder ${unusable}`);
+    const rgb = imageTensorToRgb(image, height, width);
+    if (isBlackImage(rgb)) throw new BadOutput('the VAE decoder produced an all-black image');
+    return rgb;
+  }
+
+  /** img2img: the init image's latents (the distribution's mean when the encoder gives its parameters). */
+  private async encodeImage(
+    sessions: ProviderSessions,
+    plan: RequestPlan,
+    scalingFactor: number,
+    latentLength: number,
+  ): Promise<Float32Array> {
+    const encoder = sessions.vaeEncoder!;
+    const { width, height } = plan.request;
+    const input = tensorInput(encoder, 'sample');
+    // The legacy export gives a sample (latent_sample), optimum the distribution's parameters.
+    const output = encoder.outputs.some((o) => o.name === 'latent_sample') ? 'latent_sample' : outputName(encoder, 'latent_parameters');
+    const outputs = await encoder.run({ [input.name]: { data: plan.initImage!, dims: [1, 3, height, width] } }, [output]);
+    const encoded = floatOutput(outputs, output);
+    if (encoded.length !== latentLength && encoded.length !== 2 * latentLength) {
+      throw new EaselError('model_invalid', `The VAE encoder gave ${encoded.length} values; expected ${latentLength} latents.`);
+    }
+    // latent_parameters is [mean | logvar] along the channel axis: the first half is the mean.
+    const latents = new Float32Array(latentLength);
+    for (let i = 0; i < latentLength; i++) latents[i] = encoded[i]! * scalingFactor;
+    if (hasNonFinite(latents)) throw new BadOutput('the VAE encoder produced NaN or infinite values');
+    return latents;
+  }
+}
+
+function validateRequest(input: GenerateRequest): GenerateRequest {
+  const parsed = generateRequestSchema.safeParse(input);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0]!;
+  const field = issue.path.map(String).join('.') || 'request';
+  throw new EaselError('invalid_request', `${field}: ${issue.message}`, { field, issues: parsed.error.issues });
+}
+
+function throwIfCancelled(signal: AbortSignal | undefined): void {
+  if (signal?.aborted === true) throw new EaselError('cancelled', 'The generation was cancelled.');
+}
+
+/** Image k of a request uses seed + k (wrapping past 2^64 - 1), so it can be reproduced on its own. */
+export function seedFor(seed: string, index: number): string {
+  return ((BigInt(seed) + BigInt(index)) % (MAX_SEED + 1n)).toString();
+}
+
+function parametersOf(request: GenerateRequest, folder: ModelFolder) {
+  return {
+    prompt: request.prompt,
+    negativePrompt: request.negativePrompt,
+    modelId: request.modelId,
+    modelName: folder.name,
+    scheduler: request.scheduler,
+    steps: request.steps,
+    guidance: request.guidance,
+    seed: request.seed,
+    width: request.width,
+    height: request.height,
+    ...(request.initImage === undefined ? {} : { strength: request.initImage.strength }),
+  };
+}
+
+function checkSize(plan: RequestPlan, layout: UnetLayout): void {
+  const checks = [
+    ['height', layout.latentHeight, plan.latentHeight],
+    ['width', layout.latentWidth, plan.latentWidth],
+  ] as const;
+  for (const [field, fixed, wanted] of checks) {
+    if (fixed !== null && fixed !== wanted) {
+      throw new EaselError(
+        'invalid_request',
+        `This model only makes images ${fixed * 8} pixels in ${field}; ${wanted * 8} was asked for.`,
+        { field, supported: fixed * 8 },
+      );
+    }
+  }
+}
+
+async function decodeInitImage(request: GenerateRequest): Promise<Float32Array> {
+  const { width, height } = request;
+  try {
+    const { data, info } = await sharp(Buffer.from(request.initImage!.data, 'base64'))
+      .removeAlpha()
+      .toColourspace('srgb')
+      .resize(width, height, { fit: 'fill' })
+      .raw()
+      .toBuffer({ resolveWithObject: true });
+    if (info.channels !== 3) throw new Error(`decoded ${info.channels} channels`);
+    return rgbToImageTensor(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), height, width);
+  } catch (error) {
+    throw new EaselError('invalid_request', `The starting image could not be read as a PNG or JPEG: ${(error as Error).message}`, {
+      field: 'initImage.data',
+    });
+  }
+}
+
+function describeFailure(error: unknown): string {
+  if (error instanceof EaselError) return error.message;
+  return `it failed: ${error instanceof Error ? error.message : String(error)}`;
+}

@@ -1,0 +1,154 @@
+import { EaselError } from '../errors';
+import type { Conditioning } from './conditioning';
+import { type GraphSession, type HostTensor, type TensorInfo, findInput, floatOutput, staticDim } from './graph';
+
+/** How this export's UNet wants its inputs, read from the graph rather than assumed. */
+export interface UnetLayout {
+  sample: TensorInfo;
+  timestep: TensorInfo;
+  timestepShape: 'scalar' | 'single' | 'batch';
+  hiddenStates: TensorInfo;
+  textEmbeds: TensorInfo | null;
+  timeIds: TensorInfo | null;
+  timestepCond: TensorInfo | null;
+  /** The batch the graph is fixed to, or null when any batch runs. */
+  fixedBatch: number | null;
+  latentChannels: number;
+  /** Latent height/width the graph is fixed to (image size / 8), or null when free. */
+  latentHeight: number | null;
+  latentWidth: number | null;
+  timestepCondDim: number;
+  output: string;
+}
+
+export function readUnetLayout(session: GraphSession): UnetLayout {
+  const required = (name: string, fallbackIndex: number): TensorInfo => {
+    const input = findInput(session, name) ?? session.inputs[fallbackIndex];
+    if (input === undefined) {
+      throw new EaselError('model_invalid', `The model's UNet has no "${name}" input.`, {
+        inputs: session.inputs.map((i) => i.name),
+      });
+    }
+    return input;
+  };
+  const sample = required('sample', 0);
+  const timestep = required('timestep', 1);
+  const hiddenStates = required('encoder_hidden_states', 2);
+  const timestepCond = findInput(session, 'timestep_cond') ?? null;
+  const timestepShape =
+    timestep.dims.length === 0 ? 'scalar' : timestep.dims.length === 1 && timestep.dims[0] === 1 ? 'single' : 'batch';
+  return {
+    sample,
+    timestep,
+    timestepShape,
+    hiddenStates,
+    textEmbeds: findInput(session, 'text_embeds') ?? null,
+    timeIds: findInput(session, 'time_ids') ?? null,
+    timestepCond,
+    fixedBatch: staticDim(sample, 0),
+    latentChannels: staticDim(sample, 1) ?? 4,
+    latentHeight: staticDim(sample, 2),
+    latentWidth: staticDim(sample, 3),
+    timestepCondDim: timestepCond === null ? 0 : (staticDim(timestepCond, 1) ?? 256),
+    output: session.outputs[0]?.name ?? 'out_sample',
+  };
+}
+
+/**
+ * Runs the UNet for one step, reusing the tensors that stay the same across steps. With guidance the
+ * negative and positive rows go in one batch of 2 (or two calls when the graph is fixed to batch 1).
+ */
+export class UnetRunner {
+  private readonly conditionFeeds: Array<Record<string, HostTensor>>;
+  private readonly batchSample: Float32Array;
+  private readonly latentDims: number[];
+
+  constructor(
+    private readonly session: GraphSession,
+    private readonly layout: UnetLayout,
+    conditioning: Conditioning,
+    extras: { timeIds: Float32Array | null; timestepCond: Float32Array | null },
+    latentLength: number,
+    latentDims: number[],
+  ) {
+    const split = layout.fixedBatch === 1 && conditioning.rows === 2;
+    const batches = split ? [[0], [1]] : [conditioning.rows === 2 ? [0, 1] : [0]];
+    this.conditionFeeds = batches.map((rows) => this.conditionFeed(conditioning, rows, extras));
+    this.batchSample = new Float32Array(latentLength * (split ? 1 : conditioning.rows));
+    this.latentDims = latentDims;
+  }
+
+  get calls(): number {
+    return this.conditionFeeds.length;
+  }
+
+  /** The UNet's noise prediction for `scaled` at timestep t: [rows, ...latent] in one array. */
+  async predict(scaled: Float32Array, t: number): Promise<Float32Array> {
+    if (this.conditionFeeds.length === 1) {
+      const feed = this.conditionFeeds[0]!;
+      const rows = this.batchSample.length / scaled.length;
+      for (let r = 0; r < rows; r++) this.batchSample.set(scaled, r * scaled.length);
+      return this.call(feed, rows, t);
+    }
+    this.batchSample.set(scaled);
+    const out = new Float32Array(scaled.length * this.conditionFeeds.length);
+    for (let i = 0; i < this.conditionFeeds.length; i++) {
+      out.set(await this.call(this.conditionFeeds[i]!, 1, t), i * scaled.length);
+    }
+    return out;
+  }
+
+  private async call(condition: Record<string, HostTensor>, rows: number, t: number): Promise<Float32Array> {
+    const feeds: Record<string, HostTensor> = {
+      ...condition,
+      [this.layout.sample.name]: { data: this.batchSample, dims: [rows, ...this.latentDims] },
+      [this.layout.timestep.name]: this.timestepTensor(t, rows),
+    };
+    const outputs = await this.session.run(feeds, [this.layout.output]);
+    return floatOutput(outputs, this.layout.output);
+  }
+
+  private timestepTensor(t: number, rows: number): HostTensor {
+    const { timestep, timestepShape } = this.layout;
+    const count = timestepShape === 'batch' ? rows : 1;
+    const dims = timestepShape === 'scalar' ? [] : [count];
+    if (timestep.dtype === 'int64') return { data: new BigInt64Array(count).fill(BigInt(Math.trunc(t))), dims };
+    if (timestep.dtype === 'int32') return { data: new Int32Array(count).fill(Math.trunc(t)), dims };
+    return { data: new Float32Array(count).fill(t), dims };
+  }
+
+  private conditionFeed(
+    conditioning: Conditioning,
+    rows: number[],
+    extras: { timeIds: Float32Array | null; timestepCond: Float32Array | null },
+  ): Record<string, HostTensor> {
+    const { layout } = this;
+    const rowLength = conditioning.sequence * conditioning.dim;
+    const hidden = new Float32Array(rowLength * rows.length);
+    rows.forEach((row, i) => hidden.set(conditioning.hiddenStates.subarray(row * rowLength, (row + 1) * rowLength), i * rowLength));
+    const feed: Record<string, HostTensor> = {
+      [layout.hiddenStates.name]: { data: hidden, dims: [rows.length, conditioning.sequence, conditioning.dim] },
+    };
+    if (layout.textEmbeds !== null) {
+      if (conditioning.pooled === null) {
+        throw new EaselError('model_invalid', "The model's UNet takes pooled text embeddings but its text encoder gives none.");
+      }
+      const pooled = new Float32Array(conditioning.pooledDim * rows.length);
+      rows.forEach((row, i) =>
+        pooled.set(conditioning.pooled!.subarray(row * conditioning.pooledDim, (row + 1) * conditioning.pooledDim), i * conditioning.pooledDim),
+      );
+      feed[layout.textEmbeds.name] = { data: pooled, dims: [rows.length, conditioning.pooledDim] };
+    }
+    if (layout.timeIds !== null && extras.timeIds !== null) {
+      const ids = new Float32Array(extras.timeIds.length * rows.length);
+      for (let i = 0; i < rows.length; i++) ids.set(extras.timeIds, i * extras.timeIds.length);
+      feed[layout.timeIds.name] = { data: ids, dims: [rows.length, extras.timeIds.length] };
+    }
+    if (layout.timestepCond !== null && extras.timestepCond !== null) {
+      const cond = new Float32Array(extras.timestepCond.length * rows.length);
+      for (let i = 0; i < rows.length; i++) cond.set(extras.timestepCond, i * extras.timestepCond.length);
+      feed[layout.timestepCond.name] = { data: cond, dims: [rows.length, extras.timestepCond.length] };
+    }
+    return feed;
+  }
+}

@@ -1,0 +1,308 @@
+/**
+ * `npm run bench [-- --size 512 --steps 4 MODEL_DIR...]`: times each stage of the pipeline on the fixture
+ * models (built into a temp dir) and on any model folder given, prints a table and writes the numbers
+ * to bench-results/. Also checks the budget for the pipeline's own work per step (everything outside
+ * ONNX Runtime at a 2x4x64x64 batch) and that sessions are created once across generations.
+ */
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import * as ort from 'onnxruntime-node';
+import { type GenerateRequest, type ProviderName, type SchedulerName, schedulerNames } from '../../src-preload/api';
+import { encodeConditioning } from '../../src-main/core/pipeline/conditioning';
+import { TextToImage } from '../../src-main/core/pipeline/generate';
+import type { GraphSession, HostTensor } from '../../src-main/core/pipeline/graph';
+import { combineGuidance } from '../../src-main/core/pipeline/latents';
+import { loadModelFolder } from '../../src-main/core/pipeline/model';
+import { encodeImagePng } from '../../src-main/core/pipeline/png';
+import { TorchCpuGenerator } from '../../src-main/core/pipeline/rng';
+import { createScheduler } from '../../src-main/core/pipeline/schedulers';
+import { ClipTokenizer } from '../../src-main/core/pipeline/tokenizer';
+import { UnetRunner, readUnetLayout } from '../../src-main/core/pipeline/unet';
+import { ProviderHealth } from '../../src-main/core/runtime/fallback';
+import { detectMachineProviders, physicalCoreCount, providerOrder } from '../../src-main/core/runtime/providers';
+import { OnnxSession } from '../../src-main/core/runtime/session';
+import { SessionCache } from '../../src-main/core/runtime/session-cache';
+import { createFixtureModel, fixtureKinds } from '../fixtures/models';
+
+const OUTSIDE_ORT_BUDGET_MS = 0.5;
+const PROMPT = 'a lighthouse on a cliff at dusk, (stormy sea:1.2), dramatic clouds, highly detailed';
+
+interface StageTimes {
+  model: string;
+  provider: ProviderName;
+  size: string;
+  tokenizeMs: number;
+  textEncodeMs: number;
+  /** A whole denoising step as the pipeline timed it: the UNet plus the sched+cfg work. */
+  unetPerStepMs: number;
+  schedulerGuidancePerStepMs: number;
+  vaeDecodeMs: number;
+  pngEncodeMs: number;
+  generationMs: number;
+  sessionsCreated: number;
+  sessionsAfterRepeats: number;
+}
+
+async function main(): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args: process.argv.slice(2),
+    allowPositionals: true,
+    options: { size: { type: 'string', default: '512' }, steps: { type: 'string', default: '4' } },
+  });
+  const side = Number(values.size);
+  const steps = Number(values.steps);
+  const order = providerOrder(detectMachineProviders());
+  const cpuThreads = await physicalCoreCount();
+  const scratch = await mkdtemp(path.join(os.tmpdir(), 'easel-bench-'));
+  try {
+    const models: string[] = [];
+    for (const kind of fixtureKinds) {
+      const dir = path.join(scratch, 'fixtures', kind);
+      await createFixtureModel(dir, kind);
+      models.push(dir);
+    }
+    models.push(...positionals.map((dir) => path.resolve(dir)));
+
+    const outsideOrt = await measureOutsideOrt();
+    const rows: StageTimes[] = [];
+    for (const dir of models) {
+      rows.push(await benchModel(dir, { side, steps, order, cpuThreads, scratch }));
+      process.stdout.write('.');
+    }
+    process.stdout.write('\n');
+    printTable(rows);
+    console.log('\nOutside-ORT cost per step at 2x4x64x64 (scale input, batch copy, tensor wrapping, guidance, scheduler step):');
+    for (const [name, cost] of Object.entries(outsideOrt.perScheduler)) {
+      console.log(`  ${name.padEnd(16)} ${ms(cost).padStart(9)}  ${cost <= OUTSIDE_ORT_BUDGET_MS ? 'ok' : `OVER the ${OUTSIDE_ORT_BUDGET_MS} ms budget`}`);
+    }
+    console.log(`  (one randn draw of 4x64x64 noise, which euler-a and lcm make each step: ${ms(outsideOrt.noiseDrawMs)})`);
+    const recreated = rows.filter((row) => row.sessionsAfterRepeats !== row.sessionsCreated);
+    console.log(
+      recreated.length === 0
+        ? 'Sessions: created once per model part and reused across 3 generations for every model.'
+        : `Sessions were re-created for: ${recreated.map((row) => row.model).join(', ')}`,
+    );
+
+    const resultsDir = path.resolve('bench-results');
+    await mkdir(resultsDir, { recursive: true });
+    const file = path.join(resultsDir, `bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+    const report = {
+      createdAt: new Date().toISOString(),
+      machine: { platform: process.platform, arch: process.arch, cpus: os.cpus()[0]?.model ?? 'unknown', cpuThreads, node: process.version },
+      providerOrder: order,
+      size: side,
+      steps,
+      outsideOrt: { ...outsideOrt, budgetMs: OUTSIDE_ORT_BUDGET_MS },
+      models: rows,
+    };
+    await writeFile(file, `${JSON.stringify(report, null, 2)}\n`);
+    console.log(`Wrote ${path.relative(process.cwd(), file)}`);
+    if (outsideOrt.worstMs > OUTSIDE_ORT_BUDGET_MS || recreated.length > 0) process.exitCode = 1;
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
+}
+
+async function benchModel(
+  dir: string,
+  options: { side: number; steps: number; order: ProviderName[]; cpuThreads: number; scratch: string },
+): Promise<StageTimes> {
+  let created = 0;
+  const sessions = new SessionCache(async (modelPath, provider, sessionOptions) => {
+    const session = await OnnxSession.create(modelPath, provider, sessionOptions);
+    created++;
+    return session;
+  });
+  const health = await ProviderHealth.open(path.join(options.scratch, `health-${path.basename(dir)}.json`), { machine: 'bench' });
+  const pipeline = new TextToImage({
+    sessions,
+    providerOrder: () => options.order,
+    health,
+    sessionOptions: { cpuThreads: options.cpuThreads },
+  });
+  try {
+    const folder = await loadModelFolder(dir);
+    const request: GenerateRequest = {
+      modelId: dir,
+      prompt: PROMPT,
+      negativePrompt: 'blurry, low quality',
+      steps: options.steps,
+      guidance: folder.family === 'turbo' ? 0 : folder.family === 'lcm' ? 1.5 : 7.5,
+      width: options.side,
+      height: options.side,
+      scheduler: folder.family === 'lcm' ? 'lcm' : 'euler',
+      seed: '42',
+      count: 1,
+      provider: 'auto',
+      preview: false,
+    };
+    // The first generation creates the sessions (and warms ONNX Runtime); the stages are timed after it.
+    const [first] = await pipeline.generate(request);
+    const provider = first!.metadata.provider === 'placeholder' ? 'cpu' : first!.metadata.provider;
+    const sessionsCreated = created;
+
+    const tokenizer = await ClipTokenizer.load(folder.tokenizerDir);
+    const tokenizer2 = folder.tokenizer2Dir === null ? null : await ClipTokenizer.load(folder.tokenizer2Dir);
+    const tokenizeMs = await timeMs(10, () => {
+      tokenizer.encodePrompt(PROMPT);
+      tokenizer2?.encodePrompt(PROMPT);
+    });
+    const encoders = {
+      tokenizer,
+      tokenizer2,
+      encoder: await sessions.get(dir, 'text_encoder', provider, { cpuThreads: options.cpuThreads }),
+      encoder2:
+        folder.onnx.text_encoder_2 === undefined
+          ? null
+          : await sessions.get(dir, 'text_encoder_2', provider, { cpuThreads: options.cpuThreads }),
+    };
+    const guided = request.guidance > 1 && folder.family !== 'lcm' && folder.family !== 'turbo';
+    const textEncodeMs = await timeMs(3, () =>
+      encodeConditioning(encoders, PROMPT, request.negativePrompt, { guided, zeroEmptyNegative: folder.forceZerosForEmptyPrompt }),
+    );
+
+    const generations: number[] = [];
+    const runs = [];
+    for (let i = 0; i < 3; i++) {
+      const started = performance.now();
+      const [image] = await pipeline.generate({ ...request, seed: String(100 + i) });
+      generations.push(performance.now() - started);
+      runs.push(image!);
+    }
+    const image = runs[0]!;
+    const pngEncodeMs = await timeMs(3, () => encodeImagePng(image));
+    return {
+      model: path.basename(dir),
+      provider,
+      size: `${options.side}x${options.side}`,
+      tokenizeMs,
+      textEncodeMs,
+      unetPerStepMs: median(runs.map((run) => run.metadata.timings.perStepMs)),
+      schedulerGuidancePerStepMs: median(await outsideOrtSteps('euler', folder.schedulerConfig, options.side / 8, 20)),
+      vaeDecodeMs: median(runs.map((run) => run.metadata.timings.decodeMs)),
+      pngEncodeMs,
+      generationMs: median(generations),
+      sessionsCreated,
+      sessionsAfterRepeats: created,
+    };
+  } finally {
+    await sessions.releaseAll();
+  }
+}
+
+/**
+ * A stand-in UNet that answers at once, so only the pipeline's own per-step work is timed. It wraps each
+ * feed in an ort.Tensor as the session wrapper does (float32 feeds are wrapped without a copy).
+ */
+function instantSession(latentLength: number, batch: number, side: number): GraphSession {
+  const output = new Float32Array(latentLength * batch).map((_, i) => Math.sin(i) * 0.5);
+  const info = (name: string, dims: Array<number | string>) => ({ name, dtype: 'float32', dims });
+  return {
+    inputs: [info('sample', ['batch', 4, 'h', 'w']), info('timestep', ['batch']), info('encoder_hidden_states', ['batch', 77, 768])],
+    outputs: [info('out_sample', ['batch', 4, 'h', 'w'])],
+    run: async (feeds: Record<string, HostTensor>) => {
+      for (const feed of Object.values(feeds)) new ort.Tensor(feed.data, feed.dims);
+      return { out_sample: { data: output, dims: [batch, 4, side, side] } };
+    },
+  };
+}
+
+interface OutsideOrt {
+  /** Median per-step cost for each scheduler. */
+  perScheduler: Record<string, number>;
+  /** The worst scheduler's median. */
+  worstMs: number;
+  /** What one torch-compatible randn draw of a 4x64x64 latent costs (the stochastic schedulers draw once per step). */
+  noiseDrawMs: number;
+}
+
+async function measureOutsideOrt(): Promise<OutsideOrt> {
+  const perScheduler: Record<string, number> = {};
+  for (const name of schedulerNames) {
+    perScheduler[name] = median(await outsideOrtSteps(name, { num_train_timesteps: 1000 }, 64, 30));
+  }
+  const generator = new TorchCpuGenerator(7);
+  const noiseDrawMs = await timeMs(30, () => generator.randn(4 * 64 * 64));
+  return { perScheduler, worstMs: Math.max(...Object.values(perScheduler)), noiseDrawMs };
+}
+
+/**
+ * The denoising loop as generate.ts runs it (scale input, UNet batch copy and feeds, guidance, scheduler
+ * step) at batch 2 x 4 x side x side, with the UNet answering at once: per-step times in ms.
+ */
+async function outsideOrtSteps(
+  name: SchedulerName,
+  config: Record<string, unknown>,
+  side: number,
+  steps: number,
+): Promise<number[]> {
+  const latentLength = 4 * side * side;
+  const session = instantSession(latentLength, 2, side);
+  const conditioning = { hiddenStates: new Float32Array(2 * 77 * 768), rows: 2 as const, sequence: 77, dim: 768, pooled: null, pooledDim: 0 };
+  const unet = new UnetRunner(session, readUnetLayout(session), conditioning, { timeIds: null, timestepCond: null }, latentLength, [4, side, side]);
+  const scheduler = createScheduler(name, config);
+  scheduler.setTimesteps(steps);
+  const generator = new TorchCpuGenerator(1);
+  let latents = generator.randn(latentLength);
+  const times: number[] = [];
+  for (const t of scheduler.timesteps) {
+    const started = performance.now();
+    const scaled = scheduler.scaleModelInput(latents, t);
+    const prediction = await unet.predict(scaled, t);
+    const guided = combineGuidance(prediction, 7.5, new Float32Array(latentLength));
+    latents = scheduler.step(guided, t, latents, generator);
+    times.push(performance.now() - started);
+  }
+  return times;
+}
+
+async function timeMs(repeats: number, work: () => unknown): Promise<number> {
+  await work();
+  const times: number[] = [];
+  for (let i = 0; i < repeats; i++) {
+    const started = performance.now();
+    await work();
+    times.push(performance.now() - started);
+  }
+  return median(times);
+}
+
+function median(values: number[]): number {
+  if (values.length === 0) return 0;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+function printTable(rows: StageTimes[]): void {
+  const columns: Array<[string, (row: StageTimes) => string]> = [
+    ['model', (row) => row.model],
+    ['provider', (row) => row.provider],
+    ['size', (row) => row.size],
+    ['tokenize', (row) => ms(row.tokenizeMs)],
+    ['text enc', (row) => ms(row.textEncodeMs)],
+    ['step (UNet+)', (row) => ms(row.unetPerStepMs)],
+    ['sched+cfg/step', (row) => ms(row.schedulerGuidancePerStepMs)],
+    ['VAE dec', (row) => ms(row.vaeDecodeMs)],
+    ['PNG', (row) => ms(row.pngEncodeMs)],
+    ['generation', (row) => ms(row.generationMs)],
+    ['sessions', (row) => `${row.sessionsCreated}->${row.sessionsAfterRepeats}`],
+  ];
+  const cells = [columns.map(([title]) => title), ...rows.map((row) => columns.map(([, cell]) => cell(row)))];
+  const widths = columns.map((_, c) => Math.max(...cells.map((line) => line[c]!.length)));
+  for (const [i, line] of cells.entries()) {
+    console.log(line.map((cell, c) => (c < 3 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  '));
+    if (i === 0) console.log(widths.map((w) => '-'.repeat(w)).join('  '));
+  }
+}
+
+function ms(value: number): string {
+  return value < 1 ? `${value.toFixed(3)} ms` : `${value.toFixed(1)} ms`;
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});

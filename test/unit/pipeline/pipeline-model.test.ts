@@ -1,0 +1,94 @@
+import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadModelFolder } from '../../../src-main/core/pipeline/model';
+import { type FixtureKind, fixtureModel } from '../../fixtures/models';
+
+let scratch: string;
+beforeAll(async () => {
+  scratch = await mkdtemp(path.join(os.tmpdir(), 'easel-model-'));
+});
+afterAll(async () => {
+  await rm(scratch, { recursive: true, force: true });
+});
+
+/** A writable copy of a fixture, for tests that break it. */
+async function copyOf(kind: FixtureKind, name: string): Promise<string> {
+  const dir = path.join(scratch, name);
+  await cp(await fixtureModel(kind), dir, { recursive: true });
+  return dir;
+}
+
+describe('loadModelFolder', () => {
+  it.each([
+    ['sd15-legacy', 'sd1', false, 0.18215],
+    ['sd15-optimum', 'sd1', false, 0.18215],
+    ['sd15-fp16', 'sd1', false, 0.18215],
+    ['sd21', 'sd2', false, 0.18215],
+    ['sdxl', 'sdxl', true, 0.13025],
+    ['lcm', 'lcm', false, 0.18215],
+    ['turbo', 'turbo', false, 0.18215],
+  ] as const)('reads %s as family %s', async (kind, family, xl, scaling) => {
+    const folder = await loadModelFolder(await fixtureModel(kind));
+    expect(folder.family).toBe(family);
+    expect(folder.xl).toBe(xl);
+    expect(folder.vaeScalingFactor).toBe(scaling);
+    expect(folder.forceZerosForEmptyPrompt).toBe(xl);
+    expect(path.basename(folder.onnx.unet)).toBe('model.onnx');
+    expect(folder.onnx.vae_encoder).toBeDefined();
+    expect(folder.tokenizer2Dir !== null).toBe(xl);
+    expect(folder.schedulerConfig['_class_name']).toBeTypeOf('string');
+  });
+
+  it('takes the VAE scaling factor from the config, not the family default', async () => {
+    const dir = await copyOf('sd15-optimum', 'scaling');
+    await writeFile(path.join(dir, 'vae_decoder', 'config.json'), JSON.stringify({ scaling_factor: 0.5 }));
+    expect((await loadModelFolder(dir)).vaeScalingFactor).toBe(0.5);
+  });
+
+  it('refuses a folder holding a pickle checkpoint', async () => {
+    const dir = await copyOf('sd15-legacy', 'pickle');
+    await writeFile(path.join(dir, 'unet', 'diffusion_pytorch_model.bin'), 'not really a pickle');
+    await expect(loadModelFolder(dir)).rejects.toMatchObject({ code: 'model_unsafe', message: expect.stringContaining('.bin') });
+  });
+
+  it('refuses a folder holding a native library', async () => {
+    const dir = await copyOf('sd15-legacy', 'native');
+    await writeFile(path.join(dir, 'custom_ops.so'), '');
+    await expect(loadModelFolder(dir)).rejects.toMatchObject({ code: 'model_unsafe' });
+  });
+
+  it('names the missing part', async () => {
+    const dir = await copyOf('sd15-optimum', 'no-unet');
+    await rm(path.join(dir, 'unet'), { recursive: true });
+    await expect(loadModelFolder(dir)).rejects.toMatchObject({
+      code: 'model_invalid',
+      message: `The model folder ${dir} has no unet/model.onnx.`,
+    });
+  });
+
+  it('names a missing tokenizer file and a missing scheduler config', async () => {
+    const dir = await copyOf('sd15-optimum', 'no-merges');
+    await rm(path.join(dir, 'tokenizer', 'merges.txt'));
+    await expect(loadModelFolder(dir)).rejects.toMatchObject({ code: 'model_invalid', message: expect.stringContaining('tokenizer/merges.txt') });
+    await rm(path.join(dir, 'scheduler'), { recursive: true });
+    await expect(loadModelFolder(dir)).rejects.toMatchObject({
+      code: 'model_invalid',
+      message: expect.stringContaining('scheduler/scheduler_config.json'),
+    });
+  });
+
+  it('refuses an SDXL index without the second text encoder', async () => {
+    const dir = await copyOf('sdxl', 'xl-half');
+    await rm(path.join(dir, 'text_encoder_2'), { recursive: true });
+    await expect(loadModelFolder(dir)).rejects.toMatchObject({ code: 'model_invalid', message: expect.stringContaining('text_encoder_2') });
+  });
+
+  it('rejects a folder that does not exist and a config that is not JSON', async () => {
+    await expect(loadModelFolder(path.join(scratch, 'nothing-here'))).rejects.toMatchObject({ code: 'model_invalid' });
+    const dir = await copyOf('sd15-optimum', 'bad-json');
+    await writeFile(path.join(dir, 'model_index.json'), '{ nope');
+    await expect(loadModelFolder(dir)).rejects.toMatchObject({ code: 'model_invalid', message: expect.stringContaining('not valid JSON') });
+  });
+});
