@@ -190,6 +190,68 @@ export interface AppInfo {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Models
+
+export const modelFamilies = ['sd15', 'sd21', 'sd-turbo', 'sdxl', 'sdxl-turbo', 'lcm', 'demo'] as const;
+export type ModelFamily = (typeof modelFamilies)[number];
+
+/** Where a model is in its life on this machine. */
+export type ModelState =
+  | 'available'
+  | 'downloading'
+  | 'paused'
+  | 'failed'
+  | 'installed'
+  | 'partial'
+  | 'corrupt'
+  | 'missing-files';
+
+export interface DownloadStatus {
+  state: 'starting' | 'downloading' | 'paused' | 'failed' | 'done';
+  bytes: number;
+  totalBytes: number;
+  bytesPerSecond: number;
+  etaSeconds: number | null;
+  /** What a person should know now ("Connection dropped at 1.2 of 2.6 GB — will resume"). */
+  message: string;
+  error: ErrorInfo | null;
+}
+
+export interface ModelSummary {
+  id: string;
+  name: string;
+  description: string;
+  family: ModelFamily;
+  origin: 'builtin' | 'catalog' | 'imported';
+  state: ModelState;
+  readOnly: boolean;
+  /** Download size for a catalog model not yet here (approximate), else the bytes on disk. */
+  sizeBytes: number;
+  defaults: { scheduler: SchedulerName; steps: number; guidance: number; width: number; height: number };
+  requirements: { minRamGb: number; minVramGb: number } | null;
+  licence: { name: string; url: string } | null;
+  download: DownloadStatus | null;
+}
+
+/** What a download would take, for the question asked before it starts. */
+export interface DownloadPlanSummary {
+  id: string;
+  totalBytes: number;
+  remainingBytes: number;
+  freeBytes: number;
+  folder: string;
+}
+
+export interface VerifySummary {
+  id: string;
+  ok: boolean;
+  problems: string[];
+}
+
+const modelId = z.string().regex(/^[a-z0-9][a-z0-9._-]{0,99}$/i, 'is not a model id');
+const modelRequest = z.object({ id: modelId }).strict();
+
+// ---------------------------------------------------------------------------------------------
 // Channels: request schema + response type per channel
 
 const noRequest = z.object({}).strict().optional();
@@ -198,12 +260,30 @@ export const channelSchemas = {
   'app.info': noRequest,
   'settings.get': noRequest,
   'settings.update': settingsPatchSchema,
+  'models.list': noRequest,
+  'models.plan': modelRequest,
+  'models.download': modelRequest,
+  'models.pause': modelRequest,
+  'models.cancel': modelRequest,
+  'models.remove': modelRequest,
+  'models.verify': modelRequest,
+  'models.import': z
+    .object({ path: z.string().min(1, 'Choose a folder'), mode: z.enum(['copy', 'reference']).default('copy') })
+    .strict(),
 } as const;
 
 export interface ChannelResponses {
   'app.info': AppInfo;
   'settings.get': PublicSettings;
   'settings.update': PublicSettings;
+  'models.list': ModelSummary[];
+  'models.plan': DownloadPlanSummary;
+  'models.download': ModelSummary;
+  'models.pause': ModelSummary;
+  'models.cancel': ModelSummary;
+  'models.remove': ModelSummary | null;
+  'models.verify': VerifySummary;
+  'models.import': ModelSummary;
 }
 
 export type Channel = keyof typeof channelSchemas;
@@ -221,9 +301,10 @@ export function isChannel(name: unknown): name is Channel {
 
 export interface EventPayloads {
   'settings.changed': PublicSettings;
+  'models.changed': ModelSummary;
 }
 export type EventName = keyof EventPayloads;
-export const eventNames: readonly EventName[] = ['settings.changed'];
+export const eventNames: readonly EventName[] = ['settings.changed', 'models.changed'];
 
 export function isEventName(name: unknown): name is EventName {
   return typeof name === 'string' && (eventNames as readonly string[]).includes(name);

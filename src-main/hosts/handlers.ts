@@ -12,5 +12,13 @@ export function createHandlers(easel: Easel): HandlerTable {
     'app.info': () => easel.info(),
     'settings.get': async () => toPublicSettings(await easel.settings.get()),
     'settings.update': async (patch) => toPublicSettings(await easel.settings.update(patch)),
+    'models.list': () => easel.models.list(),
+    'models.plan': ({ id }) => easel.models.plan(id),
+    'models.download': ({ id }) => easel.models.download(id),
+    'models.pause': ({ id }) => easel.models.pause(id),
+    'models.cancel': ({ id }) => easel.models.cancel(id),
+    'models.remove': ({ id }) => easel.models.remove(id),
+    'models.verify': ({ id }) => easel.models.verify(id),
+    'models.import': ({ path, mode }) => easel.models.importFolder(path, mode),
   };
 }

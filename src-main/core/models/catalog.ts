@@ -9,9 +9,9 @@
  * (X-Linked-Size / X-Linked-Etag) and are then recorded in the model's manifest.
  */
 
-import type { SchedulerName } from '../../../src-preload/api';
+import type { ModelFamily, SchedulerName } from '../../../src-preload/api';
 
-export type ModelFamily = 'sd15' | 'sd21' | 'sd-turbo' | 'sdxl' | 'sdxl-turbo' | 'lcm' | 'demo';
+export type { ModelFamily };
 
 export type SchedulerId = SchedulerName;
 

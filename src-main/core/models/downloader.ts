@@ -534,7 +534,8 @@ export class Downloader {
     await writeFileAtomic(`${finalPath}.partial.json`, JSON.stringify(state));
   }
 
-  private async removePartials(request: DownloadRequest): Promise<void> {
+  /** Drops what a paused or failed download left behind; verified files stay. */
+  async removePartials(request: Pick<DownloadRequest, 'files' | 'destDir'>): Promise<void> {
     for (const spec of request.files) {
       const finalPath = localPathFor(request.destDir, spec.path);
       await fsp.rm(`${finalPath}.partial`, { force: true });

@@ -23,6 +23,14 @@ const badPayloads: Record<Channel, unknown> = {
   'app.info': { unexpected: true },
   'settings.get': 'not an object',
   'settings.update': { theme: 'purple' },
+  'models.list': { all: true },
+  'models.plan': {},
+  'models.download': { id: '../../etc' },
+  'models.pause': { id: 42 },
+  'models.cancel': { id: '' },
+  'models.remove': { id: 'sd-turbo', force: true },
+  'models.verify': null,
+  'models.import': { path: '' },
 };
 
 describe('the dispatcher at the host boundary', () => {

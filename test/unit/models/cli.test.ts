@@ -5,7 +5,7 @@ import { PassThrough } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runModelsCommand } from '../../../src-main/cli/models';
 import { findCatalogEntry } from '../../../src-main/core/models/catalog';
-import { FakeHub, payload } from './fake-hub';
+import { FakeHub, payload } from '../../fixtures/hub/fake-hub';
 import { writeModelFolder } from './model-folder';
 
 let root: string;

@@ -12,7 +12,7 @@ import {
 } from '../../../src-main/core/models/downloader';
 import { proxySettingsFromEnv } from '../../../src-main/core/models/http';
 import { readManifest } from '../../../src-main/core/models/manifest';
-import { FakeHub, ForwardProxy, payload, sha256, TLS_CERT, type HubFile } from './fake-hub';
+import { FakeHub, ForwardProxy, payload, sha256, TLS_CERT, type HubFile } from '../../fixtures/hub/fake-hub';
 
 const FILES: HubFile[] = [
   { path: 'model_index.json', content: Buffer.from('{"_class_name":"OnnxStableDiffusionPipeline"}\n'), lfs: false },

@@ -1,0 +1,316 @@
+import { promises as fs } from 'node:fs';
+import type {
+  DownloadPlanSummary,
+  DownloadStatus,
+  ModelState,
+  ModelSummary,
+  Settings,
+  VerifySummary,
+} from '../../../src-preload/api';
+import { EaselError, toErrorInfo } from '../errors';
+import { formatProgress } from '../format';
+import { CATALOG, type CatalogEntry } from './catalog';
+import { Downloader, type DownloadEvent, type DownloaderOptions, type DownloadRequest } from './downloader';
+import { proxySettingsFromEnv } from './http';
+import { ModelStore, type InstalledModel } from './store';
+
+export interface ModelsServiceOptions {
+  /** Where models go now (the settings may move it). */
+  modelsDir: () => Promise<string>;
+  builtinModelsDir: string;
+  settings: () => Promise<Settings>;
+  env: NodeJS.ProcessEnv;
+  /** Told about every change a window should show: progress, state, errors. */
+  onChange: (model: ModelSummary) => void;
+  catalog?: readonly CatalogEntry[];
+  /** Tests pass short timeouts and a local CA here. */
+  downloaderOptions?: Partial<DownloaderOptions>;
+  log?: (line: string) => void;
+}
+
+interface ActiveDownload {
+  cancel: AbortController;
+  pause: AbortController;
+  status: DownloadStatus;
+  done: Promise<void>;
+}
+
+const STATE_OF_INSTALLED: Record<InstalledModel['state'], ModelState> = {
+  complete: 'installed',
+  partial: 'partial',
+  corrupt: 'corrupt',
+  'missing-files': 'missing-files',
+};
+
+/**
+ * What the Models screen and the CLI need from the model store and the downloader together: one list of
+ * every model Easel offers or has, downloads that run in the background and report as they go, and
+ * the answers a person needs before saying yes to a download.
+ */
+export class ModelsService {
+  private readonly catalog: readonly CatalogEntry[];
+  private readonly active = new Map<string, ActiveDownload>();
+  /** Failures are remembered until the next attempt so the list can show them. */
+  private readonly failed = new Map<string, DownloadStatus>();
+
+  constructor(private readonly options: ModelsServiceOptions) {
+    this.catalog = options.catalog ?? CATALOG;
+  }
+
+  async store(): Promise<ModelStore> {
+    return new ModelStore({
+      modelsDir: await this.options.modelsDir(),
+      builtinModelsDir: this.options.builtinModelsDir,
+      catalog: this.catalog,
+    });
+  }
+
+  async list(): Promise<ModelSummary[]> {
+    const installed = await (await this.store()).list();
+    const byId = new Map(installed.map((model) => [model.id, model]));
+    const summaries = this.catalog
+      .filter((entry) => entry.source.kind === 'huggingface' || byId.has(entry.id))
+      .map((entry) => this.summarise(entry.id, entry, byId.get(entry.id)));
+    for (const model of installed) {
+      if (!this.catalog.some((entry) => entry.id === model.id)) summaries.push(this.summarise(model.id, undefined, model));
+    }
+    return summaries;
+  }
+
+  async get(id: string): Promise<ModelSummary> {
+    const entry = this.catalog.find((candidate) => candidate.id === id);
+    const installed = await (await this.store()).get(id);
+    if (!entry && !installed) throw new EaselError('not_found', `Easel has no model called ${JSON.stringify(id)}.`, { id });
+    return this.summarise(id, entry, installed);
+  }
+
+  /** A model's folder, ready for the pipeline; a clear error when it cannot be used yet. */
+  async resolveForGeneration(id: string): Promise<InstalledModel> {
+    const installed = await (await this.store()).get(id);
+    if (!installed) {
+      throw new EaselError('not_found', `The model ${id} is not installed. Download it from the Models screen first.`, { id });
+    }
+    if (installed.state !== 'complete') {
+      throw new EaselError(
+        'model_invalid',
+        `${installed.displayName} is not ready (${installed.state.replace('-', ' ')}). Open Models to finish or repair it.`,
+        { id, state: installed.state },
+      );
+    }
+    return installed;
+  }
+
+  async plan(id: string): Promise<DownloadPlanSummary> {
+    const request = await this.downloadRequest(id);
+    const downloader = await this.downloader();
+    const plan = await downloader.plan(request);
+    await fs.mkdir(request.destDir, { recursive: true });
+    const stats = await fs.statfs(request.destDir);
+    return {
+      id,
+      totalBytes: plan.totalBytes,
+      remainingBytes: plan.remainingBytes,
+      freeBytes: stats.bavail * stats.bsize,
+      folder: request.destDir,
+    };
+  }
+
+  /** Starts (or resumes) a download in the background; progress arrives through onChange. */
+  async download(id: string): Promise<ModelSummary> {
+    if (this.active.has(id)) return this.get(id);
+    const request = await this.downloadRequest(id);
+    const downloader = await this.downloader();
+    const cancel = new AbortController();
+    const pause = new AbortController();
+    const status: DownloadStatus = {
+      state: 'starting',
+      bytes: 0,
+      totalBytes: 0,
+      bytesPerSecond: 0,
+      etaSeconds: null,
+      message: 'Starting…',
+      error: null,
+    };
+    this.failed.delete(id);
+    const done = downloader
+      .download({ ...request, signal: cancel.signal, pauseSignal: pause.signal, onEvent: (event) => this.onEvent(id, event) })
+      .then(
+        () => {
+          status.state = 'done';
+        },
+        (error: unknown) => {
+          const info = toErrorInfo(error);
+          if (info.code === 'cancelled' && (info.detail as { paused?: boolean } | undefined)?.paused) {
+            status.state = 'paused';
+            status.message = `Paused at ${formatProgress(status.bytes, status.totalBytes)}`;
+          } else if (info.code !== 'cancelled') {
+            status.state = 'failed';
+            status.message = info.message;
+            status.error = info;
+            this.failed.set(id, { ...status });
+          }
+        },
+      )
+      .finally(() => {
+        this.active.delete(id);
+        void this.notify(id);
+      });
+    this.active.set(id, { cancel, pause, status, done });
+    const summary = await this.get(id);
+    this.options.onChange(summary);
+    return summary;
+  }
+
+  async pause(id: string): Promise<ModelSummary> {
+    const download = this.requireActive(id);
+    download.pause.abort();
+    await download.done;
+    return this.get(id);
+  }
+
+  async cancel(id: string): Promise<ModelSummary> {
+    const download = this.active.get(id);
+    if (download) {
+      download.cancel.abort();
+      await download.done;
+    } else {
+      // A paused or failed download keeps its partial files until cancelled.
+      await (await this.downloader()).removePartials(await this.downloadRequest(id));
+      this.failed.delete(id);
+    }
+    return this.get(id);
+  }
+
+  async remove(id: string): Promise<ModelSummary | null> {
+    if (this.active.has(id)) await this.cancel(id);
+    await (await this.store()).remove(id);
+    this.failed.delete(id);
+    const entry = this.catalog.find((candidate) => candidate.id === id);
+    if (!entry) return null;
+    const summary = this.summarise(id, entry, undefined);
+    this.options.onChange(summary);
+    return summary;
+  }
+
+  async verify(id: string): Promise<VerifySummary> {
+    const report = await (await this.store()).verify(id);
+    void this.notify(id);
+    return {
+      id,
+      ok: report.ok,
+      problems: report.problems.map(({ file, problem }) =>
+        problem === 'missing' ? `${file} is missing` : `${file} does not match what was downloaded (${problem})`,
+      ),
+    };
+  }
+
+  async importFolder(folder: string, mode: 'copy' | 'reference'): Promise<ModelSummary> {
+    const model = await (await this.store()).importFolder(folder, { mode });
+    const summary = this.summarise(model.id, undefined, model);
+    this.options.onChange(summary);
+    return summary;
+  }
+
+  /** Waits for every running download; the app calls this before it quits. */
+  async pauseAll(): Promise<void> {
+    for (const download of this.active.values()) download.pause.abort();
+    await Promise.all([...this.active.values()].map((download) => download.done));
+  }
+
+  private requireActive(id: string): ActiveDownload {
+    const download = this.active.get(id);
+    if (!download) throw new EaselError('invalid_request', `Nothing is downloading for ${id}.`, { id });
+    return download;
+  }
+
+  private async downloader(): Promise<Downloader> {
+    const settings = await this.options.settings();
+    return new Downloader({
+      hubEndpoint: settings.hubEndpoint,
+      token: settings.hubToken,
+      proxies: proxySettingsFromEnv(this.options.env),
+      ...(this.options.log ? { log: this.options.log } : {}),
+      ...this.options.downloaderOptions,
+    });
+  }
+
+  private async downloadRequest(id: string): Promise<DownloadRequest> {
+    const entry = this.catalog.find((candidate) => candidate.id === id);
+    if (!entry) throw new EaselError('not_found', `Easel offers no model called ${JSON.stringify(id)}.`, { id });
+    if (entry.source.kind !== 'huggingface') {
+      throw new EaselError('invalid_request', `${entry.displayName} comes with Easel; there is nothing to download.`, { id });
+    }
+    return {
+      modelId: entry.id,
+      displayName: entry.displayName,
+      family: entry.family,
+      repo: entry.source.repo,
+      revision: entry.source.revision,
+      files: entry.files.map((file) => ({
+        path: file.path,
+        approxBytes: file.approxBytes,
+        ...(file.bytes !== undefined ? { bytes: file.bytes } : {}),
+        ...(file.sha256 ? { sha256: file.sha256 } : {}),
+      })),
+      destDir: (await this.store()).modelDir(entry.id),
+    };
+  }
+
+  private onEvent(id: string, event: DownloadEvent): void {
+    const download = this.active.get(id);
+    if (!download) return;
+    const { status } = download;
+    if (event.type === 'plan') {
+      status.totalBytes = event.plan.totalBytes;
+      status.bytes = event.plan.totalBytes - event.plan.remainingBytes;
+    } else if (event.type === 'progress') {
+      status.state = 'downloading';
+      status.bytes = event.overall.bytes;
+      status.totalBytes = event.overall.total;
+      status.bytesPerSecond = event.overall.bytesPerSecond;
+      status.etaSeconds = event.overall.etaSeconds ?? null;
+      status.message = `${formatProgress(status.bytes, status.totalBytes)}`;
+    } else if (event.type === 'retry') {
+      status.message = event.message;
+    } else if (event.type === 'restart') {
+      status.message = event.reason;
+    } else if (event.type === 'complete') {
+      status.bytes = event.bytes;
+      status.message = 'Verified and installed';
+    } else {
+      return;
+    }
+    void this.notify(id);
+  }
+
+  private async notify(id: string): Promise<void> {
+    try {
+      this.options.onChange(await this.get(id));
+    } catch (error) {
+      this.options.log?.(`models: could not describe ${id}: ${(error as Error).message}`);
+    }
+  }
+
+  private summarise(id: string, entry: CatalogEntry | undefined, installed: InstalledModel | undefined): ModelSummary {
+    const catalogEntry = entry ?? installed?.catalog;
+    const download = this.active.get(id)?.status ?? this.failed.get(id) ?? null;
+    let state: ModelState = installed ? STATE_OF_INSTALLED[installed.state] : 'available';
+    if (download?.state === 'failed') state = 'failed';
+    else if (download && download.state !== 'done') state = download.state === 'paused' ? 'paused' : 'downloading';
+    else if (state === 'partial' && !download) state = 'paused';
+    return {
+      id,
+      name: catalogEntry?.displayName ?? installed?.displayName ?? id,
+      description: catalogEntry?.description ?? 'Imported from a folder on this computer.',
+      family: catalogEntry?.family ?? installed?.family ?? 'sd15',
+      origin: catalogEntry?.source.kind === 'builtin' ? 'builtin' : catalogEntry ? 'catalog' : 'imported',
+      state,
+      readOnly: installed?.readOnly ?? false,
+      sizeBytes: installed?.state === 'complete' ? installed.bytes : (catalogEntry?.approxTotalBytes ?? installed?.bytes ?? 0),
+      defaults: catalogEntry?.defaults ?? { scheduler: 'euler-a', steps: 25, guidance: 7, width: 512, height: 512 },
+      requirements: catalogEntry?.requirements ?? null,
+      licence: catalogEntry?.licence ?? null,
+      download: download ? { ...download } : null,
+    };
+  }
+}

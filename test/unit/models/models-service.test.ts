@@ -1,0 +1,108 @@
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { ModelSummary } from '../../../src-preload/api';
+import { ModelsService } from '../../../src-main/core/models/models-service';
+import { settingsSchema } from '../../../src-preload/api';
+import type { FakeHub } from '../../fixtures/hub/fake-hub';
+import { startModelHub } from '../../fixtures/hub/model-hub';
+import { useTempDirs } from '../../helpers/temp';
+
+const tempDir = useTempDirs();
+let hub: FakeHub | undefined;
+afterEach(async () => {
+  await hub?.stop();
+  hub = undefined;
+});
+
+async function setUp() {
+  const started = await startModelHub('sd15-legacy', 'tiny');
+  hub = started.hub;
+  const modelsDir = await tempDir();
+  const changes: ModelSummary[] = [];
+  const service = new ModelsService({
+    modelsDir: async () => modelsDir,
+    builtinModelsDir: path.join(modelsDir, 'none'),
+    settings: async () => settingsSchema.parse({ hubEndpoint: started.hub.hubUrl }),
+    env: {},
+    onChange: (model) => changes.push(model),
+    catalog: [started.entry],
+    downloaderOptions: { stallTimeoutMs: 500, retryBaseDelayMs: 10, progressIntervalMs: 0 },
+  });
+  return { service, modelsDir, changes, hub: started.hub };
+}
+
+async function settled(service: ModelsService, id: string): Promise<ModelSummary> {
+  for (;;) {
+    const model = await service.get(id);
+    if (model.state !== 'downloading') return model;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+describe('ModelsService', () => {
+  it('lists a catalog model as available, plans it against the free disk, and installs it', async () => {
+    const { service, modelsDir, changes } = await setUp();
+    expect((await service.list()).map((model) => [model.id, model.state])).toEqual([['tiny', 'available']]);
+
+    const plan = await service.plan('tiny');
+    expect(plan.remainingBytes).toBe(plan.totalBytes);
+    expect(plan.totalBytes).toBeGreaterThan(0);
+    expect(plan.freeBytes).toBeGreaterThan(plan.totalBytes);
+    expect(plan.folder).toBe(path.join(modelsDir, 'tiny'));
+
+    expect((await service.download('tiny')).state).toBe('downloading');
+    const installed = await settled(service, 'tiny');
+    expect(installed.state).toBe('installed');
+    expect(changes.some((change) => change.download?.state === 'downloading' && change.download.bytes > 0)).toBe(true);
+    expect(changes.at(-1)?.state).toBe('installed');
+    expect((await service.resolveForGeneration('tiny')).dir).toBe(path.join(modelsDir, 'tiny'));
+    expect(await service.verify('tiny')).toEqual({ id: 'tiny', ok: true, problems: [] });
+  });
+
+  it('pauses a download, keeps what it fetched, and resumes it later', async () => {
+    const { service, modelsDir, hub } = await setUp();
+    hub.misbehaviour = { stallAfterBytes: 2_000, stallTimes: 100 };
+    await service.download('tiny');
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    const paused = await service.pause('tiny');
+    expect(paused.state).toBe('paused');
+    const leftovers = await fs.readdir(path.join(modelsDir, 'tiny'), { recursive: true });
+    expect(leftovers.some((file) => String(file).endsWith('.partial'))).toBe(true);
+
+    hub.misbehaviour = {};
+    await service.download('tiny');
+    expect((await settled(service, 'tiny')).state).toBe('installed');
+  });
+
+  it('cancelling a paused download removes its partial files', async () => {
+    const { service, modelsDir, hub } = await setUp();
+    hub.misbehaviour = { stallAfterBytes: 2_000, stallTimes: 100 };
+    await service.download('tiny');
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    await service.pause('tiny');
+    await service.cancel('tiny');
+    const leftovers = await fs.readdir(path.join(modelsDir, 'tiny'), { recursive: true }).catch(() => []);
+    expect(leftovers.filter((file) => String(file).includes('.partial'))).toEqual([]);
+  });
+
+  it('says why a download failed, in words, and keeps saying it in the list', async () => {
+    const { service, hub } = await setUp();
+    hub.misbehaviour = { corruptPaths: ['unet/model.onnx'] };
+    await service.download('tiny');
+    const failed = await settled(service, 'tiny');
+    expect(failed.state).toBe('failed');
+    expect(failed.download?.error?.code).toBe('checksum_mismatch');
+    expect(failed.download?.message).toContain('unet/model.onnx');
+    expect((await service.list())[0]?.state).toBe('failed');
+  });
+
+  it('refuses to generate with a model that is not installed, and removes one that is', async () => {
+    const { service } = await setUp();
+    await expect(service.resolveForGeneration('tiny')).rejects.toMatchObject({ code: 'not_found' });
+    await service.download('tiny');
+    await settled(service, 'tiny');
+    expect((await service.remove('tiny'))?.state).toBe('available');
+    await expect(service.get('nothing-here')).rejects.toMatchObject({ code: 'not_found' });
+  });
+});
