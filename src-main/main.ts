@@ -1,12 +1,13 @@
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { app, BrowserWindow, ipcMain, net, protocol, session, shell } from 'electron';
+import { app, BrowserWindow, dialog, ipcMain, net, protocol, session, shell } from 'electron';
 import { appVersion, findAppRoot } from './app-root';
 import { currentPathEnvironment, resolveAppPaths } from './core/app-paths';
 import { Easel } from './core/easel';
+import { writeFileAtomic } from './core/fs/atomic';
 import { createDispatcher } from './hosts/dispatch';
 import { APP_ORIGIN, forwardEvents, installIpc } from './hosts/electron-ipc';
-import { createHandlers } from './hosts/handlers';
+import { createHandlers, type HostServices } from './hosts/handlers';
 
 const CSP = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
 
@@ -37,6 +38,18 @@ function isSafeExternalUrl(url: string): boolean {
     return false;
   }
 }
+
+const desktopServices: HostServices = {
+  openFolder: async (folder) => (await shell.openPath(folder)) === '',
+  saveFile: async (suggestedName, bytes) => {
+    const window = BrowserWindow.getFocusedWindow();
+    const options = { defaultPath: path.join(app.getPath('pictures'), suggestedName), filters: [{ name: 'PNG image', extensions: ['png'] }] };
+    const choice = window ? await dialog.showSaveDialog(window, options) : await dialog.showSaveDialog(options);
+    if (choice.canceled || !choice.filePath) return null;
+    await writeFileAtomic(choice.filePath, bytes);
+    return choice.filePath;
+  },
+};
 
 function createWindow(easel: Easel): BrowserWindow {
   const window = new BrowserWindow({
@@ -79,8 +92,16 @@ async function start(): Promise<void> {
     version: appVersion(appRoot),
     log: (line) => console.log(line),
   });
-  installIpc(ipcMain, createDispatcher(createHandlers(easel)));
+  installIpc(ipcMain, createDispatcher(createHandlers(easel, desktopServices)));
   createWindow(easel);
+  let stopped = false;
+  app.on('before-quit', (event) => {
+    if (stopped) return;
+    // Downloads pause (they resume at the next start) and the gallery index is flushed first.
+    event.preventDefault();
+    stopped = true;
+    void easel.shutdown().finally(() => app.quit());
+  });
   app.on('activate', () => {
     if (BrowserWindow.getAllWindows().length === 0) createWindow(easel);
   });

@@ -43,7 +43,7 @@ async function main(): Promise<void> {
   });
   console.log(`Easel is running at ${web.url}`);
   const stop = () => {
-    void web.close().then(() => process.exit(0));
+    void Promise.all([web.close(), easel.shutdown()]).then(() => process.exit(0));
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);

@@ -252,6 +252,93 @@ const modelId = z.string().regex(/^[a-z0-9][a-z0-9._-]{0,99}$/i, 'is not a model
 const modelRequest = z.object({ id: modelId }).strict();
 
 // ---------------------------------------------------------------------------------------------
+// Gallery
+
+export type ParametersSource = 'easel' | 'a1111' | 'comfyui' | 'invokeai';
+
+/** One image in the gallery: a PNG in the gallery folder with its parameters embedded. */
+export interface GalleryItem {
+  /** The file name: stable across index rebuilds. */
+  id: string;
+  createdAt: string;
+  width: number;
+  height: number;
+  favourite: boolean;
+  source: ParametersSource | 'none';
+  meta: ImageMetadata;
+}
+
+export interface GalleryPage {
+  total: number;
+  items: GalleryItem[];
+}
+
+/** Parameters read from a dropped PNG (Easel's own, A1111's, ComfyUI's or InvokeAI's). */
+export type ImportedParameters = Partial<GenerationParameters> & { source: ParametersSource };
+
+const galleryId = z
+  .string()
+  .regex(/^[^/\\]{1,255}\.png$/i, 'is not a gallery image')
+  .refine((id) => !id.startsWith('.'), 'is not a gallery image');
+const galleryRequest = z.object({ id: galleryId }).strict();
+const isoDate = z.iso.datetime({ offset: true });
+
+export const galleryListSchema = z
+  .object({
+    query: z.string().max(500).optional(),
+    modelId: z.string().max(200).optional(),
+    favourite: z.boolean().optional(),
+    since: isoDate.optional(),
+    until: isoDate.optional(),
+    offset: z.number().int().min(0).default(0),
+    limit: z.number().int().min(1).max(500).default(100),
+  })
+  .strict();
+export type GalleryListRequest = z.input<typeof galleryListSchema>;
+
+// ---------------------------------------------------------------------------------------------
+// Jobs: generation requests waiting for, or running on, the GPU (one at a time)
+
+export type JobState = 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
+
+export interface JobProgress {
+  /** Which image of the batch (0-based) and how many there are. */
+  image: number;
+  count: number;
+  step: number;
+  totalSteps: number;
+  elapsedMs: number;
+  etaMs: number | null;
+  provider: ProviderName;
+  /** A small preview of the latents as a PNG data URL, when asked for. */
+  preview: string | null;
+}
+
+export interface JobSummary {
+  id: string;
+  state: JobState;
+  request: Omit<GenerateRequest, 'initImage'> & { strength: number | null };
+  progress: JobProgress | null;
+  /** Images saved to the gallery by this job. */
+  results: GalleryItem[];
+  error: ErrorInfo | null;
+  createdAt: number;
+  startedAt: number | null;
+  finishedAt: number | null;
+}
+
+const jobRequest = z.object({ id: z.string().min(1).max(100) }).strict();
+
+// ---------------------------------------------------------------------------------------------
+// Prompts
+
+export interface TokenCount {
+  tokens: number;
+  /** 75-token chunks the prompt is split into (A1111's way of going past CLIP's 77). */
+  chunks: number;
+}
+
+// ---------------------------------------------------------------------------------------------
 // Channels: request schema + response type per channel
 
 const noRequest = z.object({}).strict().optional();
@@ -270,6 +357,20 @@ export const channelSchemas = {
   'models.import': z
     .object({ path: z.string().min(1, 'Choose a folder'), mode: z.enum(['copy', 'reference']).default('copy') })
     .strict(),
+  'jobs.enqueue': generateRequestSchema,
+  'jobs.list': noRequest,
+  'jobs.cancel': jobRequest,
+  'jobs.remove': jobRequest,
+  'gallery.list': galleryListSchema,
+  'gallery.thumbnail': galleryRequest,
+  'gallery.image': galleryRequest,
+  'gallery.setFavourite': z.object({ id: galleryId, favourite: z.boolean() }).strict(),
+  'gallery.delete': galleryRequest,
+  'gallery.undoDelete': galleryRequest,
+  'gallery.export': galleryRequest,
+  'gallery.openFolder': noRequest,
+  'gallery.readParameters': z.object({ data: z.string().min(1).max(60_000_000) }).strict(),
+  'prompt.countTokens': z.object({ modelId: modelId, prompt: z.string().max(20_000) }).strict(),
 } as const;
 
 export interface ChannelResponses {
@@ -284,6 +385,22 @@ export interface ChannelResponses {
   'models.remove': ModelSummary | null;
   'models.verify': VerifySummary;
   'models.import': ModelSummary;
+  'jobs.enqueue': JobSummary;
+  'jobs.list': JobSummary[];
+  'jobs.cancel': JobSummary;
+  'jobs.remove': { id: string };
+  'gallery.list': GalleryPage;
+  /** Images travel as data URLs so both hosts carry them the same way. */
+  'gallery.thumbnail': { id: string; dataUrl: string };
+  'gallery.image': { id: string; dataUrl: string };
+  'gallery.setFavourite': GalleryItem;
+  'gallery.delete': { id: string };
+  'gallery.undoDelete': GalleryItem;
+  /** Electron asks where to save; the web host cannot, so the page downloads `gallery.image` itself. */
+  'gallery.export': { saved: boolean; path: string | null };
+  'gallery.openFolder': { path: string; opened: boolean };
+  'gallery.readParameters': ImportedParameters;
+  'prompt.countTokens': TokenCount;
 }
 
 export type Channel = keyof typeof channelSchemas;
@@ -302,9 +419,12 @@ export function isChannel(name: unknown): name is Channel {
 export interface EventPayloads {
   'settings.changed': PublicSettings;
   'models.changed': ModelSummary;
+  'jobs.changed': JobSummary;
+  /** Images appeared or went (a job finished, a file was added or removed by hand, a delete). */
+  'gallery.changed': { added: GalleryItem[]; removed: string[] };
 }
 export type EventName = keyof EventPayloads;
-export const eventNames: readonly EventName[] = ['settings.changed', 'models.changed'];
+export const eventNames: readonly EventName[] = ['settings.changed', 'models.changed', 'jobs.changed', 'gallery.changed'];
 
 export function isEventName(name: unknown): name is EventName {
   return typeof name === 'string' && (eventNames as readonly string[]).includes(name);

@@ -1,8 +1,17 @@
-import type { AppInfo } from '../../src-preload/api';
+import path from 'node:path';
+import type { AppInfo, GenerateRequest, JobSummary, TokenCount } from '../../src-preload/api';
 import { galleryDir, modelsDir, type AppPaths } from './app-paths';
 import { EventBus } from './events';
+import { GalleryService } from './gallery/gallery-service';
+import { GenerationJobs } from './jobs/generation-jobs';
+import type { CatalogEntry } from './models/catalog';
 import type { DownloaderOptions } from './models/downloader';
 import { ModelsService } from './models/models-service';
+import { TextToImage } from './pipeline/generate';
+import { ClipTokenizer } from './pipeline/tokenizer';
+import { ProviderHealth } from './runtime/fallback';
+import { detectMachineProviders, physicalCoreCount, providerOrder } from './runtime/providers';
+import { SessionCache } from './runtime/session-cache';
 import { SettingsStore, toPublicSettings } from './settings/settings-store';
 
 export interface EaselOptions {
@@ -11,8 +20,9 @@ export interface EaselOptions {
   version: string;
   env?: NodeJS.ProcessEnv;
   log?: (line: string) => void;
-  /** Tests point downloads at a local hub with short timeouts. */
+  /** Tests point downloads at a local hub with short timeouts, and offer its models. */
   downloaderOptions?: Partial<DownloaderOptions>;
+  catalog?: readonly CatalogEntry[];
 }
 
 /** The application core: every service, built once per app run, shared by whichever host serves it. */
@@ -20,6 +30,12 @@ export class Easel {
   readonly events = new EventBus();
   readonly settings: SettingsStore;
   readonly models: ModelsService;
+  readonly gallery: GalleryService;
+  readonly jobs: GenerationJobs;
+  /** Sessions live as long as the app: a model's sessions are created once per run, not per image. */
+  readonly sessions = new SessionCache();
+  private pipeline: Promise<TextToImage> | null = null;
+  private readonly tokenizers = new Map<string, Promise<ClipTokenizer>>();
 
   constructor(readonly options: EaselOptions) {
     this.settings = new SettingsStore({
@@ -35,13 +51,22 @@ export class Easel {
       env: options.env ?? process.env,
       onChange: (model) => this.events.emit('models.changed', model),
       ...(options.downloaderOptions ? { downloaderOptions: options.downloaderOptions } : {}),
+      ...(options.catalog ? { catalog: options.catalog } : {}),
       ...(options.log ? { log: options.log } : {}),
     });
-  }
-
-  /** Lets running work stop cleanly: downloads pause (and resume at the next start). */
-  async shutdown(): Promise<void> {
-    await this.models.pauseAll();
+    this.gallery = new GalleryService({
+      dir: async () => galleryDir(options.paths, await this.settings.get()),
+      onChange: (change) => this.events.emit('gallery.changed', change),
+    });
+    this.jobs = new GenerationJobs({
+      pipeline: () => this.textToImage(),
+      gallery: this.gallery,
+      resolveModel: async (id) => {
+        const model = await this.models.resolveForGeneration(id);
+        return { dir: model.dir, name: model.displayName };
+      },
+      onChange: (job) => this.events.emit('jobs.changed', job),
+    });
   }
 
   async info(): Promise<AppInfo> {
@@ -58,5 +83,43 @@ export class Easel {
         gallery: galleryDir(this.options.paths, settings),
       },
     };
+  }
+
+  /** Queues a generation; 'auto' means the provider the person chose in Settings, if any. */
+  async generate(request: GenerateRequest): Promise<JobSummary> {
+    await this.models.resolveForGeneration(request.modelId);
+    const { preferredProvider } = await this.settings.get();
+    return this.jobs.enqueue(request.provider === 'auto' ? { ...request, provider: preferredProvider } : request);
+  }
+
+  async countTokens(modelId: string, prompt: string): Promise<TokenCount> {
+    const model = await this.models.resolveForGeneration(modelId);
+    let tokenizer = this.tokenizers.get(model.dir);
+    if (!tokenizer) {
+      tokenizer = ClipTokenizer.load(path.join(model.dir, 'tokenizer'));
+      tokenizer.catch(() => this.tokenizers.delete(model.dir));
+      this.tokenizers.set(model.dir, tokenizer);
+    }
+    return (await tokenizer).countTokens(prompt);
+  }
+
+  /** Lets running work stop cleanly: downloads pause (and resume at the next start), files are flushed. */
+  async shutdown(): Promise<void> {
+    await Promise.all([this.models.pauseAll(), this.jobs.close()]);
+    await Promise.all([this.gallery.close(), this.sessions.releaseAll()]);
+  }
+
+  private textToImage(): Promise<TextToImage> {
+    this.pipeline ??= (async () => {
+      const order = providerOrder(detectMachineProviders());
+      return new TextToImage({
+        sessions: this.sessions,
+        providerOrder: () => order,
+        health: await ProviderHealth.open(path.join(this.options.paths.data, 'provider-health.json')),
+        sessionOptions: { cpuThreads: await physicalCoreCount() },
+        app: `Easel ${this.options.version}`,
+      });
+    })();
+    return this.pipeline;
   }
 }

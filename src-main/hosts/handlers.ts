@@ -6,8 +6,22 @@ export type HandlerTable = {
   [C in Channel]: (request: ParsedRequestOf<C>) => Promise<ResponseOf<C>>;
 };
 
+/** What only a desktop host can do: native dialogs and the file manager. */
+export interface HostServices {
+  /** Opens a folder in the system's file manager; false where the host cannot. */
+  openFolder(folder: string): Promise<boolean>;
+  /** Asks where to save a file and writes it there; null when the person cancelled or the host cannot ask. */
+  saveFile(suggestedName: string, bytes: Buffer): Promise<string | null>;
+}
+
+/** The web host runs in a browser tab: the page downloads files itself, and no folder can be opened. */
+export const browserHostServices: HostServices = {
+  openFolder: async () => false,
+  saveFile: async () => null,
+};
+
 /** One handler per contract channel; both hosts serve exactly this table. */
-export function createHandlers(easel: Easel): HandlerTable {
+export function createHandlers(easel: Easel, host: HostServices = browserHostServices): HandlerTable {
   return {
     'app.info': () => easel.info(),
     'settings.get': async () => toPublicSettings(await easel.settings.get()),
@@ -20,5 +34,26 @@ export function createHandlers(easel: Easel): HandlerTable {
     'models.remove': ({ id }) => easel.models.remove(id),
     'models.verify': ({ id }) => easel.models.verify(id),
     'models.import': ({ path, mode }) => easel.models.importFolder(path, mode),
+    'jobs.enqueue': (request) => easel.generate(request),
+    'jobs.list': async () => easel.jobs.list(),
+    'jobs.cancel': async ({ id }) => easel.jobs.cancel(id),
+    'jobs.remove': async ({ id }) => easel.jobs.remove(id),
+    'gallery.list': (request) => easel.gallery.list(request),
+    'gallery.thumbnail': ({ id }) => easel.gallery.thumbnail(id),
+    'gallery.image': ({ id }) => easel.gallery.image(id),
+    'gallery.setFavourite': ({ id, favourite }) => easel.gallery.setFavourite(id, favourite),
+    'gallery.delete': ({ id }) => easel.gallery.delete(id),
+    'gallery.undoDelete': ({ id }) => easel.gallery.undoDelete(id),
+    'gallery.export': async ({ id }) => {
+      const { bytes } = await easel.gallery.file(id);
+      const saved = await host.saveFile(id, bytes);
+      return { saved: saved !== null, path: saved };
+    },
+    'gallery.openFolder': async () => {
+      const { paths } = await easel.info();
+      return { path: paths.gallery, opened: await host.openFolder(paths.gallery) };
+    },
+    'gallery.readParameters': async ({ data }) => easel.gallery.readParameters(data),
+    'prompt.countTokens': ({ modelId, prompt }) => easel.countTokens(modelId, prompt),
   };
 }

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { resolveAppPaths } from '../../src-main/core/app-paths';
-import { Easel } from '../../src-main/core/easel';
+import { Easel, type EaselOptions } from '../../src-main/core/easel';
 import { createDispatcher } from '../../src-main/hosts/dispatch';
 import { createHandlers } from '../../src-main/hosts/handlers';
 import { startWebHost, type WebHost } from '../../src-main/hosts/web-server';
@@ -8,7 +8,11 @@ import { startWebHost, type WebHost } from '../../src-main/hosts/web-server';
 export const repoRoot = path.resolve(__dirname, '../..');
 
 /** A real core behind a real web host on 127.0.0.1, with every folder inside `dataDir`. */
-export async function startTestHost(dataDir: string, staticDir: string): Promise<{ easel: Easel; web: WebHost }> {
+export async function startTestHost(
+  dataDir: string,
+  staticDir: string,
+  options: Partial<Pick<EaselOptions, 'catalog' | 'downloaderOptions'>> = {},
+): Promise<{ easel: Easel; web: WebHost }> {
   const paths = resolveAppPaths({
     env: { EASEL_DATA_DIR: dataDir, EASEL_GALLERY_DIR: path.join(dataDir, 'gallery') },
     platform: process.platform,
@@ -16,7 +20,13 @@ export async function startTestHost(dataDir: string, staticDir: string): Promise
     appRoot: repoRoot,
     packaged: false,
   });
-  const easel = new Easel({ paths: { ...paths, defaultModels: path.join(dataDir, 'models') }, host: 'web', version: '0.0.0-test' });
+  const easel = new Easel({
+    paths: { ...paths, defaultModels: path.join(dataDir, 'models') },
+    host: 'web',
+    version: '0.0.0-test',
+    env: {},
+    ...options,
+  });
   const web = await startWebHost({ dispatch: createDispatcher(createHandlers(easel)), events: easel.events, staticDir });
   return { easel, web };
 }

@@ -31,6 +31,20 @@ const badPayloads: Record<Channel, unknown> = {
   'models.remove': { id: 'sd-turbo', force: true },
   'models.verify': null,
   'models.import': { path: '' },
+  'jobs.enqueue': { modelId: 'm', prompt: 'a cat', steps: 0, guidance: 7, width: 512, height: 512, scheduler: 'euler', seed: '1' },
+  'jobs.list': [],
+  'jobs.cancel': {},
+  'jobs.remove': { id: 7 },
+  'gallery.list': { limit: 100000 },
+  'gallery.thumbnail': { id: '../../etc/passwd' },
+  'gallery.image': { id: 'image.jpg' },
+  'gallery.setFavourite': { id: 'a.png', favourite: 'yes' },
+  'gallery.delete': { id: '.easel-index.png' },
+  'gallery.undoDelete': { id: 'sub/dir.png' },
+  'gallery.export': { id: '' },
+  'gallery.openFolder': { path: '/' },
+  'gallery.readParameters': { data: '' },
+  'prompt.countTokens': { modelId: 'm' },
 };
 
 describe('the dispatcher at the host boundary', () => {

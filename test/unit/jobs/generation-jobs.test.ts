@@ -1,0 +1,141 @@
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { EventName, EventPayloads, JobSummary } from '../../../src-preload/api';
+import { resolveAppPaths } from '../../../src-main/core/app-paths';
+import { Easel } from '../../../src-main/core/easel';
+import { readPngTextChunks } from '../../../src-main/core/gallery/png-text';
+import { createDispatcher } from '../../../src-main/hosts/dispatch';
+import { createHandlers } from '../../../src-main/hosts/handlers';
+import { fixtureModel } from '../../fixtures/models';
+import { useTempDirs } from '../../helpers/temp';
+import { repoRoot } from '../../helpers/web-host';
+
+const tempDir = useTempDirs();
+let easel: Easel | undefined;
+afterEach(async () => {
+  await easel?.shutdown();
+  easel = undefined;
+});
+
+async function setUp(options: { nan?: boolean } = {}) {
+  const dataDir = await tempDir();
+  const paths = resolveAppPaths({
+    env: { EASEL_DATA_DIR: dataDir, EASEL_GALLERY_DIR: path.join(dataDir, 'gallery') },
+    platform: process.platform,
+    home: dataDir,
+    appRoot: repoRoot,
+    packaged: false,
+  });
+  easel = new Easel({ paths: { ...paths, defaultModels: path.join(dataDir, 'models') }, host: 'web', version: '0.0.0-test', env: {} });
+  const events: Array<{ event: EventName; payload: EventPayloads[EventName] }> = [];
+  easel.events.subscribe((event, payload) => events.push({ event, payload }));
+  const model = await easel.models.importFolder(await fixtureModel('sd15-legacy', options), 'reference');
+  const dispatch = createDispatcher(createHandlers(easel));
+  return { easel, dispatch, events, modelId: model.id, galleryDir: path.join(dataDir, 'gallery') };
+}
+
+const request = (modelId: string, extra: Record<string, unknown> = {}) => ({
+  modelId,
+  prompt: 'a red circle on a blue background',
+  steps: 3,
+  guidance: 5,
+  width: 64,
+  height: 64,
+  scheduler: 'euler',
+  seed: '42',
+  ...extra,
+});
+
+async function finished(dispatch: ReturnType<typeof createDispatcher>, id: string): Promise<JobSummary> {
+  for (;;) {
+    const result = await dispatch('jobs.list', {});
+    if (!result.ok) throw new Error(result.error.message);
+    const job = (result.value as JobSummary[]).find((candidate) => candidate.id === id);
+    if (job && ['done', 'failed', 'cancelled'].includes(job.state)) return job;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+describe('generation through the contract', () => {
+  it('queues a job, reports progress with previews, and saves the image to the gallery with its parameters', async () => {
+    const { dispatch, events, modelId, galleryDir } = await setUp();
+    const queued = await dispatch('jobs.enqueue', request(modelId, { count: 2 }));
+    expect(queued).toMatchObject({ ok: true, value: { state: expect.stringMatching(/queued|running/) } });
+    if (!queued.ok) return;
+    const job = await finished(dispatch, (queued.value as JobSummary).id);
+
+    expect(job.state).toBe('done');
+    expect(job.results).toHaveLength(2);
+    expect(job.results.map((item) => item.meta.seed)).toEqual(['42', '43']);
+    expect(job.results[0]?.meta).toMatchObject({ modelId, provider: 'cpu', placeholder: false, width: 64, height: 64 });
+
+    const progress = events.filter((e) => e.event === 'jobs.changed').map((e) => (e.payload as JobSummary).progress);
+    expect(progress.some((p) => p?.preview?.startsWith('data:image/png;base64,'))).toBe(true);
+    expect(progress.some((p) => p?.step === 3 && p.totalSteps === 3)).toBe(true);
+    expect(events.some((e) => e.event === 'gallery.changed')).toBe(true);
+
+    const png = await fs.readFile(path.join(galleryDir, job.results[0]!.id));
+    expect(readPngTextChunks(png).parameters).toContain('Seed: 42');
+
+    const page = await dispatch('gallery.list', { query: 'red circle' });
+    expect(page).toMatchObject({ ok: true, value: { total: 2 } });
+    const thumbnail = await dispatch('gallery.thumbnail', { id: job.results[0]!.id });
+    expect(thumbnail).toMatchObject({ ok: true, value: { dataUrl: expect.stringMatching(/^data:image\/webp;base64,/) } });
+  });
+
+  it('cancels a running job between steps', async () => {
+    const { dispatch, modelId } = await setUp();
+    const queued = await dispatch('jobs.enqueue', request(modelId, { steps: 200 }));
+    if (!queued.ok) throw new Error(queued.error.message);
+    const id = (queued.value as JobSummary).id;
+    for (;;) {
+      const list = await dispatch('jobs.list', {});
+      const job = list.ok ? (list.value as JobSummary[])[0] : undefined;
+      if (job?.progress) break;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    await dispatch('jobs.cancel', { id });
+    const job = await finished(dispatch, id);
+    expect(job.state).toBe('cancelled');
+    expect(job.progress?.step ?? 0).toBeLessThan(200);
+    expect(job.results).toEqual([]);
+  });
+
+  it('saves a labelled placeholder when every provider fails', async () => {
+    const { dispatch, modelId } = await setUp({ nan: true });
+    const queued = await dispatch('jobs.enqueue', request(modelId));
+    if (!queued.ok) throw new Error(queued.error.message);
+    const job = await finished(dispatch, (queued.value as JobSummary).id);
+    expect(job.state).toBe('done');
+    expect(job.results[0]?.meta).toMatchObject({ placeholder: true, provider: 'placeholder' });
+    expect(job.results[0]?.meta.notes.join(' ')).toMatch(/cpu/i);
+  });
+
+  it('refuses a model that is not installed, in words', async () => {
+    const { dispatch } = await setUp();
+    const result = await dispatch('jobs.enqueue', request('not-a-model'));
+    expect(result).toMatchObject({ ok: false, error: { code: 'not_found' } });
+    if (!result.ok) expect(result.error.message).toContain('Models');
+  });
+
+  it('counts prompt tokens with the model’s own tokenizer, in 75-token chunks', async () => {
+    const { dispatch, modelId } = await setUp();
+    const short = await dispatch('prompt.countTokens', { modelId, prompt: 'a cat' });
+    expect(short).toMatchObject({ ok: true, value: { chunks: 1 } });
+    const long = await dispatch('prompt.countTokens', { modelId, prompt: Array.from({ length: 100 }, () => 'cat').join(' ') });
+    expect(long).toMatchObject({ ok: true, value: { tokens: 100, chunks: 2 } });
+  });
+
+  it('reads the parameters embedded in a PNG, and says so when there are none', async () => {
+    const { dispatch, modelId, galleryDir } = await setUp();
+    const queued = await dispatch('jobs.enqueue', request(modelId));
+    if (!queued.ok) throw new Error(queued.error.message);
+    const job = await finished(dispatch, (queued.value as JobSummary).id);
+    const png = await fs.readFile(path.join(galleryDir, job.results[0]!.id));
+    const read = await dispatch('gallery.readParameters', { data: png.toString('base64') });
+    expect(read).toMatchObject({ ok: true, value: { source: 'easel', prompt: 'a red circle on a blue background', seed: '42' } });
+    const garbage = await dispatch('gallery.readParameters', { data: Buffer.from('not a png').toString('base64') });
+    expect(garbage).toMatchObject({ ok: false, error: { code: 'image_invalid' } });
+  });
+});
