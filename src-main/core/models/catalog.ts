@@ -233,7 +233,7 @@ export const CATALOG: readonly CatalogEntry[] = [
   }),
   entry({
     id: DEMO_MODEL_ID,
-    displayName: 'Easel demo',
+    displayName: 'Easel Demo (built-in)',
     description: 'A tiny model shipped with Easel so it works before any download. 64×64, for trying things out.',
     family: 'demo',
     source: { kind: 'builtin', dir: 'resources/models/easel-demo' },

@@ -1,0 +1,52 @@
+import { appVersion, findAppRoot } from './app-root';
+import { runGenerateCommand } from './cli/generate';
+import { runModelsCommand } from './cli/models';
+import { currentPathEnvironment, modelsDir, resolveAppPaths } from './core/app-paths';
+import { SettingsStore } from './core/settings/settings-store';
+
+const usage = `Easel — generate images from text, locally.
+
+Usage: npm run easel -- COMMAND [options]
+
+Commands:
+  generate    make images with a model folder (easel generate --help)
+  models      list, download, verify, remove and import models (easel models --help)
+  --version   print Easel's version
+`;
+
+/** `easel …`: the same core as the app, without a window. */
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  const appRoot = findAppRoot();
+  const paths = resolveAppPaths(currentPathEnvironment(appRoot, false));
+  const io = { stdout: process.stdout, stderr: process.stderr, env: process.env };
+  switch (command) {
+    case 'generate':
+      return runGenerateCommand(rest, io);
+    case 'models': {
+      const settings = await new SettingsStore({ dataDir: paths.data }).get();
+      return runModelsCommand(rest, { ...io, modelsDir: modelsDir(paths, settings), builtinModelsDir: paths.builtinModels });
+    }
+    case '--version':
+      process.stdout.write(`${appVersion(appRoot)}\n`);
+      return 0;
+    case undefined:
+    case 'help':
+    case '--help':
+      process.stdout.write(usage);
+      return 0;
+    default:
+      process.stderr.write(`Unknown command ${JSON.stringify(command)}.\n\n${usage}`);
+      return 2;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    process.stderr.write(`Easel failed: ${(error as Error).message}\n`);
+    process.exitCode = 1;
+  },
+);
