@@ -1,4 +1,5 @@
 import { promises as fs } from 'node:fs';
+import path from 'node:path';
 import type {
   DownloadPlanSummary,
   DownloadStatus,
@@ -104,8 +105,10 @@ export class ModelsService {
     const request = await this.downloadRequest(id);
     const downloader = await this.downloader();
     const plan = await downloader.plan(request);
-    await fs.mkdir(request.destDir, { recursive: true });
-    const stats = await fs.statfs(request.destDir);
+    // The models folder, not the model's own: planning must not make a model look half-downloaded.
+    const modelsFolder = path.dirname(request.destDir);
+    await fs.mkdir(modelsFolder, { recursive: true });
+    const stats = await fs.statfs(modelsFolder);
     return {
       id,
       totalBytes: plan.totalBytes,

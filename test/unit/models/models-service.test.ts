@@ -50,6 +50,7 @@ describe('ModelsService', () => {
     expect(plan.totalBytes).toBeGreaterThan(0);
     expect(plan.freeBytes).toBeGreaterThan(plan.totalBytes);
     expect(plan.folder).toBe(path.join(modelsDir, 'tiny'));
+    expect((await service.get('tiny')).state).toBe('available');
 
     expect((await service.download('tiny')).state).toBe('downloading');
     const installed = await settled(service, 'tiny');
