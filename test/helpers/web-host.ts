@@ -7,11 +7,16 @@ import { startWebHost, type WebHost } from '../../src-main/hosts/web-server';
 
 export const repoRoot = path.resolve(__dirname, '../..');
 
+export interface TestHostOptions extends Partial<Pick<EaselOptions, 'catalog' | 'downloaderOptions'>> {
+  /** Leave the first-run setup wizard to show; by default setup is marked done so tests start in the app. */
+  firstRun?: boolean;
+}
+
 /** A real core behind a real web host on 127.0.0.1, with every folder inside `dataDir`. */
 export async function startTestHost(
   dataDir: string,
   staticDir: string,
-  options: Partial<Pick<EaselOptions, 'catalog' | 'downloaderOptions'>> = {},
+  { firstRun = false, ...options }: TestHostOptions = {},
 ): Promise<{ easel: Easel; web: WebHost }> {
   const paths = resolveAppPaths({
     env: { EASEL_DATA_DIR: dataDir, EASEL_GALLERY_DIR: path.join(dataDir, 'gallery') },
@@ -27,6 +32,7 @@ export async function startTestHost(
     env: {},
     ...options,
   });
+  if (!firstRun) await easel.settings.update({ setupComplete: true });
   const web = await startWebHost({ dispatch: createDispatcher(createHandlers(easel)), events: easel.events, staticDir });
   return { easel, web };
 }
