@@ -2,14 +2,13 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { EventName, EventPayloads, JobSummary } from '../../../src-preload/api';
-import { resolveAppPaths } from '../../../src-main/core/app-paths';
 import { Easel } from '../../../src-main/core/easel';
 import { readPngTextChunks } from '../../../src-main/core/gallery/png-text';
 import { createDispatcher } from '../../../src-main/hosts/dispatch';
 import { createHandlers } from '../../../src-main/hosts/handlers';
 import { fixtureModel } from '../../fixtures/models';
 import { useTempDirs } from '../../helpers/temp';
-import { repoRoot } from '../../helpers/web-host';
+import { testPaths } from '../../helpers/web-host';
 
 const tempDir = useTempDirs();
 let easel: Easel | undefined;
@@ -20,14 +19,7 @@ afterEach(async () => {
 
 async function setUp(options: { nan?: boolean } = {}) {
   const dataDir = await tempDir();
-  const paths = resolveAppPaths({
-    env: { EASEL_DATA_DIR: dataDir, EASEL_GALLERY_DIR: path.join(dataDir, 'gallery') },
-    platform: process.platform,
-    home: dataDir,
-    appRoot: repoRoot,
-    packaged: false,
-  });
-  easel = new Easel({ paths: { ...paths, defaultModels: path.join(dataDir, 'models') }, host: 'web', version: '0.0.0-test', env: {} });
+  easel = new Easel({ paths: testPaths(dataDir), host: 'web', version: '0.0.0-test', env: {} });
   const events: Array<{ event: EventName; payload: EventPayloads[EventName] }> = [];
   easel.events.subscribe((event, payload) => events.push({ event, payload }));
   const model = await easel.models.importFolder(await fixtureModel('sd15-legacy', options), 'reference');
