@@ -1,118 +1,104 @@
-import { useState } from 'react';
-import { schedulerNames, type SchedulerName } from '../../src-preload/api';
-import { Icon } from '../components/Icon';
+import { useEffect, useState } from 'react';
+import { easel } from '../bridge';
+import { Canvas } from '../components/generate/Canvas';
+import { sourceLabels } from '../components/generate/format';
+import { generateNow, GenerateForm } from '../components/generate/GenerateForm';
+import { Glyph } from '../components/generate/icons';
+import { carriesFiles, draggedFile, readImageFile } from '../components/generate/image-files';
+import { JobQueue } from '../components/generate/JobQueue';
 import { useAppStore } from '../stores/app-store';
+import { followModelChanges, useGenerateStore } from '../stores/generate-store';
+import { followJobs } from '../stores/jobs-store';
+import '../styles/generate.css';
 
-const sizePresets = [
-  { label: '512×512 square', width: 512, height: 512 },
-  { label: '512×768 portrait', width: 512, height: 768 },
-  { label: '768×512 landscape', width: 768, height: 512 },
-  { label: '1024×1024 square', width: 1024, height: 1024 },
-];
-
-function randomSeed(): string {
-  const words = crypto.getRandomValues(new Uint32Array(2));
-  return ((BigInt(words[0] ?? 0) << 21n) ^ BigInt(words[1] ?? 0)).toString();
+/**
+ * A dropped PNG that carries settings (Easel, A1111, ComfyUI, InvokeAI) loads them into the form; any
+ * other image becomes the img2img starting image.
+ */
+async function loadDroppedFile(file: File): Promise<void> {
+  const store = useGenerateStore.getState();
+  try {
+    const image = await readImageFile(file);
+    if (image.isPng) {
+      const result = await easel.gallery.readParameters({ data: image.data });
+      if (result.ok && Object.keys(result.value).some((key) => key !== 'source')) {
+        const { source, ...parameters } = result.value;
+        store.applyParameters(parameters, `"${file.name}" (made with ${sourceLabels[source]})`);
+        return;
+      }
+    }
+    store.setInitImage(image);
+    store.setNotice({ tone: 'info', text: `"${file.name}" has no generation settings, so it is now the image to start from (img2img).` });
+  } catch (error) {
+    store.setNotice({ tone: 'warning', text: (error as Error).message });
+  }
 }
 
 export function GenerateScreen() {
-  const setScreen = useAppStore((state) => state.setScreen);
-  const [prompt, setPrompt] = useState('');
-  const [negativePrompt, setNegativePrompt] = useState('');
-  const [steps, setSteps] = useState(20);
-  const [guidance, setGuidance] = useState(7);
-  const [size, setSize] = useState(0);
-  const [scheduler, setScheduler] = useState<SchedulerName>('euler-a');
-  const [seed, setSeed] = useState(randomSeed);
+  const notice = useGenerateStore((state) => state.notice);
+  const setNotice = useGenerateStore((state) => state.setNotice);
+  const loadModels = useGenerateStore((state) => state.loadModels);
+  const lastModelId = useAppStore((state) => state.settings?.lastModelId ?? null);
+  const [dragging, setDragging] = useState(false);
+
+  useEffect(() => {
+    followJobs();
+    void loadModels();
+    return followModelChanges();
+  }, [loadModels]);
+
+  // The Models screen may pick a model ("use this one"): follow it here.
+  useEffect(() => {
+    if (lastModelId) useGenerateStore.getState().selectModel(lastModelId);
+  }, [lastModelId]);
+
+  useEffect(() => {
+    const onKey = (event: KeyboardEvent) => {
+      if (event.key === 'Enter' && (event.ctrlKey || event.metaKey)) {
+        event.preventDefault();
+        void generateNow();
+      }
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, []);
 
   return (
-    <div className="generate">
-      <form className="panel controls" onSubmit={(event) => event.preventDefault()} aria-label="Generation settings">
-        <label className="field">
-          <span>Prompt</span>
-          <textarea
-            rows={5}
-            value={prompt}
-            placeholder="a watercolor lighthouse on a cliff at dawn"
-            onChange={(event) => setPrompt(event.target.value)}
-          />
-        </label>
-        <label className="field">
-          <span>Negative prompt</span>
-          <textarea
-            rows={2}
-            value={negativePrompt}
-            placeholder="blurry, low quality"
-            onChange={(event) => setNegativePrompt(event.target.value)}
-          />
-        </label>
-        <div className="field">
-          <span>
-            Steps <output>{steps}</output>
-          </span>
-          <input type="range" min={1} max={60} value={steps} onChange={(event) => setSteps(Number(event.target.value))} />
-        </div>
-        <div className="field">
-          <span>
-            Guidance <output>{guidance.toFixed(1)}</output>
-          </span>
-          <input
-            type="range"
-            min={0}
-            max={15}
-            step={0.5}
-            value={guidance}
-            onChange={(event) => setGuidance(Number(event.target.value))}
-          />
-        </div>
-        <div className="row">
-          <label className="field">
-            <span>Size</span>
-            <select value={size} onChange={(event) => setSize(Number(event.target.value))}>
-              {sizePresets.map((preset, index) => (
-                <option key={preset.label} value={index}>
-                  {preset.label}
-                </option>
-              ))}
-            </select>
-          </label>
-          <label className="field">
-            <span>Scheduler</span>
-            <select value={scheduler} onChange={(event) => setScheduler(event.target.value as SchedulerName)}>
-              {schedulerNames.map((name) => (
-                <option key={name} value={name}>
-                  {name}
-                </option>
-              ))}
-            </select>
-          </label>
-        </div>
-        <div className="field">
-          <span>Seed</span>
-          <div className="seed">
-            <input inputMode="numeric" value={seed} onChange={(event) => setSeed(event.target.value.replace(/\D/g, ''))} />
-            <button type="button" className="icon-button" title="New random seed" onClick={() => setSeed(randomSeed())}>
-              <Icon name="dice" />
+    <div
+      className={dragging ? 'generate-screen dragging' : 'generate-screen'}
+      onDragOver={(event) => {
+        if (!carriesFiles(event.dataTransfer)) return;
+        event.preventDefault();
+        setDragging(true);
+      }}
+      onDragLeave={(event) => {
+        if (!event.currentTarget.contains(event.relatedTarget as Node | null)) setDragging(false);
+      }}
+      onDrop={(event) => {
+        event.preventDefault();
+        setDragging(false);
+        const file = draggedFile(event.dataTransfer);
+        if (file) void loadDroppedFile(file);
+      }}
+    >
+      <GenerateForm />
+      <section className="workspace" aria-label="Result">
+        {notice && (
+          <div className={`notice ${notice.tone}`} role="status">
+            <span>{notice.text}</span>
+            <button type="button" className="icon-button" aria-label="Dismiss" onClick={() => setNotice(null)}>
+              <Glyph name="close" size={16} />
             </button>
           </div>
-        </div>
-        <button type="submit" className="primary" disabled title="Install a model first">
-          Generate
-        </button>
-        <p className="hint">
-          No model is installed yet.{' '}
-          <button type="button" className="link" onClick={() => setScreen('models')}>
-            Open Models
-          </button>
-        </p>
-      </form>
-      <section className="canvas" aria-label="Result">
-        <div className="empty-state">
-          <Icon name="generate" size={40} />
-          <h2>Your images appear here</h2>
-          <p>Write a prompt, adjust the settings, and press Generate.</p>
-        </div>
+        )}
+        <Canvas />
+        <JobQueue />
       </section>
+      {dragging && (
+        <div className="drop-overlay" aria-hidden="true">
+          <p>Drop a PNG to load its settings, or any image to start from it</p>
+        </div>
+      )}
     </div>
   );
 }

@@ -1,0 +1,197 @@
+import { useEffect, useRef } from 'react';
+import type { GalleryItem } from '../../../src-preload/api';
+import { easel } from '../../bridge';
+import { useAppStore } from '../../stores/app-store';
+import { useGalleryStore } from '../../stores/gallery-store';
+import { useGenerateStore } from '../../stores/generate-store';
+import { formatDuration, providerLabels } from '../generate/format';
+import { Glyph } from '../generate/icons';
+import { ImageNotes, PlaceholderBadge } from '../generate/ImageNotes';
+import { fullImages, useLoadedImage } from './images';
+
+async function exportImage(item: GalleryItem): Promise<string | null> {
+  if (useAppStore.getState().info?.host === 'web') {
+    // A page cannot ask where to save: hand the browser the file as a download.
+    const url = await fullImages.load(item.id);
+    const link = document.createElement('a');
+    link.href = url;
+    link.download = item.id;
+    link.click();
+    return null;
+  }
+  const result = await easel.gallery.export({ id: item.id });
+  if (!result.ok) return `Could not save the image: ${result.error.message}`;
+  return result.value.saved && result.value.path ? `Saved to ${result.value.path}` : null;
+}
+
+async function openFolder(): Promise<string> {
+  const result = await easel.gallery.openFolder();
+  if (!result.ok) return `Could not open the gallery folder: ${result.error.message}`;
+  return result.value.opened ? 'Opened the gallery folder.' : `The images are in ${result.value.path}`;
+}
+
+async function copyPrompt(prompt: string): Promise<string> {
+  try {
+    await navigator.clipboard.writeText(prompt);
+    return 'Prompt copied.';
+  } catch {
+    return 'Could not reach the clipboard: select the prompt and copy it by hand.';
+  }
+}
+
+function Parameters({ item }: { item: GalleryItem }) {
+  const { meta } = item;
+  const created = new Date(item.createdAt);
+  return (
+    <dl className="parameters">
+      <dt>Model</dt>
+      <dd>
+        {meta.modelName || meta.modelId}
+        {meta.modelName && meta.modelName !== meta.modelId && <span className="dim"> ({meta.modelId})</span>}
+      </dd>
+      <dt>Size</dt>
+      <dd>
+        {item.width} × {item.height}
+      </dd>
+      <dt>Steps</dt>
+      <dd>{meta.steps}</dd>
+      <dt>Guidance</dt>
+      <dd>{meta.guidance}</dd>
+      <dt>Scheduler</dt>
+      <dd>{meta.scheduler}</dd>
+      <dt>Seed</dt>
+      <dd className="selectable">{meta.seed}</dd>
+      {meta.strength !== undefined && (
+        <>
+          <dt>Strength</dt>
+          <dd>{meta.strength} (img2img)</dd>
+        </>
+      )}
+      <dt>Ran on</dt>
+      <dd>{providerLabels[meta.provider]}</dd>
+      <dt>Time</dt>
+      <dd>
+        {formatDuration(meta.timings.totalMs)}
+        {meta.timings.perStepMs > 0 && <span className="dim"> · {formatDuration(meta.timings.perStepMs)} a step</span>}
+      </dd>
+      <dt>Created</dt>
+      <dd>{Number.isNaN(created.getTime()) ? item.createdAt : created.toLocaleString()}</dd>
+      <dt>File</dt>
+      <dd className="selectable file-name">{item.id}</dd>
+    </dl>
+  );
+}
+
+export function Viewer() {
+  const index = useGalleryStore((state) => state.viewerIndex);
+  const total = useGalleryStore((state) => state.total ?? 0);
+  const item = useGalleryStore((state) => (state.viewerIndex === null ? undefined : state.itemAt(state.viewerIndex)));
+  const { closeViewer, moveViewer, setFavourite, remove, showToast } = useGalleryStore.getState();
+  const image = useLoadedImage(fullImages, item?.id ?? null);
+  const dialog = useRef<HTMLDivElement>(null);
+
+  useEffect(() => {
+    const opener = document.activeElement as HTMLElement | null;
+    dialog.current?.focus();
+    return () => opener?.focus?.();
+  }, []);
+
+  useEffect(() => {
+    const onKey = (event: KeyboardEvent) => {
+      const typing = event.target instanceof HTMLElement && event.target.closest('input, textarea, select');
+      if (event.key === 'Escape') closeViewer();
+      else if (typing) return;
+      else if (event.key === 'ArrowRight' || event.key === 'ArrowDown') moveViewer(1);
+      else if (event.key === 'ArrowLeft' || event.key === 'ArrowUp') moveViewer(-1);
+      else return;
+      event.preventDefault();
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, [closeViewer, moveViewer]);
+
+  if (index === null) return null;
+  const say = (text: Promise<string | null>) => void text.then((message) => message && showToast({ text: message }));
+  const applySettings = (chosen: GalleryItem) => {
+    useGenerateStore.getState().applyParameters(chosen.meta, 'the gallery image');
+    closeViewer();
+    useAppStore.getState().setScreen('generate');
+  };
+
+  return (
+    <div className="viewer-backdrop" onClick={(event) => event.target === event.currentTarget && closeViewer()}>
+      <div ref={dialog} className="viewer" role="dialog" aria-modal="true" aria-label="Image viewer" tabIndex={-1}>
+        <div className="viewer-image">
+          {image.url ? (
+            <img src={image.url} alt={item ? `Generated: ${item.meta.prompt}` : ''} />
+          ) : image.error ? (
+            <p className="image-error">Could not load the image: {image.error}</p>
+          ) : (
+            <div className="viewer-loading">Loading…</div>
+          )}
+          {item?.meta.placeholder && <PlaceholderBadge />}
+          <button type="button" className="viewer-nav previous" aria-label="Previous image" disabled={index === 0} onClick={() => moveViewer(-1)}>
+            <Glyph name="left" size={22} />
+          </button>
+          <button type="button" className="viewer-nav next" aria-label="Next image" disabled={index >= total - 1} onClick={() => moveViewer(1)}>
+            <Glyph name="right" size={22} />
+          </button>
+        </div>
+        <aside className="viewer-side">
+          <header className="viewer-header">
+            <span className="dim">
+              {index + 1} of {total.toLocaleString()}
+            </span>
+            <button type="button" className="icon-button" aria-label="Close viewer" title="Close (Esc)" onClick={closeViewer}>
+              <Glyph name="close" />
+            </button>
+          </header>
+          {item ? (
+            <>
+              <section className="viewer-prompt">
+                <div className="field-label">
+                  <h2>Prompt</h2>
+                  <button type="button" className="link" onClick={() => say(copyPrompt(item.meta.prompt))}>
+                    Copy prompt
+                  </button>
+                </div>
+                <p className="selectable prompt-text">{item.meta.prompt || <span className="dim">(no prompt)</span>}</p>
+                {item.meta.negativePrompt && (
+                  <>
+                    <h2>Negative prompt</h2>
+                    <p className="selectable prompt-text">{item.meta.negativePrompt}</p>
+                  </>
+                )}
+              </section>
+              <Parameters item={item} />
+              <ImageNotes meta={item.meta} />
+              <div className="viewer-actions">
+                <button type="button" className="primary" onClick={() => applySettings(item)}>
+                  <Glyph name="reuse" size={16} /> Use these settings
+                </button>
+                <div className="viewer-action-row">
+                  <button type="button" aria-pressed={item.favourite} className={item.favourite ? 'toggled' : ''} onClick={() => void setFavourite(item, !item.favourite)}>
+                    <Glyph name="star" size={16} filled={item.favourite} /> Favourite
+                  </button>
+                  <button type="button" onClick={() => say(exportImage(item))}>
+                    <Glyph name="download" size={16} /> Save as…
+                  </button>
+                </div>
+                <div className="viewer-action-row">
+                  <button type="button" onClick={() => say(openFolder())}>
+                    <Glyph name="image" size={16} /> Open folder
+                  </button>
+                  <button type="button" className="danger" onClick={() => void remove(item)}>
+                    <Glyph name="trash" size={16} /> Delete
+                  </button>
+                </div>
+              </div>
+            </>
+          ) : (
+            <p className="dim">Loading…</p>
+          )}
+        </aside>
+      </div>
+    </div>
+  );
+}

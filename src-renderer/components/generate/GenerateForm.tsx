@@ -1,0 +1,139 @@
+import { schedulerNames, type SchedulerName } from '../../../src-preload/api';
+import { useAppStore } from '../../stores/app-store';
+import { isTurbo, randomSeed, useGenerateStore } from '../../stores/generate-store';
+import { useJobsStore } from '../../stores/jobs-store';
+import { InitImageField } from './InitImageField';
+import { NumberInput, SliderField } from './NumberField';
+import { PromptField } from './PromptField';
+import { SeedField } from './SeedField';
+import { SizeField } from './SizeField';
+
+const schedulerLabels: Record<SchedulerName, string> = {
+  ddim: 'DDIM',
+  pndm: 'PNDM',
+  lms: 'LMS',
+  euler: 'Euler',
+  'euler-a': 'Euler Ancestral',
+  heun: 'Heun',
+  'dpmpp-2m': 'DPM++ 2M',
+  'dpmpp-2m-karras': 'DPM++ 2M Karras',
+  unipc: 'UniPC',
+  lcm: 'LCM',
+};
+
+const isMac = typeof navigator !== 'undefined' && /Mac|iPhone|iPad/.test(navigator.platform);
+export const GENERATE_SHORTCUT = isMac ? '⌘ Enter' : 'Ctrl+Enter';
+
+/** Queues a generation with the form as it stands; shared by the button and the keyboard shortcut. */
+export async function generateNow(): Promise<void> {
+  const provider = useAppStore.getState().settings?.preferredProvider ?? 'auto';
+  const request = useGenerateStore.getState().takeRequest(provider);
+  if (request) await useJobsStore.getState().enqueue(request);
+}
+
+export function GenerateForm() {
+  const form = useGenerateStore();
+  const enqueueError = useJobsStore((state) => state.error);
+  const dismissError = useJobsStore((state) => state.dismissError);
+  const model = form.models.find((known) => known.id === form.modelId);
+  const turbo = isTurbo(model);
+  const native = model ? { width: model.defaults.width, height: model.defaults.height } : { width: 512, height: 512 };
+
+  return (
+    <form
+      className="panel generate-form"
+      aria-label="Generation settings"
+      onSubmit={(event) => {
+        event.preventDefault();
+        void generateNow();
+      }}
+    >
+      <div className="form-scroll">
+        <div className="field">
+          <label htmlFor="field-model">Model</label>
+          <select id="field-model" value={form.modelId ?? ''} onChange={(event) => form.selectModel(event.target.value)} disabled={form.models.length === 0}>
+            {form.models.length === 0 && <option value="">No model installed</option>}
+            {form.models.map((known) => (
+              <option key={known.id} value={known.id}>
+                {known.name}
+              </option>
+            ))}
+          </select>
+        </div>
+        <PromptField
+          label="Prompt"
+          rows={5}
+          value={form.prompt}
+          modelId={form.modelId}
+          placeholder="a watercolor lighthouse on a cliff at dawn, soft light"
+          onChange={(prompt) => form.update({ prompt })}
+        />
+        <PromptField
+          label="Negative prompt"
+          rows={2}
+          value={form.negativePrompt}
+          modelId={form.modelId}
+          placeholder="blurry, low quality, text"
+          onChange={(negativePrompt) => form.update({ negativePrompt })}
+        />
+        <InitImageField />
+        <SliderField
+          label="Steps"
+          value={form.steps}
+          min={1}
+          max={200}
+          step={1}
+          sliderMax={turbo ? 4 : 60}
+          hint={turbo ? 'Turbo models need only 1–4 steps.' : undefined}
+          onChange={(steps) => form.update({ steps })}
+        />
+        <SliderField
+          label="Guidance (CFG)"
+          value={form.guidance}
+          min={0}
+          max={30}
+          step={0.5}
+          sliderMax={turbo ? 2 : 15}
+          hint={turbo ? 'Turbo models are made for guidance 0.' : undefined}
+          onChange={(guidance) => form.update({ guidance })}
+        />
+        <SizeField width={form.width} height={form.height} native={native} onChange={(size) => form.update(size)} />
+        <div className="field">
+          <label htmlFor="field-scheduler">Scheduler</label>
+          <select id="field-scheduler" value={form.scheduler} onChange={(event) => form.update({ scheduler: event.target.value as SchedulerName })}>
+            {schedulerNames.map((name) => (
+              <option key={name} value={name}>
+                {schedulerLabels[name]}
+                {model?.defaults.scheduler === name ? ' (default)' : ''}
+              </option>
+            ))}
+          </select>
+        </div>
+        <SeedField
+          seed={form.seed}
+          locked={form.seedLocked}
+          onChange={(patch) => form.update(patch)}
+          onRandomise={() => form.update({ seed: randomSeed() })}
+        />
+        <div className="field count-field">
+          <label htmlFor="field-count">Batch count</label>
+          <NumberInput id="field-count" value={form.count} min={1} max={16} step={1} normalise={Math.round} onCommit={(count) => form.update({ count })} />
+        </div>
+      </div>
+      <div className="form-footer">
+        {enqueueError && (
+          <div className="form-error" role="alert">
+            <span>{enqueueError.message}</span>
+            <button type="button" className="link" onClick={dismissError}>
+              Dismiss
+            </button>
+          </div>
+        )}
+        <button type="submit" className="primary generate-button" disabled={!form.modelId}>
+          Generate
+          <kbd>{GENERATE_SHORTCUT}</kbd>
+        </button>
+      </div>
+    </form>
+  );
+}

@@ -1,0 +1,65 @@
+import { MAX_SIDE, MIN_SIDE, normaliseSide } from '../../stores/generate-store';
+import { NumberInput } from './NumberField';
+
+const aspects = [
+  { label: '1:1', x: 1, y: 1 },
+  { label: '3:2', x: 3, y: 2 },
+  { label: '2:3', x: 2, y: 3 },
+  { label: '16:9', x: 16, y: 9 },
+  { label: '9:16', x: 9, y: 16 },
+] as const;
+
+const snap64 = (side: number) => Math.min(MAX_SIDE, Math.max(MIN_SIDE, Math.round(side / 64) * 64));
+
+/** A size with this aspect and about the model's native pixel count, in steps of 64. */
+export function sizeFor(native: { width: number; height: number }, x: number, y: number): { width: number; height: number } {
+  const area = native.width * native.height;
+  const width = Math.sqrt((area * x) / y);
+  return { width: snap64(width), height: snap64(area / width) };
+}
+
+interface SizeFieldProps {
+  width: number;
+  height: number;
+  native: { width: number; height: number };
+  onChange(size: { width?: number; height?: number }): void;
+}
+
+export function SizeField({ width, height, native, onChange }: SizeFieldProps) {
+  return (
+    <fieldset className="field size-field">
+      <legend>Size</legend>
+      <div className="aspects" role="group" aria-label="Aspect ratio">
+        {aspects.map((aspect) => {
+          const size = sizeFor(native, aspect.x, aspect.y);
+          const active = size.width === width && size.height === height;
+          return (
+            <button
+              key={aspect.label}
+              type="button"
+              className={active ? 'chip active' : 'chip'}
+              aria-pressed={active}
+              title={`${size.width} × ${size.height}`}
+              onClick={() => onChange(size)}
+            >
+              {aspect.label}
+            </button>
+          );
+        })}
+      </div>
+      <div className="size-inputs">
+        <div>
+          <label htmlFor="field-width">Width</label>
+          <NumberInput id="field-width" value={width} min={MIN_SIDE} max={MAX_SIDE} step={64} normalise={normaliseSide} onCommit={(w) => onChange({ width: w })} />
+        </div>
+        <span className="times" aria-hidden="true">
+          ×
+        </span>
+        <div>
+          <label htmlFor="field-height">Height</label>
+          <NumberInput id="field-height" value={height} min={MIN_SIDE} max={MAX_SIDE} step={64} normalise={normaliseSide} onCommit={(h) => onChange({ height: h })} />
+        </div>
+      </div>
+    </fieldset>
+  );
+}

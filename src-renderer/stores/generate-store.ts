@@ -1,0 +1,208 @@
+import { create } from 'zustand';
+import {
+  schedulerNames,
+  type GenerateRequestInput,
+  type GenerationParameters,
+  type ModelSummary,
+  type ProviderChoice,
+  type SchedulerName,
+} from '../../src-preload/api';
+import { easel } from '../bridge';
+import { useAppStore } from './app-store';
+
+/** The image an img2img generation starts from. */
+export interface InitImage {
+  /** Base64 without the data-URL prefix, as the contract takes it. */
+  data: string;
+  /** The same image as a data URL, for the thumbnail. */
+  url: string;
+  name: string;
+  strength: number;
+}
+
+export interface GenerateForm {
+  modelId: string | null;
+  prompt: string;
+  negativePrompt: string;
+  steps: number;
+  guidance: number;
+  width: number;
+  height: number;
+  scheduler: SchedulerName;
+  seed: string;
+  /** Locked: every generation uses `seed`; unlocked: each generation draws a new one. */
+  seedLocked: boolean;
+  count: number;
+}
+
+export interface Notice {
+  tone: 'info' | 'warning';
+  text: string;
+}
+
+interface GenerateState extends GenerateForm {
+  /** Installed models only: the ones that can generate. */
+  models: ModelSummary[];
+  modelsLoaded: boolean;
+  initImage: InitImage | null;
+  /** Said once above the form: where loaded settings came from, or why a drop did nothing. */
+  notice: Notice | null;
+  update(patch: Partial<GenerateForm>): void;
+  loadModels(): Promise<void>;
+  modelChanged(model: ModelSummary): void;
+  selectModel(id: string): void;
+  applyParameters(parameters: Partial<GenerationParameters>, from: string): void;
+  setInitImage(image: Omit<InitImage, 'strength'>): void;
+  setStrength(strength: number): void;
+  clearInitImage(): void;
+  setNotice(notice: Notice | null): void;
+  /** The request for the next generation; draws a fresh seed first when the seed is unlocked. */
+  takeRequest(provider: ProviderChoice): GenerateRequestInput | null;
+}
+
+export const DEFAULT_STRENGTH = 0.75;
+export const MIN_SIDE = 64;
+export const MAX_SIDE = 2048;
+
+/** A random seed below 2^53, so it also fits tools that read seeds as numbers. */
+export function randomSeed(): string {
+  const words = crypto.getRandomValues(new Uint32Array(2));
+  return ((BigInt(words[0] ?? 0) << 21n) ^ BigInt(words[1] ?? 0)).toString();
+}
+
+export function isTurbo(model: ModelSummary | undefined): boolean {
+  return model?.family === 'sd-turbo' || model?.family === 'sdxl-turbo';
+}
+
+/** Sides must be multiples of 8 within the contract's range. */
+export function normaliseSide(side: number): number {
+  if (!Number.isFinite(side)) return MIN_SIDE;
+  return Math.min(MAX_SIDE, Math.max(MIN_SIDE, Math.round(side / 8) * 8));
+}
+
+function defaultsOf(model: ModelSummary): Partial<GenerateForm> {
+  const { scheduler, steps, guidance, width, height } = model.defaults;
+  return { modelId: model.id, scheduler, steps, guidance: isTurbo(model) ? 0 : guidance, width, height };
+}
+
+function isScheduler(name: unknown): name is SchedulerName {
+  return typeof name === 'string' && (schedulerNames as readonly string[]).includes(name);
+}
+
+export const useGenerateStore = create<GenerateState>((set, get) => ({
+  modelId: null,
+  prompt: '',
+  negativePrompt: '',
+  steps: 25,
+  guidance: 7,
+  width: 512,
+  height: 512,
+  scheduler: 'euler-a',
+  seed: randomSeed(),
+  seedLocked: false,
+  count: 1,
+  models: [],
+  modelsLoaded: false,
+  initImage: null,
+  notice: null,
+
+  update: (patch) => set(patch),
+
+  loadModels: async () => {
+    const result = await easel.models.list();
+    if (!result.ok) {
+      useAppStore.setState({ error: result.error });
+      set({ modelsLoaded: true });
+      return;
+    }
+    const models = result.value.filter((model) => model.state === 'installed');
+    set({ models, modelsLoaded: true });
+    const current = get().modelId;
+    if (current && models.some((model) => model.id === current)) return;
+    const last = useAppStore.getState().settings?.lastModelId;
+    const chosen = models.find((model) => model.id === last) ?? models[0];
+    if (chosen) set(defaultsOf(chosen));
+    else set({ modelId: null });
+  },
+
+  modelChanged: (model) => {
+    const others = get().models.filter((known) => known.id !== model.id);
+    const models = model.state === 'installed' ? [...others, model].sort((a, b) => a.name.localeCompare(b.name)) : others;
+    set({ models });
+    const current = get().modelId;
+    if (current === null && models[0]) set(defaultsOf(models[0]));
+    else if (current === model.id && model.state !== 'installed') {
+      set(models[0] ? defaultsOf(models[0]) : { modelId: null });
+    }
+  },
+
+  selectModel: (id) => {
+    const model = get().models.find((known) => known.id === id);
+    if (!model || id === get().modelId) return;
+    set(defaultsOf(model));
+    void useAppStore.getState().updateSettings({ lastModelId: id });
+  },
+
+  applyParameters: (parameters, from) => {
+    const patch: Partial<GenerateForm> = {};
+    const notes: string[] = [];
+    if (parameters.modelId !== undefined && parameters.modelId !== get().modelId) {
+      if (get().models.some((model) => model.id === parameters.modelId)) patch.modelId = parameters.modelId;
+      else notes.push(`its model (${parameters.modelName || parameters.modelId}) is not installed, so the current one stays`);
+    }
+    if (parameters.prompt !== undefined) patch.prompt = parameters.prompt;
+    if (parameters.negativePrompt !== undefined) patch.negativePrompt = parameters.negativePrompt;
+    if (parameters.steps !== undefined) patch.steps = Math.min(200, Math.max(1, Math.round(parameters.steps)));
+    if (parameters.guidance !== undefined) patch.guidance = Math.min(30, Math.max(0, parameters.guidance));
+    if (parameters.width !== undefined) patch.width = normaliseSide(parameters.width);
+    if (parameters.height !== undefined) patch.height = normaliseSide(parameters.height);
+    if (isScheduler(parameters.scheduler)) patch.scheduler = parameters.scheduler;
+    else if (parameters.scheduler !== undefined) notes.push(`its scheduler "${String(parameters.scheduler)}" is unknown here`);
+    // Settings loaded from an image are for reproducing it: keep its seed.
+    if (parameters.seed !== undefined && /^\d{1,20}$/.test(parameters.seed)) {
+      patch.seed = parameters.seed;
+      patch.seedLocked = true;
+    }
+    set(patch);
+    const image = get().initImage;
+    if (image && parameters.strength !== undefined) set({ initImage: { ...image, strength: parameters.strength } });
+    if (patch.modelId) void useAppStore.getState().updateSettings({ lastModelId: patch.modelId });
+    const text = `Loaded the settings of ${from}${notes.length ? `; ${notes.join('; ')}` : ''}.`;
+    set({ notice: { tone: notes.length ? 'warning' : 'info', text } });
+  },
+
+  setInitImage: (image) => set({ initImage: { ...image, strength: get().initImage?.strength ?? DEFAULT_STRENGTH } }),
+  setStrength: (strength) => {
+    const image = get().initImage;
+    if (image) set({ initImage: { ...image, strength } });
+  },
+  clearInitImage: () => set({ initImage: null }),
+  setNotice: (notice) => set({ notice }),
+
+  takeRequest: (provider) => {
+    const state = get();
+    if (!state.modelId) return null;
+    const seed = state.seedLocked && state.seed !== '' ? state.seed : randomSeed();
+    if (seed !== state.seed) set({ seed });
+    return {
+      modelId: state.modelId,
+      prompt: state.prompt,
+      negativePrompt: state.negativePrompt,
+      steps: state.steps,
+      guidance: state.guidance,
+      width: state.width,
+      height: state.height,
+      scheduler: state.scheduler,
+      seed,
+      count: state.count,
+      provider,
+      preview: true,
+      ...(state.initImage ? { initImage: { data: state.initImage.data, strength: state.initImage.strength } } : {}),
+    };
+  },
+}));
+
+/** Models installed, removed or repaired elsewhere (the Models screen) show up in the select. */
+export function followModelChanges(): () => void {
+  return easel.subscribe('models.changed', (model) => useGenerateStore.getState().modelChanged(model));
+}

@@ -1,0 +1,108 @@
+import { create } from 'zustand';
+import type { ErrorInfo, GenerateRequestInput, JobSummary } from '../../src-preload/api';
+import { easel } from '../bridge';
+
+interface JobsState {
+  /** Every job the core still knows, oldest first. */
+  jobs: JobSummary[];
+  /** The job the canvas shows: the running one while it runs, then its results. */
+  focusId: string | null;
+  /** Which of the focused job's images the canvas shows. */
+  resultIndex: number;
+  /** Why the last Generate, Cancel or Remove did not happen. */
+  error: ErrorInfo | null;
+  load(): Promise<void>;
+  enqueue(request: GenerateRequestInput): Promise<boolean>;
+  cancel(id: string): Promise<void>;
+  remove(id: string): Promise<void>;
+  focus(id: string): void;
+  showResult(index: number): void;
+  dismissError(): void;
+  jobChanged(job: JobSummary): void;
+}
+
+/** How many finished jobs the queue panel lists. */
+export const RECENT_JOBS = 6;
+
+/** Jobs taken off the queue here: a late event about them must not bring them back. */
+const removedIds = new Set<string>();
+
+function upsert(jobs: JobSummary[], job: JobSummary): JobSummary[] {
+  const index = jobs.findIndex((known) => known.id === job.id);
+  if (index === -1) return [...jobs, job].sort((a, b) => a.createdAt - b.createdAt);
+  const next = jobs.slice();
+  next[index] = job;
+  return next;
+}
+
+export const useJobsStore = create<JobsState>((set, get) => ({
+  jobs: [],
+  focusId: null,
+  resultIndex: 0,
+  error: null,
+
+  load: async () => {
+    const result = await easel.jobs.list();
+    if (!result.ok) return set({ error: result.error });
+    const jobs = result.value.filter((job) => !removedIds.has(job.id)).sort((a, b) => a.createdAt - b.createdAt);
+    const running = jobs.find((job) => job.state === 'running');
+    const focusId = get().focusId ?? running?.id ?? jobs.at(-1)?.id ?? null;
+    set({ jobs, focusId });
+  },
+
+  enqueue: async (request) => {
+    const result = await easel.jobs.enqueue(request);
+    if (!result.ok) {
+      set({ error: result.error });
+      return false;
+    }
+    const jobs = upsert(get().jobs, result.value);
+    const focused = jobs.find((job) => job.id === get().focusId);
+    // Follow the new job unless the canvas is busy showing one that is still going.
+    const keepFocus = focused && (focused.state === 'running' || focused.state === 'queued');
+    set({ jobs, error: null, ...(keepFocus ? {} : { focusId: result.value.id, resultIndex: 0 }) });
+    return true;
+  },
+
+  cancel: async (id) => {
+    const result = await easel.jobs.cancel({ id });
+    if (!result.ok) return set({ error: result.error });
+    set({ jobs: upsert(get().jobs, result.value), error: null });
+  },
+
+  remove: async (id) => {
+    const result = await easel.jobs.remove({ id });
+    if (!result.ok) return set({ error: result.error });
+    removedIds.add(id);
+    const jobs = get().jobs.filter((job) => job.id !== id);
+    set({ jobs, error: null, ...(get().focusId === id ? { focusId: jobs.at(-1)?.id ?? null, resultIndex: 0 } : {}) });
+  },
+
+  focus: (id) => set({ focusId: id, resultIndex: 0 }),
+  showResult: (index) => set({ resultIndex: index }),
+  dismissError: () => set({ error: null }),
+
+  jobChanged: (job) => {
+    if (removedIds.has(job.id)) return;
+    const { focusId } = get();
+    const focused = get().jobs.find((known) => known.id === focusId);
+    const jobs = upsert(get().jobs, job);
+    // A job that starts takes the canvas, unless the canvas still waits for its own earlier job.
+    const follow =
+      job.state === 'running' && job.id !== focusId && (!focused || focused.state !== 'running');
+    set({ jobs, ...(follow ? { focusId: job.id, resultIndex: 0 } : {}) });
+  },
+}));
+
+let following = false;
+
+/**
+ * Jobs run on whichever screen is open, so their events are followed for the whole session once the
+ * Generate screen has been seen.
+ */
+export function followJobs(): void {
+  if (following) return;
+  following = true;
+  easel.subscribe('jobs.changed', (job) => useJobsStore.getState().jobChanged(job));
+  void useJobsStore.getState().load();
+}
