@@ -1,0 +1,70 @@
+import { useEffect, useId, useRef, type KeyboardEvent, type ReactNode } from 'react';
+import { createPortal } from 'react-dom';
+
+const FOCUSABLE = 'a[href], button:not([disabled]), input:not([disabled]), select:not([disabled]), textarea:not([disabled])';
+
+/** Tab from the last control goes to the first and back, instead of out to the browser's own bar. */
+function keepFocusInside(event: KeyboardEvent<HTMLDialogElement>): void {
+  if (event.key !== 'Tab') return;
+  const focusable = [...event.currentTarget.querySelectorAll<HTMLElement>(FOCUSABLE)];
+  const first = focusable[0];
+  const last = focusable[focusable.length - 1];
+  if (!first || !last) return;
+  if (event.shiftKey && document.activeElement === first) {
+    event.preventDefault();
+    last.focus();
+  } else if (!event.shiftKey && document.activeElement === last) {
+    event.preventDefault();
+    first.focus();
+  }
+}
+
+interface DialogProps {
+  title: string;
+  onClose(): void;
+  children: ReactNode;
+  /** The buttons along the bottom. */
+  actions: ReactNode;
+}
+
+/**
+ * A modal question. The native modal <dialog> makes the rest of the page inert and closes on Esc; Tab
+ * cycles inside it; focus goes back to whatever opened it. It lives under <body>, not inside the card
+ * that opened it, so it is not read as part of that card.
+ */
+export function Dialog({ title, onClose, children, actions }: DialogProps) {
+  const ref = useRef<HTMLDialogElement>(null);
+  const titleId = useId();
+
+  useEffect(() => {
+    const dialog = ref.current;
+    if (!dialog) return;
+    const opener = document.activeElement instanceof HTMLElement ? document.activeElement : null;
+    dialog.showModal();
+    // Start on the first choice that is not a link away, so Enter never leaves the page.
+    dialog.querySelector<HTMLElement>('[data-autofocus]')?.focus();
+    return () => {
+      dialog.close();
+      opener?.focus();
+    };
+  }, []);
+
+  return createPortal(
+    <dialog
+      ref={ref}
+      className="models-dialog"
+      aria-labelledby={titleId}
+      onKeyDown={keepFocusInside}
+      onCancel={(event) => {
+        // Esc: let React unmount it rather than the browser closing it behind React's back.
+        event.preventDefault();
+        onClose();
+      }}
+    >
+      <h2 id={titleId}>{title}</h2>
+      <div className="models-dialog-body">{children}</div>
+      <div className="models-dialog-actions">{actions}</div>
+    </dialog>,
+    document.body,
+  );
+}
