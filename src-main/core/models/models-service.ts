@@ -51,8 +51,8 @@ const STATE_OF_INSTALLED: Record<InstalledModel['state'], ModelState> = {
 export class ModelsService {
   private readonly catalog: readonly CatalogEntry[];
   private readonly active = new Map<string, ActiveDownload>();
-  /** Failures are remembered until the next attempt so the list can show them. */
-  private readonly failed = new Map<string, DownloadStatus>();
+  /** Paused and failed downloads are remembered until the next attempt, so the list can say where they stopped. */
+  private readonly stopped = new Map<string, DownloadStatus>();
 
   constructor(private readonly options: ModelsServiceOptions) {
     this.catalog = options.catalog ?? CATALOG;
@@ -134,7 +134,7 @@ export class ModelsService {
       message: 'Starting…',
       error: null,
     };
-    this.failed.delete(id);
+    this.stopped.delete(id);
     const done = downloader
       .download({ ...request, signal: cancel.signal, pauseSignal: pause.signal, onEvent: (event) => this.onEvent(id, event) })
       .then(
@@ -146,11 +146,12 @@ export class ModelsService {
           if (info.code === 'cancelled' && (info.detail as { paused?: boolean } | undefined)?.paused) {
             status.state = 'paused';
             status.message = `Paused at ${formatProgress(status.bytes, status.totalBytes)}`;
+            this.stopped.set(id, { ...status, bytesPerSecond: 0, etaSeconds: null });
           } else if (info.code !== 'cancelled') {
             status.state = 'failed';
             status.message = info.message;
             status.error = info;
-            this.failed.set(id, { ...status });
+            this.stopped.set(id, { ...status, bytesPerSecond: 0, etaSeconds: null });
           }
         },
       )
@@ -179,7 +180,7 @@ export class ModelsService {
     } else {
       // A paused or failed download keeps its partial files until cancelled.
       await (await this.downloader()).removePartials(await this.downloadRequest(id));
-      this.failed.delete(id);
+      this.stopped.delete(id);
     }
     return this.get(id);
   }
@@ -187,7 +188,7 @@ export class ModelsService {
   async remove(id: string): Promise<ModelSummary | null> {
     if (this.active.has(id)) await this.cancel(id);
     await (await this.store()).remove(id);
-    this.failed.delete(id);
+    this.stopped.delete(id);
     const entry = this.catalog.find((candidate) => candidate.id === id);
     if (!entry) return null;
     const summary = this.summarise(id, entry, undefined);
@@ -296,7 +297,7 @@ export class ModelsService {
 
   private summarise(id: string, entry: CatalogEntry | undefined, installed: InstalledModel | undefined): ModelSummary {
     const catalogEntry = entry ?? installed?.catalog;
-    const download = this.active.get(id)?.status ?? this.failed.get(id) ?? null;
+    const download = this.active.get(id)?.status ?? this.stopped.get(id) ?? null;
     let state: ModelState = installed ? STATE_OF_INSTALLED[installed.state] : 'available';
     if (download?.state === 'failed') state = 'failed';
     else if (download && download.state !== 'done') state = download.state === 'paused' ? 'paused' : 'downloading';

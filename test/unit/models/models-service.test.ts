@@ -68,6 +68,8 @@ describe('ModelsService', () => {
     await new Promise((resolve) => setTimeout(resolve, 150));
     const paused = await service.pause('tiny');
     expect(paused.state).toBe('paused');
+    expect(paused.download?.message).toMatch(/^Paused at /);
+    expect((await service.list())[0]?.download?.state).toBe('paused');
     const leftovers = await fs.readdir(path.join(modelsDir, 'tiny'), { recursive: true });
     expect(leftovers.some((file) => String(file).endsWith('.partial'))).toBe(true);
 
