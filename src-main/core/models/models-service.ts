@@ -53,6 +53,7 @@ export class ModelsService {
   private readonly active = new Map<string, ActiveDownload>();
   /** Paused and failed downloads are remembered until the next attempt, so the list can say where they stopped. */
   private readonly stopped = new Map<string, DownloadStatus>();
+  private readonly notices = new Map<string, Promise<void>>();
 
   constructor(private readonly options: ModelsServiceOptions) {
     this.catalog = options.catalog ?? CATALOG;
@@ -160,9 +161,8 @@ export class ModelsService {
         void this.notify(id);
       });
     this.active.set(id, { cancel, pause, status, done });
-    const summary = await this.get(id);
-    this.options.onChange(summary);
-    return summary;
+    void this.notify(id);
+    return this.get(id);
   }
 
   async pause(id: string): Promise<ModelSummary> {
@@ -287,12 +287,23 @@ export class ModelsService {
     void this.notify(id);
   }
 
-  private async notify(id: string): Promise<void> {
-    try {
-      this.options.onChange(await this.get(id));
-    } catch (error) {
-      this.options.log?.(`models: could not describe ${id}: ${(error as Error).message}`);
-    }
+  /**
+   * Tells the windows about a model. Notices go out one after another per model, each describing the
+   * model as it is when its turn comes, so a slow early notice can never land after the final state.
+   */
+  private notify(id: string): Promise<void> {
+    const next = (this.notices.get(id) ?? Promise.resolve()).then(async () => {
+      try {
+        this.options.onChange(await this.get(id));
+      } catch (error) {
+        this.options.log?.(`models: could not describe ${id}: ${(error as Error).message}`);
+      }
+    });
+    this.notices.set(id, next);
+    void next.then(() => {
+      if (this.notices.get(id) === next) this.notices.delete(id);
+    });
+    return next;
   }
 
   private summarise(id: string, entry: CatalogEntry | undefined, installed: InstalledModel | undefined): ModelSummary {

@@ -32,11 +32,32 @@ async function setUp() {
   return { service, modelsDir, changes, hub: started.hub };
 }
 
-async function settled(service: ModelsService, id: string): Promise<ModelSummary> {
+/** Polls until the model reaches one of `states`; fails with the last state seen after 10 s. */
+async function reaches(service: ModelsService, id: string, ...states: ModelSummary['state'][]): Promise<ModelSummary> {
+  const deadline = Date.now() + 10_000;
   for (;;) {
     const model = await service.get(id);
-    if (model.state !== 'downloading') return model;
+    if (states.includes(model.state)) return model;
+    if (Date.now() > deadline) throw new Error(`${id} stayed ${model.state}: ${JSON.stringify(model.download)}`);
     await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+async function partialFiles(dir: string): Promise<string[]> {
+  const files = await fs.readdir(dir, { recursive: true }).catch(() => []);
+  return files.map(String).filter((file) => file.endsWith('.partial'));
+}
+
+const STALL_AFTER_BYTES = 2_000;
+
+/** Waits until a large file sits stalled part-way down, so a pause has a partial file to keep. */
+async function partWayDown(dir: string): Promise<void> {
+  for (;;) {
+    const sizes = await Promise.all(
+      (await partialFiles(dir)).map(async (file) => (await fs.stat(path.join(dir, file)).catch(() => null))?.size ?? 0),
+    );
+    if (sizes.some((size) => size >= STALL_AFTER_BYTES)) return;
+    await new Promise((resolve) => setTimeout(resolve, 10));
   }
 }
 
@@ -53,47 +74,46 @@ describe('ModelsService', () => {
     expect((await service.get('tiny')).state).toBe('available');
 
     expect((await service.download('tiny')).state).toBe('downloading');
-    const installed = await settled(service, 'tiny');
+    const installed = await reaches(service, 'tiny', 'installed', 'failed');
     expect(installed.state).toBe('installed');
     expect(changes.some((change) => change.download?.state === 'downloading' && change.download.bytes > 0)).toBe(true);
-    expect(changes.at(-1)?.state).toBe('installed');
+    // The windows hear the final state last, whatever order the progress notices were made in.
+    await expect.poll(() => changes.at(-1)?.state).toBe('installed');
     expect((await service.resolveForGeneration('tiny')).dir).toBe(path.join(modelsDir, 'tiny'));
     expect(await service.verify('tiny')).toEqual({ id: 'tiny', ok: true, problems: [] });
   });
 
   it('pauses a download, keeps what it fetched, and resumes it later', async () => {
     const { service, modelsDir, hub } = await setUp();
-    hub.misbehaviour = { stallAfterBytes: 2_000, stallTimes: 100 };
+    hub.misbehaviour = { stallAfterBytes: STALL_AFTER_BYTES, stallTimes: 100 };
     await service.download('tiny');
-    await new Promise((resolve) => setTimeout(resolve, 150));
+    await partWayDown(path.join(modelsDir, 'tiny'));
     const paused = await service.pause('tiny');
     expect(paused.state).toBe('paused');
     expect(paused.download?.message).toMatch(/^Paused at /);
     expect((await service.list())[0]?.download?.state).toBe('paused');
-    const leftovers = await fs.readdir(path.join(modelsDir, 'tiny'), { recursive: true });
-    expect(leftovers.some((file) => String(file).endsWith('.partial'))).toBe(true);
+    expect(await partialFiles(path.join(modelsDir, 'tiny'))).not.toEqual([]);
 
     hub.misbehaviour = {};
     await service.download('tiny');
-    expect((await settled(service, 'tiny')).state).toBe('installed');
+    expect((await reaches(service, 'tiny', 'installed', 'failed')).state).toBe('installed');
   });
 
   it('cancelling a paused download removes its partial files', async () => {
     const { service, modelsDir, hub } = await setUp();
-    hub.misbehaviour = { stallAfterBytes: 2_000, stallTimes: 100 };
+    hub.misbehaviour = { stallAfterBytes: STALL_AFTER_BYTES, stallTimes: 100 };
     await service.download('tiny');
-    await new Promise((resolve) => setTimeout(resolve, 150));
+    await partWayDown(path.join(modelsDir, 'tiny'));
     await service.pause('tiny');
     await service.cancel('tiny');
-    const leftovers = await fs.readdir(path.join(modelsDir, 'tiny'), { recursive: true }).catch(() => []);
-    expect(leftovers.filter((file) => String(file).includes('.partial'))).toEqual([]);
+    expect(await partialFiles(path.join(modelsDir, 'tiny'))).toEqual([]);
   });
 
   it('says why a download failed, in words, and keeps saying it in the list', async () => {
     const { service, hub } = await setUp();
     hub.misbehaviour = { corruptPaths: ['unet/model.onnx'] };
     await service.download('tiny');
-    const failed = await settled(service, 'tiny');
+    const failed = await reaches(service, 'tiny', 'installed', 'failed');
     expect(failed.state).toBe('failed');
     expect(failed.download?.error?.code).toBe('checksum_mismatch');
     expect(failed.download?.message).toContain('unet/model.onnx');
@@ -104,7 +124,7 @@ describe('ModelsService', () => {
     const { service } = await setUp();
     await expect(service.resolveForGeneration('tiny')).rejects.toMatchObject({ code: 'not_found' });
     await service.download('tiny');
-    await settled(service, 'tiny');
+    await reaches(service, 'tiny', 'installed');
     expect((await service.remove('tiny'))?.state).toBe('available');
     await expect(service.get('nothing-here')).rejects.toMatchObject({ code: 'not_found' });
   });
