@@ -129,10 +129,10 @@ async function benchModel(
       prompt: PROMPT,
       negativePrompt: 'blurry, low quality',
       steps: options.steps,
-      guidance: folder.family === 'turbo' ? 0 : folder.family === 'lcm' ? 1.5 : 7.5,
+      guidance: folder.architecture === 'turbo' ? 0 : folder.architecture === 'lcm' ? 1.5 : 7.5,
       width: options.side,
       height: options.side,
-      scheduler: folder.family === 'lcm' ? 'lcm' : 'euler',
+      scheduler: folder.architecture === 'lcm' ? 'lcm' : 'euler',
       seed: '42',
       count: 1,
       provider: 'auto',
@@ -158,7 +158,7 @@ async function benchModel(
           ? null
           : await sessions.get(dir, 'text_encoder_2', provider, { cpuThreads: options.cpuThreads }),
     };
-    const guided = request.guidance > 1 && folder.family !== 'lcm' && folder.family !== 'turbo';
+    const guided = request.guidance > 1 && folder.architecture !== 'lcm' && folder.architecture !== 'turbo';
     const textEncodeMs = await timeMs(3, () =>
       encodeConditioning(encoders, PROMPT, request.negativePrompt, { guided, zeroEmptyNegative: folder.forceZerosForEmptyPrompt }),
     );

@@ -8,7 +8,7 @@ import {
 import { EaselError } from '../errors';
 import { renderPlaceholder } from '../placeholder';
 import { type Conditioning, type PromptTokenizer, encodeConditioning } from './conditioning';
-import { type ProviderHealth, checkOutput } from '../runtime/fallback';
+import { type ProviderHealth, ProvidersExhausted, type SkippedProvider, checkOutput, runWithFallback } from '../runtime/fallback';
 import { providerLabels } from '../runtime/providers';
 import type { SessionCache } from '../runtime/session-cache';
 import type { OnnxSessionOptions } from '../runtime/session';
@@ -71,10 +71,17 @@ interface RequestPlan {
   initImage: Float32Array | null;
 }
 
-/** Failures that another provider would meet too: they end the request instead of falling back. */
-const NOT_PROVIDER_FAULTS = new Set(['cancelled', 'invalid_request', 'model_invalid', 'model_unsafe']);
+/** The first image on the provider that could render it, with what the rest of the batch reuses. */
+interface FirstImage {
+  sessions: ProviderSessions;
+  conditioning: Conditioning;
+  textEncodeMs: number;
+  /** The providers passed over before this one, as notes for every image's metadata. */
+  notes: string[];
+  image: GeneratedImage;
+}
 
-/** A provider's output is unusable (NaN, blank): the next provider is tried. */
+/** A provider's output is unusable (NaN, blank): inference_failed, so the next provider is tried. */
 class BadOutput extends EaselError {
   constructor(message: string) {
     super('inference_failed', message);
@@ -124,53 +131,51 @@ export class TextToImage {
       initImage: request.initImage === undefined ? null : await decodeInitImage(request),
     };
 
-    const notes: string[] = [];
-    const modelKey = model.folder.dir;
     const order = await this.candidates(request);
-    const knownBad = new Map(this.deps.health.badProviders(modelKey).map((bad) => [bad.provider, bad.reason]));
-    // When every provider failed before, try them all again rather than give up without trying.
-    const retryAll = order.every((provider) => knownBad.has(provider));
-    for (const provider of order) {
-      const earlier = knownBad.get(provider);
-      if (earlier !== undefined && !retryAll) {
-        notes.push(`${providerLabels[provider]} skipped: it failed before on this model (${earlier})`);
-        continue;
-      }
-      let sessions: ProviderSessions;
-      let conditioning: Conditioning;
-      let first: GeneratedImage;
-      let textEncodeMs: number;
-      try {
-        sessions = await this.openSessions(model.folder, provider, request.initImage !== undefined);
-        checkSize(plan, sessions.unetLayout);
-        // Distilled models (LCM: known from the config or the UNet's timestep_cond; Turbo) run without an unconditional batch.
-        const distilled = model.folder.family === 'lcm' || model.folder.family === 'turbo' || sessions.unetLayout.timestepCond !== null;
-        plan.guided = request.guidance > 1 && !distilled;
-        const encodeStart = this.clock.now();
-        conditioning = await encodeConditioning(
-          { tokenizer: model.tokenizer, encoder: sessions.encoder, tokenizer2: model.tokenizer2, encoder2: sessions.encoder2 },
-          request.prompt,
-          request.negativePrompt,
-          { guided: plan.guided, zeroEmptyNegative: model.folder.forceZerosForEmptyPrompt },
-        );
-        textEncodeMs = this.clock.now() - encodeStart;
-        first = await this.renderImage(plan, sessions, conditioning, 0, { textEncodeMs, started, notes }, options);
-      } catch (error) {
-        if (error instanceof EaselError && NOT_PROVIDER_FAULTS.has(error.code)) throw error;
-        const reason = describeFailure(error);
-        await this.deps.health.markBad(modelKey, provider, reason);
-        notes.push(`${providerLabels[provider]} skipped: ${reason}`);
-        continue;
-      }
-      if (earlier !== undefined) await this.deps.health.forget(modelKey, provider);
-      const images = [first];
-      for (let k = 1; k < request.count; k++) {
-        images.push(await this.renderImage(plan, sessions, conditioning, k, { textEncodeMs, started: this.clock.now(), notes }, options));
-      }
-      return images;
-    }
+    const renderFirst = async (provider: ProviderName, skipped: readonly SkippedProvider[]): Promise<FirstImage> => {
+      const notes = skipped.map(skipNote);
+      const sessions = await this.openSessions(model.folder, provider, request.initImage !== undefined);
+      checkSize(plan, sessions.unetLayout);
+      // Distilled models (LCM: known from the config or the UNet's timestep_cond; Turbo) run without an unconditional batch.
+      const distilled =
+        model.folder.architecture === 'lcm' || model.folder.architecture === 'turbo' || sessions.unetLayout.timestepCond !== null;
+      plan.guided = request.guidance > 1 && !distilled;
+      const encodeStart = this.clock.now();
+      const conditioning = await encodeConditioning(
+        { tokenizer: model.tokenizer, encoder: sessions.encoder, tokenizer2: model.tokenizer2, encoder2: sessions.encoder2 },
+        request.prompt,
+        request.negativePrompt,
+        { guided: plan.guided, zeroEmptyNegative: model.folder.forceZerosForEmptyPrompt },
+      );
+      const textEncodeMs = this.clock.now() - encodeStart;
+      const image = await this.renderImage(plan, sessions, conditioning, 0, { textEncodeMs, started, notes }, options);
+      return { sessions, conditioning, textEncodeMs, notes, image };
+    };
 
-    const reason = notes.length === 0 ? 'no execution provider is available' : 'every execution provider failed';
+    // The first image decides the provider: one that fails to load, fails to run or gives NaN or black
+    // output is marked bad for this model and the next is tried. The rest of the batch stays on it.
+    let first: FirstImage;
+    try {
+      first = (await runWithFallback(order, renderFirst, undefined, { health: this.deps.health, model: model.folder.dir })).value;
+    } catch (error) {
+      if (error instanceof ProvidersExhausted) return this.placeholders(request, model.folder, error.attempts);
+      throw error;
+    }
+    const images = [first.image];
+    for (let k = 1; k < request.count; k++) {
+      const context = { textEncodeMs: first.textEncodeMs, started: this.clock.now(), notes: first.notes };
+      images.push(await this.renderImage(plan, first.sessions, first.conditioning, k, context, options));
+    }
+    return images;
+  }
+
+  /** What stands in for the request's images when no provider could run the model. */
+  private async placeholders(
+    request: GenerateRequest,
+    folder: ModelFolder,
+    attempts: readonly SkippedProvider[],
+  ): Promise<GeneratedImage[]> {
+    const reason = attempts.length === 0 ? 'no execution provider is available' : 'every execution provider failed';
     const placeholders: GeneratedImage[] = [];
     for (let k = 0; k < request.count; k++) {
       placeholders.push(
@@ -180,8 +185,8 @@ export class TextToImage {
           width: request.width,
           height: request.height,
           reason,
-          parameters: parametersOf(request, model.folder),
-          notes,
+          parameters: parametersOf(request, folder),
+          notes: attempts.map(skipNote),
           createdAt: this.clock.date(),
           app: this.deps.app ?? 'Easel',
         }),
@@ -446,7 +451,10 @@ async function decodeInitImage(request: GenerateRequest): Promise<Float32Array> 
   }
 }
 
-function describeFailure(error: unknown): string {
-  if (error instanceof EaselError) return error.message;
-  return `it failed: ${error instanceof Error ? error.message : String(error)}`;
+/** "WebGPU skipped: <why>", for an image's notes. */
+function skipNote(skip: SkippedProvider): string {
+  const label = providerLabels[skip.provider];
+  return skip.earlier === undefined
+    ? `${label} skipped: ${skip.reason}`
+    : `${label} skipped: it failed before on this model (${skip.earlier})`;
 }

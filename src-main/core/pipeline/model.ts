@@ -2,8 +2,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { EaselError } from '../errors';
 
-/** sd1/sd2/sdxl are base models; lcm and turbo are distilled ones that run without an unconditional batch. */
-export type ModelFamily = 'sd1' | 'sd2' | 'sdxl' | 'lcm' | 'turbo';
+/**
+ * The network a model folder holds, as the pipeline runs it: sd1/sd2/sdxl are base models; lcm and turbo are
+ * distilled ones that run without an unconditional batch. Not the catalog's ModelFamily (src-preload/api.ts),
+ * which names published models.
+ */
+export type ModelArchitecture = 'sd1' | 'sd2' | 'sdxl' | 'lcm' | 'turbo';
 
 /** The ONNX graphs of a diffusers/optimum ONNX export, by the folder each lives in. */
 export type ModelPart = 'text_encoder' | 'text_encoder_2' | 'unet' | 'vae_decoder' | 'vae_encoder';
@@ -12,7 +16,7 @@ export interface ModelFolder {
   dir: string;
   /** A human name: model_index's `_name_or_path` when it has one, else the folder name. */
   name: string;
-  family: ModelFamily;
+  architecture: ModelArchitecture;
   /** True for SDXL-based models (SDXL, SDXL-Turbo, LCM-SDXL): two text encoders, pooled embeds, time ids. */
   xl: boolean;
   /** The parsed `scheduler/scheduler_config.json`, handed to the scheduler factory as it is. */
@@ -36,7 +40,7 @@ const SDXL_SCALING = 0.13025;
 /**
  * Reads a diffusers-layout ONNX model folder: its index, scheduler, tokenizer and VAE configs. Refuses
  * folders that hold files able to run code (model_unsafe) and folders missing a part (model_invalid).
- * The family guessed here is confirmed from the UNet's inputs once its session exists.
+ * The architecture guessed here is confirmed from the UNet's inputs once its session exists.
  */
 export async function loadModelFolder(dir: string): Promise<ModelFolder> {
   const root = path.resolve(dir);
@@ -85,7 +89,7 @@ export async function loadModelFolder(dir: string): Promise<ModelFolder> {
   }
   const nameOrPath = stringField(modelIndex, '_name_or_path');
   const name = nameOrPath !== null && nameOrPath !== '' ? path.basename(nameOrPath) : path.basename(root);
-  const family = detectFamily({
+  const architecture = detectArchitecture({
     xl,
     pipelineClass,
     schedulerClass,
@@ -105,7 +109,7 @@ export async function loadModelFolder(dir: string): Promise<ModelFolder> {
   return {
     dir: root,
     name,
-    family,
+    architecture,
     xl,
     schedulerConfig: schedulerConfig!,
     schedulerClass,
@@ -117,7 +121,7 @@ export async function loadModelFolder(dir: string): Promise<ModelFolder> {
   };
 }
 
-interface FamilyClues {
+interface ArchitectureClues {
   xl: boolean;
   pipelineClass: string;
   schedulerClass: string | null;
@@ -127,7 +131,7 @@ interface FamilyClues {
   name: string;
 }
 
-function detectFamily(clues: FamilyClues): ModelFamily {
+function detectArchitecture(clues: ArchitectureClues): ModelArchitecture {
   const lcm =
     /LatentConsistency/.test(clues.pipelineClass) ||
     clues.schedulerClass === 'LCMScheduler' ||

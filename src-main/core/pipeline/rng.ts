@@ -44,7 +44,6 @@ const SHIFT_SIZE = 397;
 const MATRIX_A = 0x9908b0df;
 const UPPER_MASK = 0x80000000;
 const LOWER_MASK = 0x7fffffff;
-const TWO_POW_24 = 16777216;
 const TWO_POW_32 = 4294967296;
 const TWO_POW_53 = 9007199254740992;
 const TWO_PI = 2 * Math.PI;
@@ -58,8 +57,11 @@ const TWO_PI = 2 * Math.PI;
  */
 export class TorchCpuGenerator implements NoiseSource {
   readonly seed: bigint;
-  private readonly state = new Uint32Array(STATE_SIZE);
+  /** The mt19937 state words; an Int32Array keeps every word a small integer for V8 (same bits as uint32). */
+  private readonly state = new Int32Array(STATE_SIZE);
   private index = STATE_SIZE;
+  /** Scratch for normalFill's uniforms, kept between calls (a sampler draws the same size every step). */
+  private uniforms = new Int32Array(0);
   /** torch caches the second Box–Muller value of its scalar (double) path in the generator. */
   private cachedNormal: number | null = null;
 
@@ -80,21 +82,49 @@ export class TorchCpuGenerator implements NoiseSource {
     return length >= 16 ? this.normalFill(length) : this.normalScalar(length);
   }
 
-  /** torch's `normal_fill`: uniforms for the whole tensor, Box–Muller over blocks of 16 (pairs j, j+8). */
+  /**
+   * torch's `normal_fill`: uniforms for the whole tensor, then Box–Muller over blocks of 16. The uniforms
+   * are kept as their 24-bit integers (u = k / 2^24) in a scratch array, which spares float conversions.
+   */
   private normalFill(length: number): Float32Array {
     const data = new Float32Array(length);
-    this.fillUniforms(data, 0, length);
-    boxMullerBlocks(data, 0, length - (length % 16));
+    if (this.uniforms.length < length) this.uniforms = new Int32Array(length);
+    const uniforms = this.uniforms;
+    this.drawUniforms(uniforms, 0, length);
+    boxMullerBlocks(uniforms, data, 0, length - (length % 16));
     if (length % 16 !== 0) {
       // torch redraws the last 16 values (overlapping the previous block) rather than a short block.
-      this.fillUniforms(data, length - 16, length);
-      boxMullerBlocks(data, length - 16, length);
+      this.drawUniforms(uniforms, length - 16, length);
+      boxMullerBlocks(uniforms, data, length - 16, length);
     }
     return data;
   }
 
-  private fillUniforms(data: Float32Array, start: number, end: number): void {
-    for (let i = start; i < end; i++) data[i] = (this.nextUint32() & 0xffffff) / TWO_POW_24;
+  /**
+   * `uniform_real_distribution<float>` draws k / 2^24 from the low 24 bits k of each word; this stores k.
+   * The tempering is written out and the state refilled 624 words at a time: after Box–Muller, this loop
+   * is most of a draw's cost.
+   */
+  private drawUniforms(uniforms: Int32Array, start: number, end: number): void {
+    const mt = this.state;
+    let index = this.index;
+    let i = start;
+    while (i < end) {
+      if (index === STATE_SIZE) {
+        twist(mt);
+        index = 0;
+      }
+      const stop = Math.min(end, i + STATE_SIZE - index);
+      for (; i < stop; i++) {
+        let y = mt[index++]!;
+        y ^= y >>> 11;
+        y ^= (y << 7) & 0x9d2c5680;
+        y ^= (y << 15) & 0xefc60000;
+        y ^= y >>> 18;
+        uniforms[i] = y & 0xffffff;
+      }
+    }
+    this.index = index;
   }
 
   /** torch's scalar path for small tensors: `normal_distribution<double>`, one value per element. */
@@ -124,7 +154,10 @@ export class TorchCpuGenerator implements NoiseSource {
   }
 
   private nextUint32(): number {
-    if (this.index >= STATE_SIZE) this.twist();
+    if (this.index >= STATE_SIZE) {
+      twist(this.state);
+      this.index = 0;
+    }
     let y = this.state[this.index++]!;
     y ^= y >>> 11;
     y ^= (y << 7) & 0x9d2c5680;
@@ -132,135 +165,178 @@ export class TorchCpuGenerator implements NoiseSource {
     y ^= y >>> 18;
     return y >>> 0;
   }
-
-  private twist(): void {
-    const mt = this.state;
-    for (let i = 0; i < STATE_SIZE; i++) {
-      const y = (mt[i]! & UPPER_MASK) | (mt[i + 1 < STATE_SIZE ? i + 1 : 0]! & LOWER_MASK);
-      const shifted = i + SHIFT_SIZE < STATE_SIZE ? i + SHIFT_SIZE : i + SHIFT_SIZE - STATE_SIZE;
-      mt[i] = mt[shifted]! ^ (y >>> 1) ^ (y & 1 ? MATRIX_A : 0);
-    }
-    this.index = 0;
-  }
 }
 
-/**
- * torch's AVX2 `normal_fill_16` over each block of 16 in [start, end) (the kernel x86-64 builds run for
- * float32 tensors of 16 or more values): data[j] and data[j+8] become the two values of one Box–Muller
- * pair, computed in float32 with the Cephes polynomials of avx_mathfun.h and the fused multiply-adds the
- * compiler forms from them.
+/** mt19937's refill of all 624 words, split in three loops so no index wraps inside them. */
+function twist(mt: Int32Array): void {
+  let i = 0;
+  for (; i < STATE_SIZE - SHIFT_SIZE; i++) {
+    const y = (mt[i]! & UPPER_MASK) | (mt[i + 1]! & LOWER_MASK);
+    mt[i] = mt[i + SHIFT_SIZE]! ^ (y >>> 1) ^ (-(y & 1) & MATRIX_A);
+  }
+  for (; i < STATE_SIZE - 1; i++) {
+    const y = (mt[i]! & UPPER_MASK) | (mt[i + 1]! & LOWER_MASK);
+    mt[i] = mt[i + SHIFT_SIZE - STATE_SIZE]! ^ (y >>> 1) ^ (-(y & 1) & MATRIX_A);
+  }
+  const y = (mt[i]! & UPPER_MASK) | (mt[0]! & LOWER_MASK);
+  mt[i] = mt[SHIFT_SIZE - 1]! ^ (y >>> 1) ^ (-(y & 1) & MATRIX_A);
+}
+
+/*
+ * torch's AVX2 `normal_fill_16`, the kernel x86-64 builds run for float32 tensors of 16 or more values:
+ * in each block of 16 uniforms, u1 = block[j] and u2 = block[j+8] (j < 8) make one Box–Muller pair,
+ *   radius = sqrt(-2 log(1 - u1)), out[j] = radius * cos(2*pi*u2), out[j+8] = radius * sin(2*pi*u2),
+ * computed in float32 with Cephes' log and sincos as avx_mathfun.h writes them and the fused multiply-adds
+ * the compiler forms from them.
+ *
+ * Each float32 operation here is a double operation rounded with Math.fround: a product of two floats is
+ * exact in a double, and a sum, difference or square root of floats rounded to double and then to float is
+ * the correctly rounded float. An FMA a*b+c is emulated as fround(a*b + c). The product is exact, so this
+ * rounds twice (to double, then to float), which differs from the FMA's single rounding only when the
+ * double addition was inexact and its result lies exactly halfway between two floats. The radius depends
+ * on u1 alone and the angle on u2 alone, each a 24-bit uniform: test/unit/pipeline/rng-kernel.test.ts runs
+ * this kernel on all 2^24 values of each against an exact FMA emulation, and that case never arises, so no
+ * FMA needs a slower exact path.
  */
-function boxMullerBlocks(data: Float32Array, start: number, end: number): void {
-  for (let block = start; block < end; block += 16) {
-    for (let j = block; j < block + 8; j++) {
-      const radius = fround(Math.sqrt(fround(-2 * logf(1 - data[j]!))));
-      sincosf(fround(TWO_PI_F32 * data[j + 8]!));
-      // torch then adds the mean (0) with an FMA, which turns -0 into +0.
-      data[j] = radius * sincosOut[1]! + 0;
-      data[j + 8] = radius * sincosOut[0]! + 0;
-    }
-  }
-}
-
 const fround = Math.fround;
-const TWO_PI_F32 = fround(2 * Math.PI);
-
-const doubleLane = new Float64Array(1);
-const doubleWords = new Uint32Array(doubleLane.buffer);
-const LOW_WORD = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? 0 : 1;
-
-/**
- * Float32 a*b+c rounded once, as the FMA instruction does. a*b is exact in a double; rounding the double
- * sum again to float32 errs only when it lands exactly halfway between two floats (the low 29 bits a
- * float drops are 1000…0), which this checks cheaply on the bits.
- */
-function fmaf(a: number, b: number, c: number): number {
-  const sum = a * b + c;
-  doubleLane[0] = sum;
-  if ((doubleWords[LOW_WORD]! & 0x1fffffff) === 0x10000000) {
-    return fmafHalfway(a * b, c, sum);
-  }
-  return fround(sum);
-}
-
-/** `sum` is halfway between two floats: the side the exact a*b+c lies on decides. */
-function fmafHalfway(product: number, c: number, sum: number): number {
-  const rounded = fround(sum);
-  const neighbour = rounded + 2 * (sum - rounded);
-  const sumPart = sum - product;
-  const error = product - (sum - sumPart) + (c - sumPart);
-  if (error === 0) return rounded;
-  return error > 0 === neighbour > rounded ? neighbour : rounded;
-}
-
-const floatLane = new Float32Array(1);
-const bitsLane = new Uint32Array(floatLane.buffer);
-const LOG_COEFFICIENTS = [
-  7.0376836292e-2, -1.151461031e-1, 1.167699874e-1, -1.2420140846e-1, 1.4249322787e-1, -1.6668057665e-1,
-  2.0000714765e-1, -2.4999993993e-1, 3.3333331174e-1,
-].map(fround) as [number, number, number, number, number, number, number, number, number];
 const SQRT_HALF = fround(Math.SQRT1_2);
 const LN2_LOW = fround(-2.1219444e-4);
 const LN2_HIGH = fround(0.693359375);
-
-/** avx_mathfun's log256_ps for one lane; x is a normal positive float here (torch feeds it (0, 1]). */
-function logf(x: number): number {
-  floatLane[0] = x;
-  const bits = bitsLane[0]!;
-  bitsLane[0] = (bits & 0x807fffff) | 0x3f000000;
-  let mantissa = floatLane[0]!;
-  let exponent = (bits >>> 23) - 126;
-  if (mantissa < SQRT_HALF) {
-    mantissa = fround(mantissa + mantissa - 1);
-    exponent -= 1;
-  } else {
-    mantissa = fround(mantissa - 1);
-  }
-  const m = mantissa;
-  const m2 = fround(m * m);
-  let poly = LOG_COEFFICIENTS[0];
-  for (let i = 1; i < 9; i++) poly = fmaf(poly, m, LOG_COEFFICIENTS[i]!);
-  poly = fround(poly * m);
-  let y = fmaf(poly, m2, fround(exponent * LN2_LOW));
-  y = fmaf(-m2, 0.5, y);
-  return fmaf(exponent, LN2_HIGH, fround(m + y));
-}
-
+const LOG_P0 = fround(7.0376836292e-2);
+const LOG_P1 = fround(-1.151461031e-1);
+const LOG_P2 = fround(1.167699874e-1);
+const LOG_P3 = fround(-1.2420140846e-1);
+const LOG_P4 = fround(1.4249322787e-1);
+const LOG_P5 = fround(-1.6668057665e-1);
+const LOG_P6 = fround(2.0000714765e-1);
+const LOG_P7 = fround(-2.4999993993e-1);
+const LOG_P8 = fround(3.3333331174e-1);
+/** float32 2*pi over 2^24: times k, exactly float32 2*pi times u = k / 2^24. */
+const TWO_PI_OVER_2_POW_24 = fround(2 * Math.PI) / 16777216;
 const FOUR_OVER_PI = fround(1.27323954473516);
 const PI_4_PART1 = fround(-0.78515625);
 const PI_4_PART2 = fround(-2.4187564849853515625e-4);
 const PI_4_PART3 = fround(-3.774894977445941e-8);
-const SIN_COEFFICIENTS = [-1.9515295891e-4, 8.3321608736e-3, -1.6666654611e-1].map(fround) as [number, number, number];
-const COS_COEFFICIENTS = [2.443315711809948e-5, -1.388731625493765e-3, 4.166664568298827e-2].map(fround) as [
-  number,
-  number,
-  number,
-];
-/** sincosf's results: [sin, cos] (a typed array, so V8 stores the doubles unboxed). */
-const sincosOut = new Float64Array(2);
+const SIN_P0 = fround(-1.9515295891e-4);
+const SIN_P1 = fround(8.3321608736e-3);
+const SIN_P2 = fround(-1.6666654611e-1);
+const COS_P0 = fround(2.443315711809948e-5);
+const COS_P1 = fround(-1.388731625493765e-3);
+const COS_P2 = fround(4.166664568298827e-2);
+/** 2^-b for b = 0..25: scales a b-bit integer into [0.5, 1). */
+const INVERSE_POWERS_OF_TWO = Float64Array.from({ length: 26 }, (_, b) => 2 ** -b);
 
-/** avx_mathfun's sincos256_ps for one lane and x >= 0 (torch's angles lie in [0, 2*pi)). */
-function sincosf(x: number): void {
-  const octant = (Math.trunc(fround(x * FOUR_OVER_PI)) + 1) & ~1;
-  let r = fmaf(octant, PI_4_PART1, x);
-  r = fmaf(octant, PI_4_PART2, r);
-  r = fmaf(octant, PI_4_PART3, r);
-  const r2 = fround(r * r);
+/**
+ * Box–Muller over each block of 16 uniforms in [start, end): the 24-bit uniforms k (u = k / 2^24) from
+ * `uniforms`, the normals to `out` (exported for its exhaustive test).
+ *
+ * Each value is a chain of some 30 dependent float operations. The loop works on two pairs (a and b) at
+ * once, statement by statement, so the processor always has two independent chains to interleave: that
+ * makes the kernel about a third faster than one pair per iteration, where most of the time goes to
+ * waiting on the previous operation's result.
+ */
+export function boxMullerBlocks(uniforms: Int32Array, out: Float32Array, start: number, end: number): void {
+  for (let block = start; block < end; block += 16) {
+    for (let a = block; a < block + 8; a += 2) {
+      const b = a + 1;
 
-  let cosPoly = fmaf(COS_COEFFICIENTS[0], r2, COS_COEFFICIENTS[1]);
-  cosPoly = fmaf(cosPoly, r2, COS_COEFFICIENTS[2]);
-  cosPoly = fround(cosPoly * r2);
-  cosPoly = fmaf(cosPoly, r2, -fround(r2 * 0.5));
-  cosPoly = fround(cosPoly + 1);
+      // log(1 - u1): 1 - u1 = n / 2^24 with n = 2^24 - k in 1 .. 2^24, so frexp (a mantissa in [0.5, 1)
+      // and an exponent) comes from the integer's bit length rather than from the float's bits.
+      const nA = 16777216 - uniforms[a]!;
+      const nB = 16777216 - uniforms[b]!;
+      const bitsA = 32 - Math.clz32(nA);
+      const bitsB = 32 - Math.clz32(nB);
+      const mantissaA = nA * INVERSE_POWERS_OF_TWO[bitsA]!;
+      const mantissaB = nB * INVERSE_POWERS_OF_TWO[bitsB]!;
+      // Below sqrt(1/2) the mantissa is doubled (Number(boolean), not a branch: the test is random). The
+      // mantissa has at most 24 significant bits, so m (float32 arithmetic in torch) is exact.
+      const lowA = Number(mantissaA < SQRT_HALF);
+      const lowB = Number(mantissaB < SQRT_HALF);
+      const exponentA = bitsA - 24 - lowA;
+      const exponentB = bitsB - 24 - lowB;
+      const mA = mantissaA * (1 + lowA) - 1;
+      const mB = mantissaB * (1 + lowB) - 1;
+      const m2A = fround(mA * mA);
+      const m2B = fround(mB * mB);
+      let polyA = fround(LOG_P0 * mA + LOG_P1);
+      let polyB = fround(LOG_P0 * mB + LOG_P1);
+      polyA = fround(polyA * mA + LOG_P2);
+      polyB = fround(polyB * mB + LOG_P2);
+      polyA = fround(polyA * mA + LOG_P3);
+      polyB = fround(polyB * mB + LOG_P3);
+      polyA = fround(polyA * mA + LOG_P4);
+      polyB = fround(polyB * mB + LOG_P4);
+      polyA = fround(polyA * mA + LOG_P5);
+      polyB = fround(polyB * mB + LOG_P5);
+      polyA = fround(polyA * mA + LOG_P6);
+      polyB = fround(polyB * mB + LOG_P6);
+      polyA = fround(polyA * mA + LOG_P7);
+      polyB = fround(polyB * mB + LOG_P7);
+      polyA = fround(polyA * mA + LOG_P8);
+      polyB = fround(polyB * mB + LOG_P8);
+      polyA = fround(polyA * mA);
+      polyB = fround(polyB * mB);
+      let yA = fround(polyA * m2A + fround(exponentA * LN2_LOW));
+      let yB = fround(polyB * m2B + fround(exponentB * LN2_LOW));
+      yA = fround(-m2A * 0.5 + yA);
+      yB = fround(-m2B * 0.5 + yB);
+      const logA = fround(exponentA * LN2_HIGH + fround(mA + yA));
+      const logB = fround(exponentB * LN2_HIGH + fround(mB + yB));
+      const radiusA = fround(Math.sqrt(-2 * logA));
+      const radiusB = fround(Math.sqrt(-2 * logB));
 
-  let sinPoly = fmaf(SIN_COEFFICIENTS[0], r2, SIN_COEFFICIENTS[1]);
-  sinPoly = fmaf(sinPoly, r2, SIN_COEFFICIENTS[2]);
-  sinPoly = fround(sinPoly * r2);
-  sinPoly = fmaf(sinPoly, r, r);
+      // sincos(2*pi*u2), x >= 0. Cody–Waite reduction by the octant: x and the octant's multiples of the
+      // three parts of pi/4 fit in 53 bits, so the first two sums are exact floats and the third is rounded once.
+      const xA = fround(TWO_PI_OVER_2_POW_24 * uniforms[a + 8]!);
+      const xB = fround(TWO_PI_OVER_2_POW_24 * uniforms[b + 8]!);
+      const octantA = ((fround(xA * FOUR_OVER_PI) | 0) + 1) & ~1;
+      const octantB = ((fround(xB * FOUR_OVER_PI) | 0) + 1) & ~1;
+      let rA = octantA * PI_4_PART1 + xA;
+      let rB = octantB * PI_4_PART1 + xB;
+      rA = octantA * PI_4_PART2 + rA;
+      rB = octantB * PI_4_PART2 + rB;
+      rA = fround(octantA * PI_4_PART3 + rA);
+      rB = fround(octantB * PI_4_PART3 + rB);
+      const r2A = fround(rA * rA);
+      const r2B = fround(rB * rB);
+      let cosPolyA = fround(COS_P0 * r2A + COS_P1);
+      let cosPolyB = fround(COS_P0 * r2B + COS_P1);
+      cosPolyA = fround(cosPolyA * r2A + COS_P2);
+      cosPolyB = fround(cosPolyB * r2B + COS_P2);
+      cosPolyA = fround(cosPolyA * r2A);
+      cosPolyB = fround(cosPolyB * r2B);
+      cosPolyA = fround(cosPolyA * r2A - r2A * 0.5);
+      cosPolyB = fround(cosPolyB * r2B - r2B * 0.5);
+      cosPolyA = fround(cosPolyA + 1);
+      cosPolyB = fround(cosPolyB + 1);
+      let sinPolyA = fround(SIN_P0 * r2A + SIN_P1);
+      let sinPolyB = fround(SIN_P0 * r2B + SIN_P1);
+      sinPolyA = fround(sinPolyA * r2A + SIN_P2);
+      sinPolyB = fround(sinPolyB * r2B + SIN_P2);
+      sinPolyA = fround(sinPolyA * r2A);
+      sinPolyB = fround(sinPolyB * r2B);
+      sinPolyA = fround(sinPolyA * rA + rA);
+      sinPolyB = fround(sinPolyB * rB + rB);
 
-  const swapPolynomials = (octant & 2) !== 0;
-  const sin = swapPolynomials ? cosPoly : sinPoly;
-  const cos = swapPolynomials ? sinPoly : cosPoly;
-  sincosOut[0] = (octant & 4) !== 0 ? -sin : sin;
-  sincosOut[1] = ((octant - 2) & 4) === 0 ? -cos : cos;
+      storePair(out, a, octantA, radiusA, sinPolyA, cosPolyA);
+      storePair(out, b, octantB, radiusB, sinPolyB, cosPolyB);
+    }
+  }
+}
+
+/**
+ * out[j] = radius * cos + 0 and out[j+8] = radius * sin + 0, where the octant says which polynomial is
+ * the sine and which results are negated. The octant is random, so this is integer arithmetic on its bits
+ * rather than branches mispredicted half the time. radius * poly is exact in a double and so is the sign,
+ * so the store rounds once, as torch's final FMA radius * value + mean (0) does; the + 0 turns -0 into +0
+ * as that FMA does.
+ */
+function storePair(out: Float32Array, j: number, octant: number, radius: number, sinPoly: number, cosPoly: number): void {
+  const swap = (octant >> 1) & 1;
+  const sinNegative = (octant >> 2) & 1;
+  const cosNegative = (((octant - 2) >> 2) & 1) ^ 1;
+  const sinPolyNegative = sinNegative ^ (swap & (sinNegative ^ cosNegative));
+  const cosPolyNegative = cosNegative ^ (swap & (sinNegative ^ cosNegative));
+  out[j + 8 - 8 * swap] = radius * sinPoly * (1 - 2 * sinPolyNegative) + 0;
+  out[j + 8 * swap] = radius * cosPoly * (1 - 2 * cosPolyNegative) + 0;
 }

@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type { ProviderName } from '../../../src-preload/api';
+import type { ErrorCode, ProviderName } from '../../../src-preload/api';
 import { providerNames } from '../../../src-preload/api';
 import { EaselError } from '../errors';
 import { providerLabels } from './providers';
@@ -124,11 +124,19 @@ async function writeAtomically(file: string, content: string): Promise<void> {
   }
 }
 
+/** A provider passed over: it failed now, or (with `earlier`) it was skipped untried for failing before. */
+export interface SkippedProvider {
+  provider: ProviderName;
+  reason: string;
+  /** Set when the provider was not tried because it is recorded bad for the model: the recorded reason. */
+  earlier?: string;
+}
+
 export interface FallbackResult<T> {
   value: T;
   provider: ProviderName;
   /** Providers passed over before `provider`, with why. */
-  skipped: Array<{ provider: ProviderName; reason: string }>;
+  skipped: SkippedProvider[];
 }
 
 export interface FallbackMemory {
@@ -137,55 +145,74 @@ export interface FallbackMemory {
   model: string;
 }
 
-/** Errors that say nothing about the provider: trying another would fail the same way. */
-const notProviderFailures = new Set(['cancelled', 'model_unsafe', 'model_invalid']);
+/** Every provider in the order failed (or none was available): provider_failed, with each attempt. */
+export class ProvidersExhausted extends EaselError {
+  constructor(readonly attempts: SkippedProvider[]) {
+    const tried = attempts.map(({ provider, reason }) => `${providerLabels[provider]}: ${reason}`).join('; ');
+    super(
+      'provider_failed',
+      attempts.length === 0
+        ? 'No execution provider is available on this machine.'
+        : `No execution provider could run this model. ${tried}`,
+      { attempts },
+    );
+  }
+}
+
+/**
+ * The failures that can be the provider's doing: it could not load the model (provider_failed) or run it
+ * (inference_failed, which also covers unusable output), or something not an EaselError was thrown (from
+ * ONNX Runtime itself). Every other EaselError is the request's, the model's or Easel's own (invalid_request,
+ * model_invalid, model_unsafe, cancelled, internal, io, ...): another provider would meet it too, so it
+ * passes straight through and no provider is blamed for it.
+ */
+const PROVIDER_FAULTS: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['provider_failed', 'inference_failed']);
+
+function isProviderFault(error: unknown): boolean {
+  return !(error instanceof EaselError) || PROVIDER_FAULTS.has(error.code);
+}
 
 /**
  * Tries `attempt` on each provider in `order` until one succeeds and its result passes `check` (which returns
- * a reason when the result is unusable). Each failure is recorded bad in `memory` (when given) and the next
- * provider is tried. Providers already known bad are skipped, unless every provider in the order is.
- * When all fail: provider_failed, with every reason in `detail.attempts`.
+ * a reason when the result is unusable). Each provider failure is recorded bad in `memory` (when given) and
+ * the next provider is tried; an error that is not the provider's fault ends the run at once. Providers
+ * already known bad are skipped, unless every provider in the order is; one that works again is forgotten.
+ * `attempt` is also told which providers were passed over before it (to report them with its result).
+ * When all fail: ProvidersExhausted (provider_failed), with every reason in `attempts` and `detail.attempts`.
  */
 export async function runWithFallback<T>(
   order: ProviderName[],
-  attempt: (provider: ProviderName) => Promise<T>,
+  attempt: (provider: ProviderName, skipped: readonly SkippedProvider[]) => Promise<T>,
   check?: (result: T) => string | null,
   memory?: FallbackMemory,
 ): Promise<FallbackResult<T>> {
-  const skipped: Array<{ provider: ProviderName; reason: string }> = [];
+  const skipped: SkippedProvider[] = [];
   const knownBad = new Map((memory?.health.badProviders(memory.model) ?? []).map((bad) => [bad.provider, bad.reason]));
+  // When every provider failed before, try them all again rather than give up without trying.
   const everyKnownBad = order.every((provider) => knownBad.has(provider));
 
   for (const provider of order) {
     const earlier = knownBad.get(provider);
     if (earlier !== undefined && !everyKnownBad) {
-      skipped.push({ provider, reason: `failed before: ${earlier}` });
+      skipped.push({ provider, reason: `failed before: ${earlier}`, earlier });
       continue;
     }
     let reason: string | null;
     try {
-      const value = await attempt(provider);
+      const value = await attempt(provider, [...skipped]);
       reason = check ? check(value) : null;
       if (reason === null) {
         if (earlier !== undefined) await memory?.health.forget(memory.model, provider);
         return { value, provider, skipped };
       }
     } catch (error) {
-      if (error instanceof EaselError && notProviderFailures.has(error.code)) throw error;
+      if (!isProviderFault(error)) throw error;
       reason = error instanceof Error ? error.message : String(error);
     }
     skipped.push({ provider, reason });
     await memory?.health.markBad(memory.model, provider, reason);
   }
-
-  const tried = skipped.map(({ provider, reason }) => `${providerLabels[provider]}: ${reason}`).join('; ');
-  throw new EaselError(
-    'provider_failed',
-    order.length === 0
-      ? 'No execution provider is available on this machine.'
-      : `No execution provider could run this model. ${tried}`,
-    { attempts: skipped },
-  );
+  throw new ProvidersExhausted(skipped);
 }
 
 /**

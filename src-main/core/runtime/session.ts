@@ -162,7 +162,7 @@ function toOrtTensor(feed: HostTensor, input: TensorInfo, fail: (message: string
     case 'float32':
       return new ort.Tensor('float32', asFloat32(feed.data), dims);
     case 'float16':
-      return new ort.Tensor('float16', float32ToFloat16(asFloat32(feed.data)), dims);
+      return float16Tensor(float32ToFloat16(asFloat32(feed.data)), dims);
     case 'int64':
       return new ort.Tensor('int64', asInt64(feed.data, input.name, fail), dims);
     case 'int32':
@@ -170,6 +170,28 @@ function toOrtTensor(feed: HostTensor, input: TensorInfo, fail: (message: string
     default:
       throw fail(`input ${input.name} has element type ${input.dtype}, which Easel does not feed`);
   }
+}
+
+/**
+ * A float16 tensor that reaches ONNX Runtime as its raw 16-bit words. Where the JavaScript engine has a
+ * Float16Array (Node 24, and so Electron's main process), onnxruntime-common keeps float16 data as one,
+ * and onnxruntime-node's native binding then reads the input as empty ("not enough space: expected N,
+ * got 0"). An own `data` property holding the Uint16Array the tensor was built from, which the binding
+ * reads on every Node, shadows that; the bits are the same either way.
+ */
+export function float16Tensor(bits: Uint16Array, dims: readonly number[]): ort.Tensor {
+  const tensor = new ort.Tensor('float16', bits, dims);
+  Object.defineProperty(tensor, 'data', { value: bits, enumerable: true });
+  return tensor;
+}
+
+/**
+ * The 16-bit words of a float16 tensor's data: onnxruntime-common hands out a Uint16Array, or a
+ * Float16Array where the JavaScript engine has one (whose elements are numbers, not bits).
+ */
+export function float16Bits(data: ort.Tensor['data']): Uint16Array {
+  const view = data as unknown as { buffer: ArrayBufferLike; byteOffset: number; length: number };
+  return new Uint16Array(view.buffer, view.byteOffset, view.length);
 }
 
 /** A one-element tensor fits a scalar input and vice versa (optimum exports a scalar timestep, others [1]). */
@@ -218,11 +240,8 @@ function fromOrtTensor(tensor: ort.Tensor, name: string, fail: (message: string)
   switch (tensor.type) {
     case 'float32':
       return { data: tensor.data as Float32Array, dims };
-    case 'float16': {
-      // Uint16Array, or Float16Array where the JavaScript engine has it: either way, the same 16-bit patterns.
-      const data = tensor.data as unknown as { buffer: ArrayBufferLike; byteOffset: number; length: number };
-      return { data: float16ToFloat32(new Uint16Array(data.buffer, data.byteOffset, data.length)), dims };
-    }
+    case 'float16':
+      return { data: float16ToFloat32(float16Bits(tensor.data)), dims };
     case 'int64':
       return { data: tensor.data as BigInt64Array, dims };
     case 'int32':

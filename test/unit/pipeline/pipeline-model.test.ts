@@ -29,9 +29,9 @@ describe('loadModelFolder', () => {
     ['sdxl', 'sdxl', true, 0.13025],
     ['lcm', 'lcm', false, 0.18215],
     ['turbo', 'turbo', false, 0.18215],
-  ] as const)('reads %s as family %s', async (kind, family, xl, scaling) => {
+  ] as const)('reads %s as architecture %s', async (kind, architecture, xl, scaling) => {
     const folder = await loadModelFolder(await fixtureModel(kind));
-    expect(folder.family).toBe(family);
+    expect(folder.architecture).toBe(architecture);
     expect(folder.xl).toBe(xl);
     expect(folder.vaeScalingFactor).toBe(scaling);
     expect(folder.forceZerosForEmptyPrompt).toBe(xl);
@@ -41,7 +41,7 @@ describe('loadModelFolder', () => {
     expect(folder.schedulerConfig['_class_name']).toBeTypeOf('string');
   });
 
-  it('takes the VAE scaling factor from the config, not the family default', async () => {
+  it('takes the VAE scaling factor from the config, not the architecture default', async () => {
     const dir = await copyOf('sd15-optimum', 'scaling');
     await writeFile(path.join(dir, 'vae_decoder', 'config.json'), JSON.stringify({ scaling_factor: 0.5 }));
     expect((await loadModelFolder(dir)).vaeScalingFactor).toBe(0.5);

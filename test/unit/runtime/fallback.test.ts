@@ -4,7 +4,13 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { ProviderName } from '../../../src-preload/api';
 import { EaselError } from '../../../src-main/core/errors';
-import { checkOutput, ProviderHealth, runWithFallback } from '../../../src-main/core/runtime/fallback';
+import {
+  checkOutput,
+  ProviderHealth,
+  ProvidersExhausted,
+  runWithFallback,
+  type SkippedProvider,
+} from '../../../src-main/core/runtime/fallback';
 import { type HostTensor, OnnxSession } from '../../../src-main/core/runtime/session';
 import { fixtureModel } from '../../fixtures/models';
 import { cudaImpossible, webgpuImpossible } from './machine';
@@ -109,6 +115,63 @@ describe('runWithFallback', () => {
       expect(tried).toEqual(['webgpu']);
     }
     expect(health.badProviders('x')).toEqual([]);
+  });
+
+  it("passes the request's, the model's and Easel's own errors through, trying no other provider", async () => {
+    const health = await ProviderHealth.open(healthFile(), { machine: 'm' });
+    for (const code of ['invalid_request', 'model_invalid', 'internal', 'io'] as const) {
+      const tried: ProviderName[] = [];
+      const attempt = async (provider: ProviderName) => {
+        tried.push(provider);
+        throw new EaselError(code, 'not the provider');
+      };
+      await expect(runWithFallback(['webgpu', 'cpu'], attempt, undefined, { health, model: 'x' })).rejects.toMatchObject({
+        code,
+        message: 'not the provider',
+      });
+      expect(tried).toEqual(['webgpu']);
+    }
+    expect(health.badProviders('x')).toEqual([]);
+  });
+
+  it('falls back on load, run and ONNX Runtime failures, telling each attempt what was passed over', async () => {
+    const health = await ProviderHealth.open(healthFile(), { machine: 'm' });
+    await health.markBad('y', 'cuda', 'driver crash');
+    const seen: Array<[ProviderName, string[]]> = [];
+    const failures: Partial<Record<ProviderName, Error>> = {
+      webgpu: new EaselError('provider_failed', 'WebGPU could not load the unet'),
+      dml: new EaselError('inference_failed', 'the unet failed on DirectML'),
+      coreml: new Error('Non-zero status code returned while running Conv node'),
+    };
+    const attempt = async (provider: ProviderName, skipped: readonly SkippedProvider[]) => {
+      seen.push([provider, skipped.map((skip) => skip.provider)]);
+      const failure = failures[provider];
+      if (failure) throw failure;
+      return provider;
+    };
+    const result = await runWithFallback(['cuda', 'webgpu', 'dml', 'coreml', 'cpu'], attempt, undefined, { health, model: 'y' });
+    expect(result.provider).toBe('cpu');
+    expect(seen).toEqual([
+      ['webgpu', ['cuda']],
+      ['dml', ['cuda', 'webgpu']],
+      ['coreml', ['cuda', 'webgpu', 'dml']],
+      ['cpu', ['cuda', 'webgpu', 'dml', 'coreml']],
+    ]);
+    expect(result.skipped).toEqual([
+      { provider: 'cuda', reason: 'failed before: driver crash', earlier: 'driver crash' },
+      { provider: 'webgpu', reason: 'WebGPU could not load the unet' },
+      { provider: 'dml', reason: 'the unet failed on DirectML' },
+      { provider: 'coreml', reason: 'Non-zero status code returned while running Conv node' },
+    ]);
+    expect(health.badProviders('y').map((bad) => bad.provider).sort()).toEqual(['coreml', 'cuda', 'dml', 'webgpu']);
+
+    delete failures.coreml;
+    const exhausted = await runWithFallback(['webgpu', 'dml'], attempt, undefined, { health, model: 'y' }).catch((e: unknown) => e);
+    expect(exhausted).toBeInstanceOf(ProvidersExhausted);
+    expect((exhausted as ProvidersExhausted).attempts).toEqual([
+      { provider: 'webgpu', reason: 'WebGPU could not load the unet' },
+      { provider: 'dml', reason: 'the unet failed on DirectML' },
+    ]);
   });
 
   it('works without memory and explains an empty order', async () => {

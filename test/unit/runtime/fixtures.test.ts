@@ -4,6 +4,7 @@ import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { afterAll, describe, expect, it } from 'vitest';
 import { fromFloat16Bits, toFloat16Bits } from '../../../src-main/core/runtime/float16';
+import { float16Bits, float16Tensor } from '../../../src-main/core/runtime/session';
 import { createFixtureModel, type FixtureKind, fixtureKinds, fixtureModel, fixtureProfiles } from '../../fixtures/models';
 
 type Meta = { name: string; type: string; shape: Array<number | string> };
@@ -26,14 +27,15 @@ function metadata(list: readonly ort.InferenceSession.ValueMetadata[]): Meta[] {
   });
 }
 
-function floats(type: string, values: number[], dims: number[]): ort.Tensor {
-  if (type === 'float16') return new ort.Tensor('float16', Uint16Array.from(values, toFloat16Bits), dims);
+// float16 goes through the session wrapper's helpers, which keep it raw 16-bit data on every Node.
+function floats(type: string, values: number[], dims: readonly number[]): ort.Tensor {
+  if (type === 'float16') return float16Tensor(Uint16Array.from(values, toFloat16Bits), dims);
   return new ort.Tensor('float32', Float32Array.from(values), dims);
 }
 
 function readFloats(tensor: ort.OnnxValue): number[] {
   const t = tensor as ort.Tensor;
-  if (t.type === 'float16') return Array.from(t.data as Uint16Array, fromFloat16Bits);
+  if (t.type === 'float16') return Array.from(float16Bits(t.data), fromFloat16Bits);
   return Array.from(t.data as Float32Array);
 }
 
@@ -190,7 +192,7 @@ describe.each(fixtureKinds)('fixture %s', (kind) => {
     const encoder = await open(kind, 'vae_encoder');
     const outputName = legacyStyle(kind) ? 'latent_sample' : 'latent_parameters';
     expect(metadata(encoder.outputMetadata).map(({ name }) => name)).toEqual([outputName]);
-    const encoded = (await encoder.run({ sample: image }))[outputName]!;
+    const encoded = (await encoder.run({ sample: floats(f, readFloats(image), image.dims) }))[outputName]!;
     expect(encoded.dims).toEqual([1, legacyStyle(kind) ? 4 : 8, 3, 5]);
   });
 });

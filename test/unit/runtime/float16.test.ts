@@ -80,3 +80,11 @@ describe('float16 -> float32', () => {
     expect(worst).toBeLessThanOrEqual(2 ** -11);
   });
 });
+
+// scripts/test-electron-node.mjs runs these tests on the Node major Electron ships and says which here.
+describe.runIf(process.env.EASEL_EXPECT_NODE_MAJOR !== undefined)('the Node running these tests', () => {
+  it('is the major the caller asked for', () => {
+    console.log(`float16 tests on Node ${process.version}`);
+    expect(process.versions.node.split('.')[0]).toBe(process.env.EASEL_EXPECT_NODE_MAJOR);
+  });
+});
