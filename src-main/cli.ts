@@ -1,7 +1,10 @@
 import { appVersion, findAppRoot } from './app-root';
+import path from 'node:path';
+import { runDoctorCommand } from './cli/doctor';
 import { runGenerateCommand } from './cli/generate';
 import { runModelsCommand } from './cli/models';
 import { currentPathEnvironment, modelsDir, resolveAppPaths } from './core/app-paths';
+import { DEMO_MODEL_ID } from './core/models/catalog';
 import { SettingsStore } from './core/settings/settings-store';
 
 const usage = `Easel — generate images from text, locally.
@@ -11,6 +14,7 @@ Usage: npm run easel -- COMMAND [options]
 Commands:
   generate    make images with a model folder (easel generate --help)
   models      list, download, verify, remove and import models (easel models --help)
+  doctor      what hardware Easel sees, which execution providers work, what to run (easel doctor --help)
   --version   print Easel's version
 `;
 
@@ -26,6 +30,15 @@ async function main(argv: string[]): Promise<number> {
     case 'models': {
       const settings = await new SettingsStore({ dataDir: paths.data }).get();
       return runModelsCommand(rest, { ...io, modelsDir: modelsDir(paths, settings), builtinModelsDir: paths.builtinModels });
+    }
+    case 'doctor': {
+      const settings = await new SettingsStore({ dataDir: paths.data }).get();
+      return runDoctorCommand(rest, {
+        ...io,
+        dataDir: paths.data,
+        modelsDir: modelsDir(paths, settings),
+        selfTestModelDir: path.join(paths.builtinModels, DEMO_MODEL_ID),
+      });
     }
     case '--version':
       process.stdout.write(`${appVersion(appRoot)}\n`);

@@ -91,6 +91,7 @@ async function start(): Promise<void> {
     host: 'electron',
     version: appVersion(appRoot),
     log: (line) => console.log(line),
+    electronGpuInfo: () => app.getGPUInfo('complete'),
   });
   installIpc(ipcMain, createDispatcher(createHandlers(easel, desktopServices)));
   createWindow(easel);

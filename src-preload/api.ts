@@ -143,6 +143,11 @@ export interface ImageMetadata extends GenerationParameters {
 
 export const themeSchema = z.enum(['system', 'light', 'dark']);
 
+/** The first-run wizard's steps, in order; the current one is saved so a restart resumes there. */
+export const setupSteps = ['welcome', 'hardware', 'model', 'download', 'first-image', 'done'] as const;
+export const setupStepSchema = z.enum(setupSteps);
+export type SetupStep = z.infer<typeof setupStepSchema>;
+
 const settingsFields = {
   galleryDir: z.string().min(1).nullable(),
   modelsDir: z.string().min(1).nullable(),
@@ -152,6 +157,9 @@ const settingsFields = {
   theme: themeSchema,
   setupComplete: z.boolean(),
   lastModelId: z.string().nullable(),
+  setupStep: setupStepSchema,
+  /** The model chosen in the setup wizard, kept until setup is done. */
+  setupModelId: z.string().min(1).nullable(),
 };
 
 export const settingsSchema = z.object({
@@ -163,6 +171,8 @@ export const settingsSchema = z.object({
   theme: settingsFields.theme.default('system'),
   setupComplete: settingsFields.setupComplete.default(false),
   lastModelId: settingsFields.lastModelId.default(null),
+  setupStep: settingsFields.setupStep.default('welcome'),
+  setupModelId: settingsFields.setupModelId.default(null),
 });
 export type Settings = z.output<typeof settingsSchema>;
 
@@ -339,6 +349,107 @@ export interface TokenCount {
 }
 
 // ---------------------------------------------------------------------------------------------
+// System: the machine, how each execution provider did in the self-test, and what Easel recommends
+
+export type GpuVendor = 'nvidia' | 'amd' | 'intel' | 'apple' | 'other';
+
+export interface GpuInfo {
+  vendor: GpuVendor;
+  name: string;
+  /** Memory the GPU can use; for unified memory (Apple Silicon) this is the system RAM. */
+  vramBytes: number | null;
+  driver: string | null;
+  unifiedMemory: boolean;
+  /** Which probes reported it, joined with '+'. */
+  source: string;
+  pciId?: string;
+  busId?: string;
+}
+
+export interface HardwareReport {
+  os: { platform: string; release: string; distro?: string; arch: string };
+  cpu: { model: string; physicalCores: number; logicalCores: number; avx2: boolean; avx512: boolean };
+  memory: { totalBytes: number; freeBytes: number };
+  /** Space on the volume that holds the models folder; null when it could not be read. */
+  disk: { path: string; freeBytes: number; totalBytes: number } | null;
+  gpus: GpuInfo[];
+  probes: Array<{ name: string; ok: boolean; ms: number; error?: string }>;
+}
+
+/** How one execution provider did: it made the test image (matching the CPU's) or why not. */
+export interface ProviderCheck {
+  provider: ProviderName;
+  ok: boolean;
+  /** Why it cannot be used, in words a person can act on; null when it works. */
+  reason: string | null;
+  /** ONNX Runtime's own words, for a bug report; null when it works. */
+  technicalReason: string | null;
+  /** The first image, including loading the model onto the device. */
+  firstImageSeconds: number | null;
+  /** One image once loaded (text encoder, every step, decoder). */
+  secondsPerImage: number | null;
+  /** One denoising step (one UNet call, both halves of the guidance batch). */
+  secondsPerStep: number | null;
+  /** Mean absolute difference from the CPU's image in 0–255 levels; null for the CPU itself or when not compared. */
+  differenceFromCpu: number | null;
+}
+
+export interface SelfTestReport {
+  ranAt: string;
+  /** The machine it ran on; a report from another machine is not reused. */
+  machine: string;
+  /** The model every provider ran, with the request it got. */
+  model: {
+    dir: string;
+    name: string;
+    width: number;
+    height: number;
+    steps: number;
+    guidance: number;
+    /** Rough multiply-adds of one UNet call on one latent (billions), for scaling the timings to other models. */
+    unetGmacs: number;
+  } | null;
+  /** Why nothing could be tested (no model to test with), else null. */
+  skipped: string | null;
+  checks: ProviderCheck[];
+}
+
+export interface ModelEstimate {
+  modelId: string;
+  name: string;
+  family: ModelFamily;
+  width: number;
+  height: number;
+  steps: number;
+  /** Where it would run on this machine; null when it does not fit. */
+  provider: ProviderName | null;
+  fits: boolean;
+  secondsPerImage: number | null;
+  /** Why it does not fit, or what to expect ("takes minutes here"); null when there is nothing to add. */
+  note: string | null;
+  downloadBytes: number;
+}
+
+export interface Recommendation {
+  provider: ProviderName;
+  /** What does the work, in words: "NVIDIA GeForce RTX 3060, 12 GB" or "the CPU (…)". */
+  device: string;
+  modelId: string;
+  width: number;
+  height: number;
+  steps: number;
+  secondsPerImage: number | null;
+  /** Images take a minute or more with the recommended model. */
+  slow: boolean;
+  /** One line: "NVIDIA GeForce RTX 3060, 12 GB: Stable Diffusion 1.5 at 512×512, about 4 s per image". */
+  summary: string;
+  /** Every catalog model on this machine, the recommended one first. */
+  estimates: ModelEstimate[];
+}
+
+const forceRequest = z.object({ force: z.boolean().optional() }).strict().optional();
+
+// ---------------------------------------------------------------------------------------------
 // Channels: request schema + response type per channel
 
 const noRequest = z.object({}).strict().optional();
@@ -371,6 +482,10 @@ export const channelSchemas = {
   'gallery.openFolder': noRequest,
   'gallery.readParameters': z.object({ data: z.string().min(1).max(60_000_000) }).strict(),
   'prompt.countTokens': z.object({ modelId: modelId, prompt: z.string().max(20_000) }).strict(),
+  /** `{ force: true }` looks at the hardware again (hardware) or re-runs the self-test (selfTest, recommendation). */
+  'system.hardware': forceRequest,
+  'system.selfTest': forceRequest,
+  'system.recommendation': forceRequest,
 } as const;
 
 export interface ChannelResponses {
@@ -401,6 +516,9 @@ export interface ChannelResponses {
   'gallery.openFolder': { path: string; opened: boolean };
   'gallery.readParameters': ImportedParameters;
   'prompt.countTokens': TokenCount;
+  'system.hardware': { report: HardwareReport; summary: string[] };
+  'system.selfTest': SelfTestReport;
+  'system.recommendation': Recommendation;
 }
 
 export type Channel = keyof typeof channelSchemas;

@@ -4,6 +4,7 @@ import { GalleryScreen } from './screens/GalleryScreen';
 import { GenerateScreen } from './screens/GenerateScreen';
 import { ModelsScreen } from './screens/ModelsScreen';
 import { SettingsScreen } from './screens/SettingsScreen';
+import { SetupWizard } from './screens/SetupWizard';
 import { followSettingsChanges, useAppStore } from './stores/app-store';
 
 const screens = {
@@ -19,6 +20,7 @@ export function App() {
   const error = useAppStore((state) => state.error);
   const dismissError = useAppStore((state) => state.dismissError);
   const load = useAppStore((state) => state.load);
+  const setupComplete = useAppStore((state) => state.settings?.setupComplete);
 
   useEffect(() => {
     void load();
@@ -29,6 +31,8 @@ export function App() {
     document.documentElement.dataset.theme = theme;
   }, [theme]);
 
+  // The wizard shows on first run, and again when Settings asks for it, until it is finished or skipped.
+  if (setupComplete === false) return <SetupWizard />;
   const Current = screens[screen];
   return (
     <div className="app">

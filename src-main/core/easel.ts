@@ -4,14 +4,15 @@ import { galleryDir, modelsDir, type AppPaths } from './app-paths';
 import { EventBus } from './events';
 import { GalleryService } from './gallery/gallery-service';
 import { GenerationJobs } from './jobs/generation-jobs';
-import type { CatalogEntry } from './models/catalog';
+import { CATALOG, DEMO_MODEL_ID, type CatalogEntry } from './models/catalog';
 import type { DownloaderOptions } from './models/downloader';
 import { ModelsService } from './models/models-service';
 import { TextToImage } from './pipeline/generate';
 import { ClipTokenizer } from './pipeline/tokenizer';
-import { ProviderHealth } from './runtime/fallback';
+import { defaultMachineKey, ProviderHealth } from './runtime/fallback';
 import { detectMachineProviders, physicalCoreCount, providerOrder } from './runtime/providers';
 import { SessionCache } from './runtime/session-cache';
+import { SystemService } from './setup/system-service';
 import { SettingsStore, toPublicSettings } from './settings/settings-store';
 
 export interface EaselOptions {
@@ -23,6 +24,10 @@ export interface EaselOptions {
   /** Tests point downloads at a local hub with short timeouts, and offer its models. */
   downloaderOptions?: Partial<DownloaderOptions>;
   catalog?: readonly CatalogEntry[];
+  /** `app.getGPUInfo('complete')` from Electron's main process: one more view of the GPUs. */
+  electronGpuInfo?: () => Promise<unknown>;
+  /** The model the self-test runs; the built-in demo by default. */
+  selfTestModelDir?: string;
 }
 
 /** The application core: every service, built once per app run, shared by whichever host serves it. */
@@ -32,9 +37,12 @@ export class Easel {
   readonly models: ModelsService;
   readonly gallery: GalleryService;
   readonly jobs: GenerationJobs;
+  readonly system: SystemService;
   /** Sessions live as long as the app: a model's sessions are created once per run, not per image. */
   readonly sessions = new SessionCache();
   private pipeline: Promise<TextToImage> | null = null;
+  private selfTestPipeline: Promise<TextToImage> | null = null;
+  private providerHealth: Promise<ProviderHealth> | null = null;
   private readonly tokenizers = new Map<string, Promise<ClipTokenizer>>();
 
   constructor(readonly options: EaselOptions) {
@@ -66,6 +74,18 @@ export class Easel {
         return { dir: model.dir, name: model.displayName };
       },
       onChange: (job) => this.events.emit('jobs.changed', job),
+    });
+    this.system = new SystemService({
+      dataDir: options.paths.data,
+      modelsDir: async () => modelsDir(options.paths, await this.settings.get()),
+      selfTestModelDir: options.selfTestModelDir ?? path.join(options.paths.builtinModels, DEMO_MODEL_ID),
+      catalog: options.catalog ?? CATALOG,
+      pipeline: () => this.pipelineForSelfTest(),
+      health: () => this.health(),
+      machine: defaultMachineKey(),
+      machineProviders: () => detectMachineProviders(),
+      ...(options.electronGpuInfo ? { electronGpuInfo: options.electronGpuInfo } : {}),
+      ...(options.log ? { log: options.log } : {}),
     });
   }
 
@@ -109,17 +129,36 @@ export class Easel {
     await Promise.all([this.gallery.close(), this.sessions.releaseAll()]);
   }
 
+  private health(): Promise<ProviderHealth> {
+    this.providerHealth ??= ProviderHealth.open(path.join(this.options.paths.data, 'provider-health.json'));
+    return this.providerHealth;
+  }
+
+  /** Providers the self-test found broken are left out of the automatic order (a person may still pick one). */
   private textToImage(): Promise<TextToImage> {
     this.pipeline ??= (async () => {
       const order = providerOrder(detectMachineProviders());
       return new TextToImage({
         sessions: this.sessions,
-        providerOrder: () => order,
-        health: await ProviderHealth.open(path.join(this.options.paths.data, 'provider-health.json')),
+        providerOrder: () => this.system.usableProviders(order),
+        health: await this.health(),
         sessionOptions: { cpuThreads: await physicalCoreCount() },
         app: `Easel ${this.options.version}`,
       });
     })();
     return this.pipeline;
+  }
+
+  /** The self-test's pipeline: no order of its own, so each request runs on the provider it names or not at all. */
+  private pipelineForSelfTest(): Promise<TextToImage> {
+    this.selfTestPipeline ??= (async () =>
+      new TextToImage({
+        sessions: this.sessions,
+        providerOrder: () => [],
+        health: await this.health(),
+        sessionOptions: { cpuThreads: await physicalCoreCount() },
+        app: `Easel ${this.options.version} self-test`,
+      }))();
+    return this.selfTestPipeline;
   }
 }

@@ -55,5 +55,8 @@ export function createHandlers(easel: Easel, host: HostServices = browserHostSer
     },
     'gallery.readParameters': async ({ data }) => easel.gallery.readParameters(data),
     'prompt.countTokens': ({ modelId, prompt }) => easel.countTokens(modelId, prompt),
+    'system.hardware': (request) => easel.system.hardware(request?.force),
+    'system.selfTest': (request) => easel.system.selfTest(request?.force),
+    'system.recommendation': (request) => easel.system.recommendation(request?.force),
   };
 }

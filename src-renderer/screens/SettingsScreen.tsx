@@ -72,6 +72,15 @@ export function SettingsScreen() {
         <FolderField label="Models folder" value={settings.modelsDir} fallback={info.paths.models} onSave={(modelsDir) => save({ modelsDir })} />
       </section>
       <section className="panel settings">
+        <h2>Setup</h2>
+        <p className="setup-muted">Check this computer again, pick a model that suits it and make a test picture.</p>
+        <div>
+          <button type="button" onClick={() => save({ setupComplete: false, setupStep: 'welcome' })}>
+            Run setup again
+          </button>
+        </div>
+      </section>
+      <section className="panel settings">
         <h2>About Easel</h2>
         <dl className="facts">
           <dt>Version</dt>

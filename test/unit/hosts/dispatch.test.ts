@@ -45,6 +45,9 @@ const badPayloads: Record<Channel, unknown> = {
   'gallery.openFolder': { path: '/' },
   'gallery.readParameters': { data: '' },
   'prompt.countTokens': { modelId: 'm' },
+  'system.hardware': { force: 'yes' },
+  'system.selfTest': { force: true, provider: 'cuda' },
+  'system.recommendation': [],
 };
 
 describe('the dispatcher at the host boundary', () => {

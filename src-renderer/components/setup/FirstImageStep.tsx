@@ -1,0 +1,77 @@
+import { useState } from 'react';
+import { chosenModel, useSetupStore } from '../../stores/setup-store';
+import { formatTime, providerNames } from './format';
+import { ErrorNote, StatusMark, StepFrame } from './StepFrame';
+
+const demoPrompt = 'a red circle on a blue background';
+const defaultPrompt = 'a lighthouse on a cliff at sunset, oil painting';
+
+export function FirstImageStep() {
+  const model = useSetupStore(chosenModel);
+  const firstImage = useSetupStore((state) => state.firstImage);
+  const error = useSetupStore((state) => state.firstImageError);
+  const { makeFirstImage, next, back, goTo } = useSetupStore.getState();
+  const [prompt, setPrompt] = useState(model?.family === 'demo' ? demoPrompt : defaultPrompt);
+
+  const job = firstImage?.job ?? null;
+  const running = job !== null && (job.state === 'queued' || job.state === 'running') && error === null;
+  const item = job?.results[0];
+  const progress = job?.progress;
+
+  return (
+    <StepFrame
+      title="Your first picture"
+      intro={model ? `Describe something for ${model.name} to draw.` : undefined}
+      back={{ label: 'Back', onClick: () => void back() }}
+      secondary={item ? undefined : { label: 'Skip this step', onClick: () => void goTo('done') }}
+      next={{ label: 'Finish', onClick: () => void next(), disabled: running }}
+    >
+      {!model && <ErrorNote message="No model is chosen yet." action={{ label: 'Choose a model', onClick: () => void goTo('model') }} />}
+      {model && model.state !== 'installed' && (
+        <ErrorNote message={`${model.name} is not downloaded yet.`} action={{ label: 'Go to the download', onClick: () => void goTo('download') }} />
+      )}
+      {model?.state === 'installed' && (
+        <form
+          className="setup-prompt"
+          onSubmit={(event) => {
+            event.preventDefault();
+            void makeFirstImage(prompt.trim());
+          }}
+        >
+          <label className="field">
+            <span>Describe the picture</span>
+            <textarea rows={2} value={prompt} onChange={(event) => setPrompt(event.target.value)} />
+          </label>
+          <button type="submit" className="primary" disabled={running || prompt.trim() === ''}>
+            {item ? 'Make another' : 'Make the picture'}
+          </button>
+        </form>
+      )}
+      {running && (
+        <p className="setup-busy" role="status">
+          <StatusMark kind="busy" />
+          {progress
+            ? `Step ${progress.step} of ${progress.totalSteps} on the ${providerNames[progress.provider]}…`
+            : 'Getting the model ready…'}
+        </p>
+      )}
+      {error && <ErrorNote message={error.message} action={{ label: 'Try again', onClick: () => void makeFirstImage(prompt.trim()) }} />}
+      {item && firstImage?.dataUrl && (
+        <figure className="setup-image">
+          <img
+            src={firstImage.dataUrl}
+            alt={item.meta.prompt}
+            width={item.width}
+            height={item.height}
+            className={item.width < 256 ? 'pixelated' : undefined}
+          />
+          <figcaption>
+            {item.meta.placeholder
+              ? `Easel could not run the model on this computer, so it drew a labelled placeholder instead. ${item.meta.notes.join(' ')}`
+              : `Made by the ${item.meta.provider === 'placeholder' ? 'placeholder' : providerNames[item.meta.provider]} in ${formatTime(item.meta.timings.totalMs / 1000).replace('about ', '')}. It is saved in your gallery.`}
+          </figcaption>
+        </figure>
+      )}
+    </StepFrame>
+  );
+}
