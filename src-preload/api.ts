@@ -250,6 +250,8 @@ export interface DownloadPlanSummary {
   remainingBytes: number;
   freeBytes: number;
   folder: string;
+  /** The disk the folder is on (its mount point), as people know it: "/home", "D:\\". */
+  volume: string;
 }
 
 export interface VerifySummary {
@@ -538,11 +540,13 @@ export interface EventPayloads {
   'settings.changed': PublicSettings;
   'models.changed': ModelSummary;
   'jobs.changed': JobSummary;
+  /** A queued job was taken off the queue (by any window). */
+  'jobs.removed': { id: string };
   /** Images appeared or went (a job finished, a file was added or removed by hand, a delete). */
   'gallery.changed': { added: GalleryItem[]; removed: string[] };
 }
 export type EventName = keyof EventPayloads;
-export const eventNames: readonly EventName[] = ['settings.changed', 'models.changed', 'jobs.changed', 'gallery.changed'];
+export const eventNames: readonly EventName[] = ['settings.changed', 'models.changed', 'jobs.changed', 'jobs.removed', 'gallery.changed'];
 
 export function isEventName(name: unknown): name is EventName {
   return typeof name === 'string' && (eventNames as readonly string[]).includes(name);

@@ -74,6 +74,7 @@ export class Easel {
         return { dir: model.dir, name: model.displayName };
       },
       onChange: (job) => this.events.emit('jobs.changed', job),
+      onRemoved: (id) => this.events.emit('jobs.removed', { id }),
     });
     this.system = new SystemService({
       dataDir: options.paths.data,

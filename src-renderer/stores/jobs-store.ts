@@ -19,6 +19,7 @@ interface JobsState {
   showResult(index: number): void;
   dismissError(): void;
   jobChanged(job: JobSummary): void;
+  jobRemoved(id: string): void;
 }
 
 /** How many finished jobs the queue panel lists. */
@@ -73,14 +74,19 @@ export const useJobsStore = create<JobsState>((set, get) => ({
   remove: async (id) => {
     const result = await easel.jobs.remove({ id });
     if (!result.ok) return set({ error: result.error });
-    removedIds.add(id);
-    const jobs = get().jobs.filter((job) => job.id !== id);
-    set({ jobs, error: null, ...(get().focusId === id ? { focusId: jobs.at(-1)?.id ?? null, resultIndex: 0 } : {}) });
+    get().jobRemoved(id);
+    set({ error: null });
   },
 
   focus: (id) => set({ focusId: id, resultIndex: 0 }),
   showResult: (index) => set({ resultIndex: index }),
   dismissError: () => set({ error: null }),
+
+  jobRemoved: (id) => {
+    removedIds.add(id);
+    const jobs = get().jobs.filter((job) => job.id !== id);
+    set({ jobs, ...(get().focusId === id ? { focusId: jobs.at(-1)?.id ?? null, resultIndex: 0 } : {}) });
+  },
 
   jobChanged: (job) => {
     if (removedIds.has(job.id)) return;
@@ -104,5 +110,6 @@ export function followJobs(): void {
   if (following) return;
   following = true;
   easel.subscribe('jobs.changed', (job) => useJobsStore.getState().jobChanged(job));
+  easel.subscribe('jobs.removed', ({ id }) => useJobsStore.getState().jobRemoved(id));
   void useJobsStore.getState().load();
 }

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Easel } from '../../src-main/core/easel';
 import { formatBytes } from '../../src-main/core/format';
 import { DEMO_MODEL_ID, findCatalogEntry } from '../../src-main/core/models/catalog';
+import { mountPointOf } from '../../src-main/core/models/downloader';
 import type { WebHost } from '../../src-main/hosts/web-server';
 import type { DownloadPlanSummary, Result } from '../../src-preload/api';
 import type { FakeHub } from '../fixtures/hub/fake-hub';
@@ -141,7 +142,7 @@ describe('the Models screen in Chromium against a local hub', () => {
       const dialog = await openConsent();
       const refusal = dialog.getByRole('alert');
       expect(await refusal.textContent()).toContain(
-        `Not enough disk space: ${size} needed, 1.4 KB free on ${path.join(dataDir, 'models', MODEL_ID)}`,
+        `Not enough disk space: ${size} needed, 1.4 KB free on ${await mountPointOf(path.join(dataDir, 'models'))}.`,
       );
       expect(await dialog.getByRole('button', { name: 'Download' }).isDisabled()).toBe(true);
       await dialog.getByRole('button', { name: 'Not now' }).click();

@@ -11,6 +11,7 @@ export interface GenerationJobsOptions {
   /** The model's folder and the name people know it by. */
   resolveModel: (modelId: string) => Promise<{ dir: string; name: string }>;
   onChange: (job: JobSummary) => void;
+  onRemoved: (id: string) => void;
   clock?: () => number;
 }
 
@@ -38,7 +39,8 @@ export class GenerationJobs {
       ...(options.clock ? { clock: options.clock } : {}),
     });
     this.queue.onChange(({ type, job }) => {
-      if (type !== 'removed') options.onChange(this.summarise(job));
+      if (type === 'removed') options.onRemoved(job.id);
+      else options.onChange(this.summarise(job));
     });
   }
 

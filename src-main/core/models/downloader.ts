@@ -202,7 +202,8 @@ function errnoCode(error: unknown): string | undefined {
 }
 
 /** The mount point holding `dir` (walks up while the device stays the same), for messages. */
-async function mountPointOf(dir: string): Promise<string> {
+/** The mount point of the file system holding `dir` (an existing folder). */
+export async function mountPointOf(dir: string): Promise<string> {
   let current = path.resolve(dir);
   const device = (await fsp.stat(current)).dev;
   for (;;) {

@@ -11,7 +11,7 @@ import type {
 import { EaselError, toErrorInfo } from '../errors';
 import { formatProgress } from '../format';
 import { CATALOG, type CatalogEntry } from './catalog';
-import { Downloader, type DownloadEvent, type DownloaderOptions, type DownloadRequest } from './downloader';
+import { Downloader, mountPointOf, type DownloadEvent, type DownloaderOptions, type DownloadRequest } from './downloader';
 import { proxySettingsFromEnv } from './http';
 import { ModelStore, type InstalledModel } from './store';
 
@@ -116,6 +116,7 @@ export class ModelsService {
       remainingBytes: plan.remainingBytes,
       freeBytes: stats.bavail * stats.bsize,
       folder: request.destDir,
+      volume: await mountPointOf(modelsFolder).catch(() => modelsFolder),
     };
   }
 

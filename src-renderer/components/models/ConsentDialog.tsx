@@ -108,7 +108,7 @@ export function ConsentDialog({ model, onClose }: { model: ModelSummary; onClose
           {tooBig ? (
             <p className="models-problem" role="alert">
               Not enough disk space: {formatBytes(plan.remainingBytes)} needed, {formatBytes(plan.freeBytes)} free on{' '}
-              {plan.folder}. Free some space, or choose another models folder in Settings.
+              {plan.volume}. Free some space, or choose another models folder in Settings.
             </p>
           ) : (
             <p className="models-dim">

@@ -94,6 +94,19 @@ describe('generation through the contract', () => {
     expect(job.results).toEqual([]);
   });
 
+  it('takes a queued job off the queue and tells every window', async () => {
+    const { dispatch, events, modelId } = await setUp();
+    const running = await dispatch('jobs.enqueue', request(modelId, { steps: 200 }));
+    const waiting = await dispatch('jobs.enqueue', request(modelId));
+    if (!running.ok || !waiting.ok) throw new Error('enqueue failed');
+    const waitingId = (waiting.value as JobSummary).id;
+    expect(await dispatch('jobs.remove', { id: waitingId })).toEqual({ ok: true, value: { id: waitingId } });
+    expect(events).toContainEqual({ event: 'jobs.removed', payload: { id: waitingId } });
+    await dispatch('jobs.cancel', { id: (running.value as JobSummary).id });
+    const list = await dispatch('jobs.list', {});
+    expect(list.ok && (list.value as JobSummary[]).map((job) => job.id)).not.toContain(waitingId);
+  });
+
   it('saves a labelled placeholder when every provider fails', async () => {
     const { dispatch, modelId } = await setUp({ nan: true });
     const queued = await dispatch('jobs.enqueue', request(modelId));
