@@ -5,6 +5,7 @@ import { appVersion, findAppRoot } from './app-root';
 import { currentPathEnvironment, resolveAppPaths } from './core/app-paths';
 import { Easel } from './core/easel';
 import { writeFileAtomic } from './core/fs/atomic';
+import { proxyUrlFromPac } from './core/models/http';
 import { createDispatcher } from './hosts/dispatch';
 import { APP_ORIGIN, forwardEvents, installIpc } from './hosts/electron-ipc';
 import { createHandlers, type HostServices } from './hosts/handlers';
@@ -86,8 +87,13 @@ async function start(): Promise<void> {
   await app.whenReady();
   session.defaultSession.setPermissionRequestHandler((_contents, _permission, callback) => callback(false));
   serveRenderer();
+  const paths = resolveAppPaths(currentPathEnvironment(appRoot, app.isPackaged));
+  // The system's proxy (as the browser sees it) applies to downloads unless the environment names one.
+  const systemProxy = proxyUrlFromPac(await session.defaultSession.resolveProxy('https://huggingface.co'));
   const easel = new Easel({
-    paths: resolveAppPaths(currentPathEnvironment(appRoot, app.isPackaged)),
+    // The system knows the Pictures folder's real (possibly translated or moved) name.
+    paths: { ...paths, defaultGallery: process.env.EASEL_GALLERY_DIR ?? path.join(app.getPath('pictures'), 'Easel') },
+    env: systemProxy && !process.env.HTTPS_PROXY ? { ...process.env, HTTPS_PROXY: systemProxy } : process.env,
     host: 'electron',
     version: appVersion(appRoot),
     log: (line) => console.log(line),

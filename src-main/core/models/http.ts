@@ -28,6 +28,21 @@ export interface ProxySettings {
   noProxy?: string;
 }
 
+/**
+ * The proxy a system proxy configuration (Electron's `session.resolveProxy`, PAC syntax such as
+ * "PROXY proxy.corp:8080; DIRECT") picks, as a URL; null for DIRECT. SOCKS is not supported by the
+ * downloader, so it counts as no proxy.
+ */
+export function proxyUrlFromPac(pac: string): string | null {
+  for (const rule of pac.split(';').map((part) => part.trim())) {
+    const [kind, hostPort] = rule.split(/\s+/);
+    if (kind === 'DIRECT') return null;
+    if ((kind === 'PROXY' || kind === 'HTTP') && hostPort) return `http://${hostPort}`;
+    if (kind === 'HTTPS' && hostPort) return `https://${hostPort}`;
+  }
+  return null;
+}
+
 export function proxySettingsFromEnv(env: NodeJS.ProcessEnv): ProxySettings {
   const pick = (name: string): string | undefined => {
     const value = env[name] ?? env[name.toLowerCase()];
