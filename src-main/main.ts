@@ -9,6 +9,7 @@ import { proxyUrlFromPac } from './core/models/http';
 import { createDispatcher } from './hosts/dispatch';
 import { APP_ORIGIN, forwardEvents, installIpc } from './hosts/electron-ipc';
 import { createHandlers, type HostServices } from './hosts/handlers';
+import { DEFAULT_HUB_ENDPOINT } from '../src-preload/api';
 
 const CSP = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
 
@@ -89,7 +90,7 @@ async function start(): Promise<void> {
   serveRenderer();
   const paths = resolveAppPaths(currentPathEnvironment(appRoot, app.isPackaged));
   // The system's proxy (as the browser sees it) applies to downloads unless the environment names one.
-  const systemProxy = proxyUrlFromPac(await session.defaultSession.resolveProxy('https://huggingface.co'));
+  const systemProxy = proxyUrlFromPac(await session.defaultSession.resolveProxy(DEFAULT_HUB_ENDPOINT));
   const easel = new Easel({
     // The system knows the Pictures folder's real (possibly translated or moved) name.
     paths: { ...paths, defaultGallery: process.env.EASEL_GALLERY_DIR ?? path.join(app.getPath('pictures'), 'Easel') },

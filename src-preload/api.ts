@@ -148,6 +148,8 @@ export const setupSteps = ['welcome', 'hardware', 'model', 'download', 'first-im
 export const setupStepSchema = z.enum(setupSteps);
 export type SetupStep = z.infer<typeof setupStepSchema>;
 
+export const DEFAULT_HUB_ENDPOINT = 'https://huggingface.co';
+
 const settingsFields = {
   galleryDir: z.string().min(1).nullable(),
   modelsDir: z.string().min(1).nullable(),
@@ -165,7 +167,7 @@ const settingsFields = {
 export const settingsSchema = z.object({
   galleryDir: settingsFields.galleryDir.default(null),
   modelsDir: settingsFields.modelsDir.default(null),
-  hubEndpoint: settingsFields.hubEndpoint.default('https://huggingface.co'),
+  hubEndpoint: settingsFields.hubEndpoint.default(DEFAULT_HUB_ENDPOINT),
   hubToken: settingsFields.hubToken.default(''),
   preferredProvider: settingsFields.preferredProvider.default('auto'),
   theme: settingsFields.theme.default('system'),

@@ -1,7 +1,8 @@
 import path from 'node:path';
 import { EaselError, toErrorInfo } from '../core/errors';
 import { CATALOG, findCatalogEntry } from '../core/models/catalog';
-import { DEFAULT_HUB_ENDPOINT, Downloader, type DownloadEvent } from '../core/models/downloader';
+import { DEFAULT_HUB_ENDPOINT } from '../../src-preload/api';
+import { Downloader, type DownloadEvent } from '../core/models/downloader';
 import { formatBytes, formatProgress } from '../core/format';
 import { proxySettingsFromEnv } from '../core/models/http';
 import { ModelStore, type InstalledModel } from '../core/models/store';

@@ -1,5 +1,11 @@
 import { useEffect, useState } from 'react';
-import { providerChoiceSchema, themeSchema, type ProviderChoice, type PublicSettings } from '../../src-preload/api';
+import {
+  DEFAULT_HUB_ENDPOINT,
+  providerChoiceSchema,
+  themeSchema,
+  type ProviderChoice,
+  type PublicSettings,
+} from '../../src-preload/api';
 import { useAppStore } from '../stores/app-store';
 
 const providerLabels: Record<ProviderChoice, string> = {
@@ -11,10 +17,11 @@ const providerLabels: Record<ProviderChoice, string> = {
   cpu: 'CPU only',
 };
 
-function FolderField({ label, value, fallback, onSave }: {
+/** A text setting saved on demand; an empty field means "use the default" (null). */
+function TextSettingField({ label, value, placeholder, onSave }: {
   label: string;
   value: string | null;
-  fallback: string;
+  placeholder: string;
   onSave: (value: string | null) => void;
 }) {
   const [draft, setDraft] = useState(value ?? '');
@@ -24,12 +31,49 @@ function FolderField({ label, value, fallback, onSave }: {
     <label className="field">
       <span>{label}</span>
       <div className="row">
-        <input value={draft} placeholder={fallback} onChange={(event) => setDraft(event.target.value)} />
+        <input value={draft} placeholder={placeholder} onChange={(event) => setDraft(event.target.value)} />
         <button type="button" disabled={trimmed === (value ?? '')} onClick={() => onSave(trimmed === '' ? null : trimmed)}>
           Save
         </button>
       </div>
     </label>
+  );
+}
+
+/** The access token is write-only: the window can set or remove it, never read it back. */
+function TokenField({ isSet, onSave }: { isSet: boolean; onSave: (token: string) => void }) {
+  const [draft, setDraft] = useState('');
+  return (
+    <div className="field">
+      <label htmlFor="hub-token">
+        <span>Hugging Face access token {isSet ? '(set)' : '(for gated models only)'}</span>
+      </label>
+      <div className="row">
+        <input
+          id="hub-token"
+          type="password"
+          autoComplete="off"
+          value={draft}
+          placeholder={isSet ? 'A token is saved; type a new one to replace it' : 'hf_…'}
+          onChange={(event) => setDraft(event.target.value)}
+        />
+        <button
+          type="button"
+          disabled={draft.trim() === ''}
+          onClick={() => {
+            onSave(draft.trim());
+            setDraft('');
+          }}
+        >
+          Save
+        </button>
+        {isSet && (
+          <button type="button" onClick={() => onSave('')}>
+            Remove
+          </button>
+        )}
+      </div>
+    </div>
   );
 }
 
@@ -68,8 +112,18 @@ export function SettingsScreen() {
           </select>
         </label>
         <h2>Folders</h2>
-        <FolderField label="Gallery folder" value={settings.galleryDir} fallback={info.paths.gallery} onSave={(galleryDir) => save({ galleryDir })} />
-        <FolderField label="Models folder" value={settings.modelsDir} fallback={info.paths.models} onSave={(modelsDir) => save({ modelsDir })} />
+        <TextSettingField label="Gallery folder" value={settings.galleryDir} placeholder={info.paths.gallery} onSave={(galleryDir) => save({ galleryDir })} />
+        <TextSettingField label="Models folder" value={settings.modelsDir} placeholder={info.paths.models} onSave={(modelsDir) => save({ modelsDir })} />
+      </section>
+      <section className="panel settings">
+        <h2>Downloads</h2>
+        <TextSettingField
+          label="Model hub address (a mirror may replace it)"
+          value={settings.hubEndpoint === DEFAULT_HUB_ENDPOINT ? null : settings.hubEndpoint}
+          placeholder={DEFAULT_HUB_ENDPOINT}
+          onSave={(hubEndpoint) => save({ hubEndpoint: hubEndpoint ?? DEFAULT_HUB_ENDPOINT })}
+        />
+        <TokenField isSet={settings.hubTokenSet} onSave={(hubToken) => void updateSettings({ hubToken })} />
       </section>
       <section className="panel settings">
         <h2>Setup</h2>

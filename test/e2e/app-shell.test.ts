@@ -65,7 +65,16 @@ describe('the app shell in Chromium through the web host', () => {
       await expect
         .poll(() => page.evaluate(() => (globalThis as unknown as PageGlobals).document.documentElement.dataset.theme))
         .toBe('light');
+
+      // The access token can be set and removed, and never comes back to the page.
+      await page.getByLabel(/Hugging Face access token/).fill('hf_secret_token');
+      await page.getByRole('button', { name: 'Save' }).last().click();
+      await expect.poll(async () => JSON.parse(await readFile(path.join(dataDir, 'settings.json'), 'utf8')).hubToken).toBe('hf_secret_token');
+      await expect.poll(() => page.getByLabel(/Hugging Face access token \(set\)/).count()).toBe(1);
+      expect(await page.content()).not.toContain('hf_secret_token');
       await screenshot(page, 'app-shell-settings-light');
+      await page.getByRole('button', { name: 'Remove' }).click();
+      await expect.poll(async () => JSON.parse(await readFile(path.join(dataDir, 'settings.json'), 'utf8')).hubToken).toBe('');
 
       await page.reload();
       await nav.getByRole('button', { name: 'Settings', exact: true }).click();

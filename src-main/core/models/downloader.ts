@@ -1,3 +1,4 @@
+import { DEFAULT_HUB_ENDPOINT } from '../../../src-preload/api';
 import { createHash, type Hash } from 'node:crypto';
 import { createReadStream, promises as fsp } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
@@ -10,7 +11,6 @@ import { createNodeTransport, type HttpTransport, type ProxySettings } from './h
 import { writeFileAtomic } from '../fs/atomic';
 import { readManifest, writeManifest, type ModelManifest } from './manifest';
 
-export const DEFAULT_HUB_ENDPOINT = 'https://huggingface.co';
 
 export interface DownloadFileSpec {
   /** Path in the repository and in the model folder, `/`-separated. */
