@@ -2,7 +2,6 @@ import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { resolveAppPaths } from '../../src-main/core/app-paths';
 import { Easel } from '../../src-main/core/easel';
 import type { CatalogEntry } from '../../src-main/core/models/catalog';
 import { createDispatcher } from '../../src-main/hosts/dispatch';
@@ -12,7 +11,7 @@ import type { FakeHub } from '../fixtures/hub/fake-hub';
 import { startModelHub } from '../fixtures/hub/model-hub';
 import { fixtureModel } from '../fixtures/models';
 import { useTempDirs } from '../helpers/temp';
-import { repoRoot } from '../helpers/web-host';
+import { repoRoot, testPaths } from '../helpers/web-host';
 import { webgpuImpossible } from '../unit/runtime/machine';
 import { launchChromium, screenshot } from './browser';
 
@@ -33,17 +32,10 @@ const pageProblems: string[] = [];
 beforeAll(async () => {
   ({ hub, entry } = await startModelHub('sd15-legacy', 'tiny-model'));
   dataDir = await tempDir();
-  const paths = resolveAppPaths({
-    env: { EASEL_DATA_DIR: dataDir, EASEL_GALLERY_DIR: path.join(dataDir, 'gallery') },
-    platform: process.platform,
-    home: dataDir,
-    appRoot: repoRoot,
-    packaged: false,
-  });
   const builtinModels = path.join(dataDir, 'builtin');
   await mkdir(builtinModels);
   core = new Easel({
-    paths: { ...paths, defaultModels: path.join(dataDir, 'models'), builtinModels },
+    paths: { ...testPaths(dataDir), builtinModels },
     host: 'web',
     version: '0.0.0-test',
     env: {},

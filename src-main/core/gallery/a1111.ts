@@ -1,4 +1,10 @@
-import type { GenerationParameters, ImageMetadata, SchedulerName } from '../../../src-preload/api';
+import type {
+  GenerationParameters,
+  ImageMetadata,
+  ImportedParameters,
+  ParametersSource,
+  SchedulerName,
+} from '../../../src-preload/api';
 import { EaselError } from '../errors';
 import { parseComfyUiPrompt } from './comfyui';
 import { A1111_CHUNK, readEaselMetadata } from './easel-metadata';
@@ -16,8 +22,8 @@ import { parseInvokeAiMetadata } from './invokeai';
  * ("DPM++ 2M Karras").
  */
 
-export type ParametersSource = 'easel' | 'a1111' | 'comfyui' | 'invokeai';
-export type ParsedImageParameters = Partial<GenerationParameters> & { source: ParametersSource };
+export type { ParametersSource };
+export type ParsedImageParameters = ImportedParameters;
 
 /** Our schedulers as A1111 names them: the sampler, and the schedule type where it matters. */
 const A1111_SAMPLERS: Record<SchedulerName, { sampler: string; scheduleType?: string }> = {

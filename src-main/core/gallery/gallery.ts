@@ -1,7 +1,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
-import type { ErrorInfo, ImageMetadata } from '../../../src-preload/api';
+import type { ErrorInfo, GalleryItem, ImageMetadata } from '../../../src-preload/api';
 import { EaselError, toErrorInfo } from '../errors';
 import { formatA1111Parameters, parseImageParameters, type ParsedImageParameters } from './a1111';
 import {
@@ -44,18 +44,10 @@ export interface GalleryOptions {
   indexWriteDelayMs?: number;
 }
 
-export interface GalleryEntry {
-  /** The file name: stable across rebuilds and reinstalls. */
-  id: string;
+/** A gallery item (its id is the file name, stable across rebuilds) and where its PNG is. */
+export interface GalleryEntry extends GalleryItem {
   /** Absolute path of the PNG. */
   file: string;
-  createdAt: string;
-  width: number;
-  height: number;
-  favourite: boolean;
-  /** Which tool wrote the metadata: 'easel', another tool's format, or 'none' (a bare PNG). */
-  source: IndexRecord['source'];
-  meta: ImageMetadata;
 }
 
 export interface GalleryListResult {

@@ -1,6 +1,5 @@
-import type { ImageMetadata } from '../../../src-preload/api';
+import type { GalleryItem } from '../../../src-preload/api';
 import { EaselError } from '../errors';
-import type { ParametersSource } from './a1111';
 
 /**
  * The gallery's index in memory: one record per image file, searchable and ordered newest first, and its
@@ -8,15 +7,7 @@ import type { ParametersSource } from './a1111';
  */
 
 /** What the gallery knows about one image file. `id` is the file name, so it survives a rebuild. */
-export interface IndexRecord {
-  id: string;
-  createdAt: string;
-  width: number;
-  height: number;
-  favourite: boolean;
-  /** Which tool's metadata the entry was read from. */
-  source: ParametersSource | 'none';
-  meta: ImageMetadata;
+export interface IndexRecord extends GalleryItem {
   /** The file's size and modification time when it was read: a change means read it again. */
   size: number;
   mtimeMs: number;
