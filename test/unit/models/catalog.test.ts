@@ -14,7 +14,7 @@ describe('catalog', () => {
     for (const family of ['sd-turbo', 'sd15', 'lcm', 'sdxl-turbo', 'sdxl', 'demo'] as const) expect(families).toContain(family);
     const demo = CATALOG.find((e) => e.id === DEMO_MODEL_ID);
     expect(demo?.source).toEqual({ kind: 'builtin', dir: 'resources/models/easel-demo' });
-    expect(demo?.defaults).toEqual({ scheduler: 'pndm', steps: 20, guidance: 5, width: 64, height: 64 });
+    expect(demo?.defaults).toEqual({ scheduler: 'ddim', steps: 20, guidance: 5, width: 64, height: 64 });
   });
 
   it('fetches no file type that can run code, no PyTorch weights and no duplicate files', () => {

@@ -63,6 +63,7 @@ describe('ModelStore', () => {
     await writeModelFolder(demoDir, {
       'tokenizer/special_tokens_map.json': '{}',
       'tokenizer/tokenizer_config.json': '{}',
+      'vae_encoder/model.onnx': onnxBytes(),
     });
     const demo = (await store().list()).find((m) => m.id === 'easel-demo');
     expect(demo).toMatchObject({ state: 'complete', readOnly: true, origin: 'builtin', family: 'demo', dir: demoDir });
