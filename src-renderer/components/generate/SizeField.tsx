@@ -9,13 +9,25 @@ const aspects = [
   { label: '9:16', x: 9, y: 16 },
 ] as const;
 
-const snap64 = (side: number) => Math.min(MAX_SIDE, Math.max(MIN_SIDE, Math.round(side / 64) * 64));
+/** Big models take sizes in steps of 64; small ones (the built-in demo is 64×64) in steps of 8. */
+export function sizeStep(native: { width: number; height: number }): number {
+  return Math.min(native.width, native.height) >= 512 ? 64 : 8;
+}
 
-/** A size with this aspect and about the model's native pixel count, in steps of 64. */
+/**
+ * A size with this aspect and about the model's native pixel count, snapped to the model's step. When
+ * that would make a side smaller than the smallest allowed, the short side stays at the native size
+ * and the long side grows instead.
+ */
 export function sizeFor(native: { width: number; height: number }, x: number, y: number): { width: number; height: number } {
+  const step = sizeStep(native);
+  const snap = (side: number) => Math.min(MAX_SIDE, Math.max(MIN_SIDE, Math.round(side / step) * step));
   const area = native.width * native.height;
   const width = Math.sqrt((area * x) / y);
-  return { width: snap64(width), height: snap64(area / width) };
+  const height = area / width;
+  if (Math.min(width, height) >= MIN_SIDE) return { width: snap(width), height: snap(height) };
+  const short = Math.max(MIN_SIDE, Math.min(native.width, native.height));
+  return x >= y ? { width: snap((short * x) / y), height: snap(short) } : { width: snap(short), height: snap((short * y) / x) };
 }
 
 interface SizeFieldProps {
@@ -50,14 +62,14 @@ export function SizeField({ width, height, native, onChange }: SizeFieldProps) {
       <div className="size-inputs">
         <div>
           <label htmlFor="field-width">Width</label>
-          <NumberInput id="field-width" value={width} min={MIN_SIDE} max={MAX_SIDE} step={64} normalise={normaliseSide} onCommit={(w) => onChange({ width: w })} />
+          <NumberInput id="field-width" value={width} min={MIN_SIDE} max={MAX_SIDE} step={sizeStep(native)} normalise={normaliseSide} onCommit={(w) => onChange({ width: w })} />
         </div>
         <span className="times" aria-hidden="true">
           ×
         </span>
         <div>
           <label htmlFor="field-height">Height</label>
-          <NumberInput id="field-height" value={height} min={MIN_SIDE} max={MAX_SIDE} step={64} normalise={normaliseSide} onCommit={(h) => onChange({ height: h })} />
+          <NumberInput id="field-height" value={height} min={MIN_SIDE} max={MAX_SIDE} step={sizeStep(native)} normalise={normaliseSide} onCommit={(h) => onChange({ height: h })} />
         </div>
       </div>
     </fieldset>
