@@ -287,6 +287,13 @@ export interface GalleryPage {
   items: GalleryItem[];
 }
 
+/** A model the gallery's images were made with, even one no longer installed. */
+export interface GalleryModel {
+  modelId: string;
+  modelName: string;
+  count: number;
+}
+
 /** Parameters read from a dropped PNG (Easel's own, A1111's, ComfyUI's or InvokeAI's). */
 export type ImportedParameters = Partial<GenerationParameters> & { source: ParametersSource };
 
@@ -485,6 +492,7 @@ export const channelSchemas = {
   'jobs.cancel': jobRequest,
   'jobs.remove': jobRequest,
   'gallery.list': galleryListSchema,
+  'gallery.models': noRequest,
   'gallery.thumbnail': galleryRequest,
   'gallery.image': galleryRequest,
   'gallery.setFavourite': z.object({ id: galleryId, favourite: z.boolean() }).strict(),
@@ -517,6 +525,7 @@ export interface ChannelResponses {
   'jobs.cancel': JobSummary;
   'jobs.remove': { id: string };
   'gallery.list': GalleryPage;
+  'gallery.models': GalleryModel[];
   /** Images travel as data URLs so both hosts carry them the same way. */
   'gallery.thumbnail': { id: string; dataUrl: string };
   'gallery.image': { id: string; dataUrl: string };

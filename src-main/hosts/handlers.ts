@@ -39,6 +39,7 @@ export function createHandlers(easel: Easel, host: HostServices = browserHostSer
     'jobs.cancel': async ({ id }) => easel.jobs.cancel(id),
     'jobs.remove': async ({ id }) => easel.jobs.remove(id),
     'gallery.list': (request) => easel.gallery.list(request),
+    'gallery.models': () => easel.gallery.models(),
     'gallery.thumbnail': ({ id }) => easel.gallery.thumbnail(id),
     'gallery.image': ({ id }) => easel.gallery.image(id),
     'gallery.setFavourite': ({ id, favourite }) => easel.gallery.setFavourite(id, favourite),

@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useState } from 'react';
-import type { ModelSummary } from '../../src-preload/api';
+import type { GalleryModel } from '../../src-preload/api';
 import { easel } from '../bridge';
 import { GalleryCell } from '../components/gallery/GalleryCell';
 import { GalleryToolbar } from '../components/gallery/GalleryToolbar';
@@ -11,13 +11,15 @@ import { useAppStore } from '../stores/app-store';
 import { followGalleryChanges, noFilters, useGalleryStore } from '../stores/gallery-store';
 import '../styles/gallery.css';
 
-function useModelsForFilter(): ModelSummary[] {
-  const [models, setModels] = useState<ModelSummary[]>([]);
+/** The models the gallery's images came from, removed ones included; refreshed as images come and go. */
+function useModelsForFilter(): GalleryModel[] {
+  const [models, setModels] = useState<GalleryModel[]>([]);
+  const total = useGalleryStore((state) => state.total);
   useEffect(() => {
-    void easel.models.list().then((result) => {
-      if (result.ok) setModels(result.value.filter((model) => model.state !== 'available'));
+    void easel.gallery.models().then((result) => {
+      if (result.ok) setModels(result.value);
     });
-  }, []);
+  }, [total]);
   return models;
 }
 

@@ -1,4 +1,11 @@
-import type { GalleryItem, GalleryListRequest, GalleryPage, ImageMetadata, ImportedParameters } from '../../../src-preload/api';
+import type {
+  GalleryItem,
+  GalleryListRequest,
+  GalleryModel,
+  GalleryPage,
+  ImageMetadata,
+  ImportedParameters,
+} from '../../../src-preload/api';
 import { EaselError } from '../errors';
 import { parseImageParameters } from './a1111';
 import { Gallery, type GalleryEntry } from './gallery';
@@ -70,6 +77,10 @@ export class GalleryService {
     }
     const page = gallery.list(request);
     return { total: page.total, items: page.items.map(toGalleryItem) };
+  }
+
+  async models(): Promise<GalleryModel[]> {
+    return (await this.current()).models();
   }
 
   async thumbnail(id: string): Promise<{ id: string; dataUrl: string }> {

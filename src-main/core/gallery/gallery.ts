@@ -1,7 +1,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
-import type { ErrorInfo, GalleryItem, ImageMetadata } from '../../../src-preload/api';
+import type { ErrorInfo, GalleryItem, GalleryModel, ImageMetadata } from '../../../src-preload/api';
 import { EaselError, toErrorInfo } from '../errors';
 import { formatA1111Parameters, parseImageParameters, type ParsedImageParameters } from './a1111';
 import {
@@ -265,6 +265,11 @@ export class Gallery {
   list(query: ListQuery = {}): GalleryListResult {
     const { total, items } = this.index.list(query);
     return { total, items: items.map((record) => this.entryOf(record)) };
+  }
+
+  /** The models the images were made with, for the gallery's model filter. */
+  models(): GalleryModel[] {
+    return this.index.models();
   }
 
   get(id: string): GalleryEntry {

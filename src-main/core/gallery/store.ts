@@ -1,4 +1,4 @@
-import type { GalleryItem } from '../../../src-preload/api';
+import type { GalleryItem, GalleryModel } from '../../../src-preload/api';
 import { EaselError } from '../errors';
 
 /**
@@ -96,6 +96,19 @@ export class GalleryIndex {
       promptLower: record.meta.prompt.toLowerCase(),
     });
     this.ordered = null;
+  }
+
+  /** Every model the indexed images were made with, most used first. */
+  models(): GalleryModel[] {
+    const byModel = new Map<string, GalleryModel>();
+    for (const { record } of this.byId.values()) {
+      const { modelId, modelName } = record.meta;
+      if (!modelId) continue;
+      const known = byModel.get(modelId);
+      if (known) known.count++;
+      else byModel.set(modelId, { modelId, modelName: modelName || modelId, count: 1 });
+    }
+    return [...byModel.values()].sort((a, b) => b.count - a.count || a.modelName.localeCompare(b.modelName));
   }
 
   remove(id: string): boolean {

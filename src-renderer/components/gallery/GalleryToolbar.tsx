@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'react';
-import type { ModelSummary } from '../../../src-preload/api';
+import type { GalleryModel } from '../../../src-preload/api';
 import { useGalleryStore, type DateFilter } from '../../stores/gallery-store';
 import { Glyph } from '../generate/icons';
 
@@ -10,7 +10,7 @@ const dates: Array<{ value: DateFilter; label: string }> = [
 ];
 
 /** Search and filters; the search applies a moment after typing stops. */
-export function GalleryToolbar({ models }: { models: ModelSummary[] }) {
+export function GalleryToolbar({ models }: { models: GalleryModel[] }) {
   const filters = useGalleryStore((state) => state.filters);
   const setFilters = useGalleryStore((state) => state.setFilters);
   const [query, setQuery] = useState(filters.query);
@@ -40,8 +40,8 @@ export function GalleryToolbar({ models }: { models: ModelSummary[] }) {
       <select aria-label="Model" value={filters.modelId} onChange={(event) => setFilters({ modelId: event.target.value })}>
         <option value="">All models</option>
         {models.map((model) => (
-          <option key={model.id} value={model.id}>
-            {model.name}
+          <option key={model.modelId} value={model.modelId}>
+            {model.modelName} ({model.count})
           </option>
         ))}
       </select>

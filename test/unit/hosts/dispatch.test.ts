@@ -36,6 +36,7 @@ const badPayloads: Record<Channel, unknown> = {
   'jobs.cancel': {},
   'jobs.remove': { id: 7 },
   'gallery.list': { limit: 100000 },
+  'gallery.models': { all: true },
   'gallery.thumbnail': { id: '../../etc/passwd' },
   'gallery.image': { id: 'image.jpg' },
   'gallery.setFavourite': { id: 'a.png', favourite: 'yes' },

@@ -72,6 +72,7 @@ describe('generation through the contract', () => {
 
     const page = await dispatch('gallery.list', { query: 'red circle' });
     expect(page).toMatchObject({ ok: true, value: { total: 2 } });
+    expect(await dispatch('gallery.models', {})).toEqual({ ok: true, value: [{ modelId, modelName: job.results[0]!.meta.modelName, count: 2 }] });
     const thumbnail = await dispatch('gallery.thumbnail', { id: job.results[0]!.id });
     expect(thumbnail).toMatchObject({ ok: true, value: { dataUrl: expect.stringMatching(/^data:image\/webp;base64,/) } });
   });
