@@ -1,17 +1,16 @@
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { app, BrowserWindow, dialog, ipcMain, net, protocol, session, shell } from 'electron';
+import { DEFAULT_HUB_ENDPOINT } from '../src-preload/api';
 import { appVersion, findAppRoot } from './app-root';
 import { currentPathEnvironment, resolveAppPaths } from './core/app-paths';
 import { Easel } from './core/easel';
 import { writeFileAtomic } from './core/fs/atomic';
 import { proxyUrlFromPac } from './core/models/http';
+import { contentSecurityPolicy } from './hosts/content-security-policy';
 import { createDispatcher } from './hosts/dispatch';
 import { APP_ORIGIN, forwardEvents, installIpc } from './hosts/electron-ipc';
 import { createHandlers, type HostServices } from './hosts/handlers';
-import { DEFAULT_HUB_ENDPOINT } from '../src-preload/api';
-
-const CSP = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
 
 // Pages load from app://easel/…, never file://, so the CSP and the origin check mean something.
 protocol.registerSchemesAsPrivileged([
@@ -28,7 +27,7 @@ function serveRenderer(): void {
     if (!file.startsWith(rendererDir + path.sep)) return new Response('Not found', { status: 404 });
     const response = await net.fetch(pathToFileURL(file).toString());
     const headers = new Headers(response.headers);
-    if (file.endsWith('.html')) headers.set('Content-Security-Policy', CSP);
+    if (file.endsWith('.html')) headers.set('Content-Security-Policy', contentSecurityPolicy('electron'));
     return new Response(response.body, { status: response.status, headers });
   });
 }

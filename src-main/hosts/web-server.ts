@@ -6,6 +6,7 @@ import path from 'node:path';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { ErrorInfo, Result } from '../../src-preload/api';
 import type { EventBus } from '../core/events';
+import { contentSecurityPolicy } from './content-security-policy';
 import type { Dispatch } from './dispatch';
 
 export interface WebHostOptions {
@@ -44,20 +45,6 @@ const CONTENT_TYPES: Record<string, string> = {
   '.json': 'application/json',
   '.woff2': 'font/woff2',
 };
-
-/** Same policy as the Electron window: our own scripts only, no plugins, no framing. */
-function contentSecurityPolicy(): string {
-  return [
-    "default-src 'self'",
-    "script-src 'self'",
-    "style-src 'self' 'unsafe-inline'",
-    "img-src 'self' data: blob:",
-    "connect-src 'self' ws: wss:",
-    "object-src 'none'",
-    "base-uri 'none'",
-    "frame-ancestors 'none'",
-  ].join('; ');
-}
 
 export function isLoopbackAddress(host: string): boolean {
   return LOOPBACK.has(host) || host.startsWith('127.');
@@ -190,7 +177,7 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
       'cache-control': 'no-cache',
     };
     if (target.endsWith('.html')) {
-      headers['content-security-policy'] = contentSecurityPolicy();
+      headers['content-security-policy'] = contentSecurityPolicy('web');
       headers['x-frame-options'] = 'DENY';
     }
     if (setCookie) headers['set-cookie'] = `${TOKEN_COOKIE}=${token}; HttpOnly; SameSite=Strict; Path=/`;
