@@ -30,7 +30,7 @@ async function previewDataUrl(preview: LatentPreview): Promise<string> {
  */
 export class GenerationJobs {
   private readonly queue: JobQueue<GenerateRequest, GalleryItem[], JobProgress>;
-  /** Images saved so far per running job, so a window sees them before the whole batch ends. */
+  /** Images saved per job, kept after a cancel or failure too, so a window sees every image that was made. */
   private readonly saved = new Map<string, GalleryItem[]>();
 
   constructor(private readonly options: GenerationJobsOptions) {
@@ -39,8 +39,12 @@ export class GenerationJobs {
       ...(options.clock ? { clock: options.clock } : {}),
     });
     this.queue.onChange(({ type, job }) => {
-      if (type === 'removed') options.onRemoved(job.id);
-      else options.onChange(this.summarise(job));
+      if (type === 'removed') {
+        this.saved.delete(job.id);
+        options.onRemoved(job.id);
+      } else {
+        options.onChange(this.summarise(job));
+      }
     });
   }
 
@@ -79,39 +83,46 @@ export class GenerationJobs {
     const pipeline = await this.options.pipeline();
     const saved: GalleryItem[] = [];
     this.saved.set(id, saved);
-    try {
-      let previewing = Promise.resolve();
-      const images = await pipeline.generate(
-        { ...request, modelId: model.dir },
-        {
-          signal: context.signal,
-          onProgress: (progress) => {
-            const base: JobProgress = {
-              image: progress.image,
-              count: request.count,
-              step: progress.step,
-              totalSteps: progress.totalSteps,
-              elapsedMs: progress.elapsedMs,
-              etaMs: progress.etaMs,
-              provider: progress.provider,
-              preview: null,
-            };
-            if (!request.preview || !progress.preview) {
-              context.onProgress(base);
-              return;
-            }
-            const preview = progress.preview;
-            // Previews are encoded off the step's path and in order; a slow one never delays the UNet.
-            previewing = previewing.then(async () => context.onProgress({ ...base, preview: await previewDataUrl(preview) }));
-          },
+    let latest: JobProgress | null = null;
+    const report = (progress: JobProgress) => {
+      latest = progress;
+      context.onProgress(progress);
+    };
+    let previewing = Promise.resolve();
+    await pipeline.generate(
+      { ...request, modelId: model.dir },
+      {
+        signal: context.signal,
+        onProgress: (progress) => {
+          const base: JobProgress = {
+            image: progress.image,
+            count: request.count,
+            step: progress.step,
+            totalSteps: progress.totalSteps,
+            elapsedMs: progress.elapsedMs,
+            etaMs: progress.etaMs,
+            provider: progress.provider,
+            preview: null,
+          };
+          if (!request.preview || !progress.preview) {
+            report(base);
+            return;
+          }
+          const preview = progress.preview;
+          // Previews are encoded off the step's path and in order; one that fails is simply not shown.
+          previewing = previewing
+            .then(async () => report({ ...base, preview: await previewDataUrl(preview) }))
+            .catch(() => report(base));
         },
-      );
-      await previewing;
-      for (const image of images) saved.push(await this.save(image, request.modelId, model.name));
-      return saved;
-    } finally {
-      this.saved.delete(id);
-    }
+        // Each image goes to the gallery the moment it is done: a cancelled or failing batch keeps them.
+        onImage: async (image) => {
+          saved.push(await this.save(image, request.modelId, model.name));
+          if (latest) report({ ...latest });
+        },
+      },
+    );
+    await previewing;
+    return saved;
   }
 
   private save(image: GeneratedImage, modelId: string, modelName: string): Promise<GalleryItem> {

@@ -158,13 +158,16 @@ export class TextToImage {
     try {
       first = (await runWithFallback(order, renderFirst, undefined, { health: this.deps.health, model: model.folder.dir })).value;
     } catch (error) {
-      if (error instanceof ProvidersExhausted) return this.placeholders(request, model.folder, error.attempts);
+      if (error instanceof ProvidersExhausted) return this.placeholders(request, model.folder, error.attempts, options);
       throw error;
     }
     const images = [first.image];
+    await options.onImage?.(first.image);
     for (let k = 1; k < request.count; k++) {
       const context = { textEncodeMs: first.textEncodeMs, started: this.clock.now(), notes: first.notes };
-      images.push(await this.renderImage(plan, first.sessions, first.conditioning, k, context, options));
+      const image = await this.renderImage(plan, first.sessions, first.conditioning, k, context, options);
+      images.push(image);
+      await options.onImage?.(image);
     }
     return images;
   }
@@ -174,23 +177,24 @@ export class TextToImage {
     request: GenerateRequest,
     folder: ModelFolder,
     attempts: readonly SkippedProvider[],
+    options: GenerateOptions,
   ): Promise<GeneratedImage[]> {
     const reason = attempts.length === 0 ? 'no execution provider is available' : 'every execution provider failed';
     const placeholders: GeneratedImage[] = [];
     for (let k = 0; k < request.count; k++) {
-      placeholders.push(
-        await renderPlaceholder({
-          prompt: request.prompt,
-          seed: seedFor(request.seed, k),
-          width: request.width,
-          height: request.height,
-          reason,
-          parameters: parametersOf(request, folder),
-          notes: attempts.map(skipNote),
-          createdAt: this.clock.date(),
-          app: this.deps.app ?? 'Easel',
-        }),
-      );
+      const placeholder = await renderPlaceholder({
+        prompt: request.prompt,
+        seed: seedFor(request.seed, k),
+        width: request.width,
+        height: request.height,
+        reason,
+        parameters: parametersOf(request, folder),
+        notes: attempts.map(skipNote),
+        createdAt: this.clock.date(),
+        app: this.deps.app ?? 'Easel',
+      });
+      placeholders.push(placeholder);
+      await options.onImage?.(placeholder);
     }
     return placeholders;
   }

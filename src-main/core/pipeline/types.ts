@@ -31,6 +31,8 @@ export interface GenerationProgress {
 
 export interface GenerateOptions {
   onProgress?: (progress: GenerationProgress) => void;
+  /** Each image as soon as it is finished, so a batch cancelled or failing later loses none of them. */
+  onImage?: (image: GeneratedImage) => void | Promise<void>;
   signal?: AbortSignal;
 }
 

@@ -3,13 +3,12 @@
  * running it, or produces garbage (NaN, a blank image) is remembered as bad for that model on this machine,
  * so the next generation starts with one that works and the user is told which was skipped and why.
  */
-import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import os from 'node:os';
-import path from 'node:path';
 import type { ErrorCode, ProviderName } from '../../../src-preload/api';
 import { providerNames } from '../../../src-preload/api';
 import { EaselError } from '../errors';
+import { writeJsonAtomic } from '../fs/atomic';
 import { providerLabels } from './providers';
 
 export interface BadProvider {
@@ -94,9 +93,10 @@ export class ProviderHealth {
     return this.save();
   }
 
+  /** Writes one after another; a failed write (a locked or full disk) never blocks the next one. */
   private save(): Promise<void> {
-    const snapshot = `${JSON.stringify(this.data, null, 2)}\n`;
-    this.writing = this.writing.then(() => writeAtomically(this.file, snapshot));
+    const snapshot = structuredClone(this.data);
+    this.writing = this.writing.catch(() => undefined).then(() => writeJsonAtomic(this.file, snapshot));
     return this.writing;
   }
 }
@@ -109,20 +109,6 @@ function parseHealthFile(text: string): HealthFile {
   return { version: 1, machines: parsed.machines };
 }
 
-async function writeAtomically(file: string, content: string): Promise<void> {
-  await mkdir(path.dirname(file), { recursive: true });
-  const temp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-  try {
-    await writeFile(temp, content);
-    await rename(temp, file);
-  } catch (error) {
-    await rm(temp, { force: true });
-    throw new EaselError('io', `Could not save the execution provider notes to ${file}.`, {
-      path: file,
-      reason: (error as Error).message,
-    });
-  }
-}
 
 /** A provider passed over: it failed now, or (with `earlier`) it was skipped untried for failing before. */
 export interface SkippedProvider {
@@ -210,7 +196,8 @@ export async function runWithFallback<T>(
       reason = error instanceof Error ? error.message : String(error);
     }
     skipped.push({ provider, reason });
-    await memory?.health.markBad(memory.model, provider, reason);
+    // Losing this note costs one slow retry next time; it must never stop the next provider's turn.
+    await memory?.health.markBad(memory.model, provider, reason).catch(() => undefined);
   }
   throw new ProvidersExhausted(skipped);
 }

@@ -95,6 +95,28 @@ describe('generation through the contract', () => {
     expect(job.results).toEqual([]);
   });
 
+  it('keeps the images a batch finished before it was cancelled', async () => {
+    const { dispatch, modelId } = await setUp();
+    const queued = await dispatch('jobs.enqueue', request(modelId, { steps: 200, count: 3, width: 512, height: 512 }));
+    if (!queued.ok) throw new Error(queued.error.message);
+    const id = (queued.value as JobSummary).id;
+    for (;;) {
+      const list = await dispatch('jobs.list', {});
+      const job = list.ok ? (list.value as JobSummary[])[0] : undefined;
+      if ((job?.progress?.image ?? 0) >= 1) break;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    await dispatch('jobs.cancel', { id });
+    const job = await finished(dispatch, id);
+    expect(job.state).toBe('cancelled');
+    // Every image finished before the cancel is kept, in order; the rest were never made.
+    const seeds = job.results.map((item) => item.meta.seed);
+    expect(seeds.length).toBeGreaterThanOrEqual(1);
+    expect(seeds.length).toBeLessThan(3);
+    expect(seeds).toEqual(['42', '43'].slice(0, seeds.length));
+    expect(await dispatch('gallery.list', {})).toMatchObject({ ok: true, value: { total: seeds.length } });
+  });
+
   it('takes a queued job off the queue and tells every window', async () => {
     const { dispatch, events, modelId } = await setUp();
     const running = await dispatch('jobs.enqueue', request(modelId, { steps: 200 }));

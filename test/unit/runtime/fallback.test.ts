@@ -188,6 +188,25 @@ describe('runWithFallback', () => {
 });
 
 describe('ProviderHealth', () => {
+  it('never lets a note it cannot write stop the next provider, nor block later notes', async () => {
+    // A plain file where the notes' folder should be: no one, not even root, can write there.
+    const blocked = path.join(temp, `blocked-${(fileCount += 1)}`);
+    writeFileSync(blocked, 'not a folder');
+    const health = await ProviderHealth.open(path.join(blocked, 'providers.json'), { machine: 'here' });
+    const result = await runWithFallback(
+      ['webgpu', 'cpu'],
+      async (provider) => {
+        if (provider === 'webgpu') throw new Error('no adapter');
+        return 'image';
+      },
+      undefined,
+      { health, model: 'm' },
+    );
+    expect(result).toMatchObject({ value: 'image', provider: 'cpu' });
+    await expect(health.markBad('m', 'dml', 'later')).rejects.toBeInstanceOf(EaselError);
+    expect(health.isBad('m', 'dml')).toBe(true);
+  });
+
   it('keeps records per machine and per model, written atomically', async () => {
     const file = healthFile();
     const here = await ProviderHealth.open(file, { machine: 'here', now: () => new Date('2025-01-02T03:04:05Z') });
