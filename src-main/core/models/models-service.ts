@@ -54,6 +54,7 @@ export class ModelsService {
   /** Paused and failed downloads are remembered until the next attempt, so the list can say where they stopped. */
   private readonly stopped = new Map<string, DownloadStatus>();
   private readonly notices = new Map<string, Promise<void>>();
+  private readonly starting = new Set<string>();
 
   constructor(private readonly options: ModelsServiceOptions) {
     this.catalog = options.catalog ?? CATALOG;
@@ -122,9 +123,17 @@ export class ModelsService {
 
   /** Starts (or resumes) a download in the background; progress arrives through onChange. */
   async download(id: string): Promise<ModelSummary> {
-    if (this.active.has(id)) return this.get(id);
-    const request = await this.downloadRequest(id);
-    const downloader = await this.downloader();
+    if (this.active.has(id) || this.starting.has(id)) return this.get(id);
+    // Two windows (or a double click) asking at once must not start two writers on the same files.
+    this.starting.add(id);
+    let request: DownloadRequest;
+    let downloader: Downloader;
+    try {
+      request = await this.downloadRequest(id);
+      downloader = await this.downloader();
+    } finally {
+      this.starting.delete(id);
+    }
     const cancel = new AbortController();
     const pause = new AbortController();
     const status: DownloadStatus = {

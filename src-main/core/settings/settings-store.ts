@@ -36,7 +36,14 @@ export class SettingsStore {
   }
 
   get(): Promise<Settings> {
-    this.loaded ??= this.load();
+    if (!this.loaded) {
+      const loading = this.load();
+      this.loaded = loading;
+      // A read that failed (a locked file, a busy disk) is tried again next time, not remembered.
+      loading.catch(() => {
+        if (this.loaded === loading) this.loaded = null;
+      });
+    }
     return this.loaded;
   }
 

@@ -83,6 +83,14 @@ describe('ModelsService', () => {
     expect(await service.verify('tiny')).toEqual({ id: 'tiny', ok: true, problems: [] });
   });
 
+  it('starts one download when asked twice at once', async () => {
+    const { service, hub } = await setUp();
+    await Promise.all([service.download('tiny'), service.download('tiny')]);
+    expect((await reaches(service, 'tiny', 'installed', 'failed')).state).toBe('installed');
+    const unetFetches = hub.requests.filter((request) => request.server === 'hub' && request.method === 'GET' && request.url.endsWith('/unet/model.onnx'));
+    expect(unetFetches).toHaveLength(1);
+  });
+
   it('pauses a download, keeps what it fetched, and resumes it later', async () => {
     const { service, modelsDir, hub } = await setUp();
     hub.misbehaviour = { stallAfterBytes: STALL_AFTER_BYTES, stallTimes: 100 };
