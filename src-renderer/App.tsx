@@ -1,4 +1,5 @@
 import { useEffect } from 'react';
+import { ErrorBanner } from './components/ErrorBanner';
 import { Sidebar } from './components/Sidebar';
 import { GalleryScreen } from './screens/GalleryScreen';
 import { GenerateScreen } from './screens/GenerateScreen';
@@ -17,8 +18,6 @@ const screens = {
 export function App() {
   const screen = useAppStore((state) => state.screen);
   const theme = useAppStore((state) => state.settings?.theme ?? 'system');
-  const error = useAppStore((state) => state.error);
-  const dismissError = useAppStore((state) => state.dismissError);
   const load = useAppStore((state) => state.load);
   const setupComplete = useAppStore((state) => state.settings?.setupComplete);
 
@@ -38,14 +37,7 @@ export function App() {
     <div className="app">
       <Sidebar />
       <main className="content">
-        {error && (
-          <div className="banner error" role="alert">
-            <span>{error.message}</span>
-            <button type="button" className="link" onClick={dismissError}>
-              Dismiss
-            </button>
-          </div>
-        )}
+        <ErrorBanner />
         <Current />
       </main>
     </div>

@@ -15,6 +15,18 @@ function takeToken(): string {
   return sessionStorage.getItem(TOKEN_KEY) ?? '';
 }
 
+/** One socket message as `{event, payload}`; anything else (a truncated frame, a stray text) is skipped. */
+function parseEvent(data: string): { event: unknown; payload: unknown } | null {
+  try {
+    const parsed: unknown = JSON.parse(data);
+    if (typeof parsed !== 'object' || parsed === null) return null;
+    const { event, payload } = parsed as { event?: unknown; payload?: unknown };
+    return { event, payload };
+  } catch {
+    return null;
+  }
+}
+
 /** The web host's side of the contract: calls over HTTP, events over one WebSocket that reconnects. */
 function createWebTransport(): Transport {
   const token = takeToken();
@@ -27,9 +39,9 @@ function createWebTransport(): Transport {
     url.searchParams.set('token', token);
     socket = new WebSocket(url);
     socket.onmessage = (message) => {
-      const { event, payload } = JSON.parse(String(message.data)) as { event: unknown; payload: unknown };
-      if (!isEventName(event)) return;
-      for (const listener of listeners.get(event) ?? []) listener(payload);
+      const parsed = parseEvent(String(message.data));
+      if (!parsed || !isEventName(parsed.event)) return;
+      for (const listener of listeners.get(parsed.event) ?? []) listener(parsed.payload);
     };
     socket.onclose = () => {
       socket = null;

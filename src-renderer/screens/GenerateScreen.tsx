@@ -23,7 +23,7 @@ async function loadDroppedFile(file: File): Promise<void> {
       const result = await easel.gallery.readParameters({ data: image.data });
       if (result.ok && Object.keys(result.value).some((key) => key !== 'source')) {
         const { source, ...parameters } = result.value;
-        store.applyParameters(parameters, `"${file.name}" (made with ${sourceLabels[source]})`);
+        await store.applyParameters(parameters, `"${file.name}" (made with ${sourceLabels[source]})`);
         return;
       }
     }
@@ -38,19 +38,19 @@ export function GenerateScreen() {
   const notice = useGenerateStore((state) => state.notice);
   const setNotice = useGenerateStore((state) => state.setNotice);
   const loadModels = useGenerateStore((state) => state.loadModels);
-  const lastModelId = useAppStore((state) => state.settings?.lastModelId ?? null);
+
+  // The first choice of model is the last one used, so the list waits for the settings (or their failure).
+  const settingsRead = useAppStore((state) => state.settings !== null || state.error !== null);
   const [dragging, setDragging] = useState(false);
 
   useEffect(() => {
     followJobs();
-    void loadModels();
     return followModelChanges();
-  }, [loadModels]);
+  }, []);
 
-  // The Models screen may pick a model ("use this one"): follow it here.
   useEffect(() => {
-    if (lastModelId) useGenerateStore.getState().selectModel(lastModelId);
-  }, [lastModelId]);
+    if (settingsRead) void loadModels();
+  }, [settingsRead, loadModels]);
 
   useEffect(() => {
     const onKey = (event: KeyboardEvent) => {

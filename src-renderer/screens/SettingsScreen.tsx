@@ -3,19 +3,10 @@ import {
   DEFAULT_HUB_ENDPOINT,
   providerChoiceSchema,
   themeSchema,
-  type ProviderChoice,
   type PublicSettings,
 } from '../../src-preload/api';
+import { providerChoiceLabels } from '../format';
 import { useAppStore } from '../stores/app-store';
-
-const providerLabels: Record<ProviderChoice, string> = {
-  auto: 'Automatic (best available)',
-  cuda: 'NVIDIA CUDA',
-  dml: 'DirectML (Windows)',
-  coreml: 'Core ML (macOS)',
-  webgpu: 'WebGPU',
-  cpu: 'CPU only',
-};
 
 /** A text setting saved on demand; an empty field means "use the default" (null). */
 function TextSettingField({ label, value, placeholder, onSave }: {
@@ -106,7 +97,7 @@ export function SettingsScreen() {
           >
             {providerChoiceSchema.options.map((choice) => (
               <option key={choice} value={choice}>
-                {providerLabels[choice]}
+                {providerChoiceLabels[choice]}
               </option>
             ))}
           </select>

@@ -1,6 +1,7 @@
 import { useEffect } from 'react';
 import iconUrl from '../../resources/icon.svg';
 import type { SetupStep } from '../../src-preload/api';
+import { ErrorBanner } from '../components/ErrorBanner';
 import { DoneStep } from '../components/setup/DoneStep';
 import { DownloadStep } from '../components/setup/DownloadStep';
 import { FirstImageStep } from '../components/setup/FirstImageStep';
@@ -44,6 +45,7 @@ export function SetupWizard() {
           Skip setup
         </button>
       </header>
+      <ErrorBanner />
       <main className="setup-body">
         <Current />
       </main>

@@ -48,10 +48,12 @@ interface GenerateState extends GenerateForm {
   /** Said once above the form: where loaded settings came from, or why a drop did nothing. */
   notice: Notice | null;
   update(patch: Partial<GenerateForm>): void;
-  loadModels(): Promise<void>;
+  /** Reads the installed models; `preferId` is chosen when it is installed, else the current choice stays. */
+  loadModels(preferId?: string): Promise<void>;
   modelChanged(model: ModelSummary): void;
   selectModel(id: string): void;
-  applyParameters(parameters: Partial<GenerationParameters>, from: string): void;
+  /** Loads settings into the form; resolves once the chosen model is saved as the last one used. */
+  applyParameters(parameters: Partial<GenerationParameters>, from: string): Promise<void>;
   setInitImage(image: Omit<InitImage, 'strength'>): void;
   setStrength(strength: number): void;
   clearInitImage(): void;
@@ -89,6 +91,9 @@ function isScheduler(name: unknown): name is SchedulerName {
   return typeof name === 'string' && (schedulerNames as readonly string[]).includes(name);
 }
 
+/** Only the newest `loadModels` call applies its list, so a slow older answer cannot undo a newer choice. */
+let latestLoad = 0;
+
 export const useGenerateStore = create<GenerateState>((set, get) => ({
   modelId: null,
   prompt: '',
@@ -108,8 +113,10 @@ export const useGenerateStore = create<GenerateState>((set, get) => ({
 
   update: (patch) => set(patch),
 
-  loadModels: async () => {
+  loadModels: async (preferId) => {
+    const load = ++latestLoad;
     const result = await easel.models.list();
+    if (load !== latestLoad) return;
     if (!result.ok) {
       useAppStore.setState({ error: result.error });
       set({ modelsLoaded: true });
@@ -118,6 +125,8 @@ export const useGenerateStore = create<GenerateState>((set, get) => ({
     const models = result.value.filter((model) => model.state === 'installed');
     set({ models, modelsLoaded: true });
     const current = get().modelId;
+    const preferred = models.find((model) => model.id === preferId);
+    if (preferred && preferred.id !== current) return set(defaultsOf(preferred));
     if (current && models.some((model) => model.id === current)) return;
     const last = useAppStore.getState().settings?.lastModelId;
     const chosen = models.find((model) => model.id === last) ?? models[0];
@@ -143,7 +152,9 @@ export const useGenerateStore = create<GenerateState>((set, get) => ({
     void useAppStore.getState().updateSettings({ lastModelId: id });
   },
 
-  applyParameters: (parameters, from) => {
+  applyParameters: async (parameters, from) => {
+    // Opened from the gallery before Generate ever showed: the installed models are not known yet.
+    if (!get().modelsLoaded) await get().loadModels();
     const patch: Partial<GenerateForm> = {};
     const notes: string[] = [];
     if (parameters.modelId !== undefined && parameters.modelId !== get().modelId) {
@@ -166,9 +177,9 @@ export const useGenerateStore = create<GenerateState>((set, get) => ({
     set(patch);
     const image = get().initImage;
     if (image && parameters.strength !== undefined) set({ initImage: { ...image, strength: parameters.strength } });
-    if (patch.modelId) void useAppStore.getState().updateSettings({ lastModelId: patch.modelId });
     const text = `Loaded the settings of ${from}${notes.length ? `; ${notes.join('; ')}` : ''}.`;
     set({ notice: { tone: notes.length ? 'warning' : 'info', text } });
+    if (patch.modelId) await useAppStore.getState().updateSettings({ lastModelId: patch.modelId });
   },
 
   setInitImage: (image) => set({ initImage: { ...image, strength: get().initImage?.strength ?? DEFAULT_STRENGTH } }),

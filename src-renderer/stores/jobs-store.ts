@@ -28,9 +28,19 @@ export const RECENT_JOBS = 6;
 /** Jobs taken off the queue here: a late event about them must not bring them back. */
 const removedIds = new Set<string>();
 
+function isFinished(job: JobSummary): boolean {
+  return job.state === 'done' || job.state === 'failed' || job.state === 'cancelled';
+}
+
+/**
+ * Puts a job's newest summary in the list. Answers (HTTP) and events (WebSocket) travel separately, so a
+ * late answer saying "queued" or "running" must not undo the "done" an event already brought.
+ */
 function upsert(jobs: JobSummary[], job: JobSummary): JobSummary[] {
   const index = jobs.findIndex((known) => known.id === job.id);
   if (index === -1) return [...jobs, job].sort((a, b) => a.createdAt - b.createdAt);
+  const known = jobs[index];
+  if (known && isFinished(known) && !isFinished(job)) return jobs;
   const next = jobs.slice();
   next[index] = job;
   return next;

@@ -1,8 +1,9 @@
 import { create } from 'zustand';
 import type { DownloadPlanSummary, ErrorInfo, ModelSummary, Result, VerifySummary } from '../../src-preload/api';
 import { easel } from '../bridge';
-import { formatProgress } from '../components/models/format';
+import { formatProgress } from '../format';
 import { useAppStore } from './app-store';
+import { useGenerateStore } from './generate-store';
 
 export type ModelAction = 'download' | 'pause' | 'cancel' | 'remove' | 'verify' | 'use';
 
@@ -120,6 +121,8 @@ export const useModelsStore = create<ModelsState>((set, get) => {
     use: async (id) => {
       set((state) => ({ busy: { ...state.busy, [id]: 'use' } }));
       const saved = await useAppStore.getState().updateSettings({ lastModelId: id });
+      // Generate picks the model before it shows, so it never opens on the previous one.
+      if (saved) await useGenerateStore.getState().loadModels(id);
       set((state) => ({ busy: without(state.busy, id) }));
       if (saved) useAppStore.getState().setScreen('generate');
     },

@@ -113,6 +113,8 @@ export const useSetupStore = create<SetupState>((set, get) => {
     start: async () => {
       const settings = useAppStore.getState().settings;
       set({ step: settings?.setupStep ?? 'welcome', chosenId: settings?.setupModelId ?? null });
+      // A wizard restored on a later step (first image, done) needs the list too, to find the chosen model.
+      await get().loadModels();
     },
 
     goTo: async (step) => {
@@ -200,13 +202,13 @@ export const useSetupStore = create<SetupState>((set, get) => {
 
     finish: async () => {
       const id = get().chosenId;
-      await save({ setupComplete: true, setupStep: 'welcome', setupModelId: null, ...(id === null ? {} : { lastModelId: id }) });
-      set({ step: 'welcome', firstImage: null });
+      const saved = await save({ setupComplete: true, setupStep: 'welcome', setupModelId: null, ...(id === null ? {} : { lastModelId: id }) });
+      // Unsaved, the wizard stays where it is; the banner says why.
+      if (saved) set({ step: 'welcome', firstImage: null });
     },
 
     skipSetup: async () => {
-      await save({ setupComplete: true, setupStep: 'welcome' });
-      set({ step: 'welcome' });
+      if (await save({ setupComplete: true, setupStep: 'welcome' })) set({ step: 'welcome' });
     },
   };
 });

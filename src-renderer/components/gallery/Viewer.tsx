@@ -4,7 +4,7 @@ import { easel } from '../../bridge';
 import { useAppStore } from '../../stores/app-store';
 import { useGalleryStore } from '../../stores/gallery-store';
 import { useGenerateStore } from '../../stores/generate-store';
-import { formatDuration, providerLabels } from '../generate/format';
+import { formatDuration, providerLabels } from '../../format';
 import { Glyph } from '../generate/icons';
 import { ImageNotes, PlaceholderBadge } from '../generate/ImageNotes';
 import { fullImages, useLoadedImage } from './images';
@@ -12,7 +12,12 @@ import { fullImages, useLoadedImage } from './images';
 async function exportImage(item: GalleryItem): Promise<string | null> {
   if (useAppStore.getState().info?.host === 'web') {
     // A page cannot ask where to save: hand the browser the file as a download.
-    const url = await fullImages.load(item.id);
+    let url: string;
+    try {
+      url = await fullImages.load(item.id);
+    } catch (error) {
+      return `Could not save the image: ${error instanceof Error ? error.message : String(error)}`;
+    }
     const link = document.createElement('a');
     link.href = url;
     link.download = item.id;
@@ -112,8 +117,8 @@ export function Viewer() {
 
   if (index === null) return null;
   const say = (text: Promise<string | null>) => void text.then((message) => message && showToast({ text: message }));
-  const applySettings = (chosen: GalleryItem) => {
-    useGenerateStore.getState().applyParameters(chosen.meta, 'the gallery image');
+  const applySettings = async (chosen: GalleryItem) => {
+    await useGenerateStore.getState().applyParameters(chosen.meta, 'the gallery image');
     closeViewer();
     useAppStore.getState().setScreen('generate');
   };
@@ -166,7 +171,7 @@ export function Viewer() {
               <Parameters item={item} />
               <ImageNotes meta={item.meta} />
               <div className="viewer-actions">
-                <button type="button" className="primary" onClick={() => applySettings(item)}>
+                <button type="button" className="primary" onClick={() => void applySettings(item)}>
                   <Glyph name="reuse" size={16} /> Use these settings
                 </button>
                 <div className="viewer-action-row">

@@ -5,7 +5,8 @@ import { useGenerateStore } from '../../stores/generate-store';
 import { useJobsStore } from '../../stores/jobs-store';
 import { Icon } from '../Icon';
 import { fullImages, thumbnails, useLoadedImage } from '../gallery/images';
-import { formatDuration, providerLabels, remedyFor } from './format';
+import { formatDuration, providerLabels } from '../../format';
+import { remedyFor } from './format';
 import { GENERATE_SHORTCUT } from './GenerateForm';
 import { ImageNotes, PlaceholderBadge } from './ImageNotes';
 

@@ -26,6 +26,12 @@ export const GENERATE_SHORTCUT = isMac ? '⌘ Enter' : 'Ctrl+Enter';
 
 /** Queues a generation with the form as it stands; shared by the button and the keyboard shortcut. */
 export async function generateNow(): Promise<void> {
+  // A number box applies its value on blur: leaving it now (synchronously) makes Ctrl+Enter use what was typed.
+  const active = document.activeElement;
+  if (active instanceof HTMLElement) {
+    active.blur();
+    active.focus();
+  }
   const provider = useAppStore.getState().settings?.preferredProvider ?? 'auto';
   const request = useGenerateStore.getState().takeRequest(provider);
   if (request) await useJobsStore.getState().enqueue(request);

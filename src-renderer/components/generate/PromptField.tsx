@@ -4,35 +4,47 @@ import { easel } from '../../bridge';
 
 const CHUNK = 75;
 
+type CountState = { status: 'counting' } | { status: 'failed' } | { status: 'ready'; value: TokenCount };
+
 /** Counts tokens a moment after typing stops, since each count is a round trip to the core. */
-function useTokenCount(modelId: string | null, text: string): TokenCount | null {
-  const [count, setCount] = useState<{ key: string; value: TokenCount } | null>(null);
+function useTokenCount(modelId: string | null, text: string): CountState {
+  // Each answer is kept with the model and text it counted, so it never shows for another text or model.
+  const [answer, setAnswer] = useState<{ key: string; value: TokenCount | null } | null>(null);
   const key = `${modelId}\u0000${text}`;
   useEffect(() => {
     if (!modelId || text.trim() === '') return;
     let live = true;
-    const timer = window.setTimeout(async () => {
-      const result = await easel.prompt.countTokens({ modelId, prompt: text });
-      if (live && result.ok) setCount({ key, value: result.value });
+    const timer = window.setTimeout(() => {
+      easel.prompt.countTokens({ modelId, prompt: text }).then(
+        (result) => live && setAnswer({ key, value: result.ok ? result.value : null }),
+        () => live && setAnswer({ key, value: null }),
+      );
     }, 300);
     return () => {
       live = false;
       window.clearTimeout(timer);
     };
   }, [modelId, text, key]);
-  if (text.trim() === '') return { tokens: 0, chunks: 1 };
-  return count?.value ?? null;
+  if (text.trim() === '') return { status: 'ready', value: { tokens: 0, chunks: 1 } };
+  if (answer?.key !== key) return { status: 'counting' };
+  return answer.value ? { status: 'ready', value: answer.value } : { status: 'failed' };
 }
 
 function TokenCounter({ modelId, text, id }: { modelId: string | null; text: string; id: string }) {
   const count = useTokenCount(modelId, text);
   if (!modelId) return null;
-  if (!count) return <span id={id} className="token-count" aria-live="polite">counting…</span>;
-  const chunks = Math.max(1, count.chunks);
+  if (count.status !== 'ready') {
+    return (
+      <span id={id} className="token-count" aria-live="polite">
+        {count.status === 'counting' ? 'counting…' : 'count unavailable'}
+      </span>
+    );
+  }
+  const chunks = Math.max(1, count.value.chunks);
   const title = `The text encoder reads ${CHUNK} tokens at a time; longer prompts are split into chunks of ${CHUNK}.`;
   return (
     <span id={id} className={chunks > 1 ? 'token-count over' : 'token-count'} title={title} aria-live="polite">
-      {count.tokens}/{chunks * CHUNK} tokens{chunks > 1 ? ` · ${chunks} chunks` : ''}
+      {count.value.tokens}/{chunks * CHUNK} tokens{chunks > 1 ? ` · ${chunks} chunks` : ''}
     </span>
   );
 }

@@ -1,27 +1,12 @@
-import type { ErrorInfo, ImageMetadata, ParametersSource } from '../../../src-preload/api';
+import type { ErrorInfo, ParametersSource } from '../../../src-preload/api';
 
-export const providerLabels: Record<ImageMetadata['provider'], string> = {
-  cuda: 'NVIDIA CUDA',
-  dml: 'DirectML',
-  coreml: 'Core ML',
-  webgpu: 'WebGPU',
-  cpu: 'CPU',
-  placeholder: 'placeholder',
-};
-
+/** The tools whose PNG settings Easel reads. */
 export const sourceLabels: Record<ParametersSource, string> = {
   easel: 'Easel',
   a1111: 'AUTOMATIC1111',
   comfyui: 'ComfyUI',
   invokeai: 'InvokeAI',
 };
-
-export function formatDuration(ms: number): string {
-  if (ms < 1000) return `${Math.round(ms)} ms`;
-  const seconds = Math.round(ms / 1000);
-  if (seconds < 60) return `${seconds} s`;
-  return `${Math.floor(seconds / 60)} min ${seconds % 60} s`;
-}
 
 /** What a person can do about a failed generation, by kind of failure. */
 const remedies: Partial<Record<ErrorInfo['code'], string>> = {

@@ -1,7 +1,7 @@
 import { useEffect } from 'react';
 import type { ModelSummary } from '../../../src-preload/api';
 import { chosenModel, useSetupStore } from '../../stores/setup-store';
-import { formatSize } from './format';
+import { formatBytes } from '../../format';
 import { ErrorNote, StatusMark, StepFrame } from './StepFrame';
 
 function Progress({ model }: { model: ModelSummary }) {
@@ -74,9 +74,9 @@ export function DownloadStep() {
           {plan.status === 'ready' && (
             <dl className="facts setup-plan-facts">
               <dt>To download</dt>
-              <dd>{formatSize(plan.value.remainingBytes)}{plan.value.remainingBytes < plan.value.totalBytes ? ` (of ${formatSize(plan.value.totalBytes)})` : ''}</dd>
+              <dd>{formatBytes(plan.value.remainingBytes)}{plan.value.remainingBytes < plan.value.totalBytes ? ` (of ${formatBytes(plan.value.totalBytes)})` : ''}</dd>
               <dt>Free on the disk</dt>
-              <dd>{formatSize(plan.value.freeBytes)}</dd>
+              <dd>{formatBytes(plan.value.freeBytes)}</dd>
               <dt>Into</dt>
               <dd>
                 <code>{plan.value.folder}</code>

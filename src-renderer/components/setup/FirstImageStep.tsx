@@ -1,12 +1,31 @@
 import { useState } from 'react';
 import { chosenModel, useSetupStore } from '../../stores/setup-store';
-import { formatTime, providerNames } from './format';
+import { formatSeconds, providerNames } from '../../format';
 import { ErrorNote, StatusMark, StepFrame } from './StepFrame';
 
 const demoPrompt = 'a red circle on a blue background';
 const defaultPrompt = 'a lighthouse on a cliff at sunset, oil painting';
 
+/** Waits for the model list (a wizard restored on this step has just asked for it) before the form. */
 export function FirstImageStep() {
+  const models = useSetupStore((state) => state.models);
+  const { loadModels, back } = useSetupStore.getState();
+  if (models.status === 'ready') return <FirstImageForm />;
+  return (
+    <StepFrame title="Your first picture" back={{ label: 'Back', onClick: () => void back() }}>
+      {models.status === 'failed' ? (
+        <ErrorNote message={models.error.message} action={{ label: 'Try again', onClick: () => void loadModels() }} />
+      ) : (
+        <p className="setup-busy" role="status">
+          <StatusMark kind="busy" />
+          Reading the model list…
+        </p>
+      )}
+    </StepFrame>
+  );
+}
+
+function FirstImageForm() {
   const model = useSetupStore(chosenModel);
   const firstImage = useSetupStore((state) => state.firstImage);
   const error = useSetupStore((state) => state.firstImageError);
@@ -68,7 +87,7 @@ export function FirstImageStep() {
           <figcaption>
             {item.meta.placeholder
               ? `Easel could not run the model on this computer, so it drew a labelled placeholder instead. ${item.meta.notes.join(' ')}`
-              : `Made by the ${item.meta.provider === 'placeholder' ? 'placeholder' : providerNames[item.meta.provider]} in ${formatTime(item.meta.timings.totalMs / 1000).replace('about ', '')}. It is saved in your gallery.`}
+              : `Made by the ${item.meta.provider === 'placeholder' ? 'placeholder' : providerNames[item.meta.provider]} in ${formatSeconds(item.meta.timings.totalMs / 1000)}. It is saved in your gallery.`}
           </figcaption>
         </figure>
       )}

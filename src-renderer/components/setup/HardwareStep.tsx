@@ -1,7 +1,7 @@
 import { useEffect } from 'react';
 import type { GpuInfo, ProviderCheck } from '../../../src-preload/api';
 import { useSetupStore } from '../../stores/setup-store';
-import { formatTime, providerNames } from './format';
+import { formatEstimate, providerNames } from '../../format';
 import { ErrorNote, StatusMark, StepFrame } from './StepFrame';
 
 /**
@@ -22,7 +22,7 @@ function CheckRow({ check, gpus }: { check: ProviderCheck; gpus: GpuInfo[] }) {
       <StatusMark kind={check.ok ? 'ok' : unneeded ? 'none' : 'fail'} />
       <div>
         <strong>{providerNames[check.provider]}</strong>
-        <p>{check.ok ? `Works. A test picture took ${formatTime(check.secondsPerImage ?? 0).replace('about ', '')}.` : (unneeded ?? check.reason)}</p>
+        <p>{check.ok ? `Works. A test picture took ${formatEstimate(check.secondsPerImage ?? 0).replace('about ', '')}.` : (unneeded ?? check.reason)}</p>
       </div>
     </li>
   );

@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'react';
 import type { ModelEstimate, ModelSummary } from '../../../src-preload/api';
 import { useSetupStore } from '../../stores/setup-store';
-import { deviceNames, formatSize, formatTime } from './format';
+import { deviceNames, formatBytes, formatEstimate } from '../../format';
 import { ErrorNote, StatusMark, StepFrame } from './StepFrame';
 
 interface Option {
@@ -20,10 +20,10 @@ function orderedOptions(models: ModelSummary[], estimates: ModelEstimate[]): Opt
 
 function facts(option: Option): string[] {
   const { model, estimate } = option;
-  const lines = [model.state === 'installed' ? 'Already on this computer' : `${formatSize(model.sizeBytes)} download`];
+  const lines = [model.state === 'installed' ? 'Already on this computer' : `${formatBytes(model.sizeBytes)} download`];
   lines.push(`${model.defaults.width}×${model.defaults.height} pictures`);
   if (estimate?.secondsPerImage != null && estimate.provider !== null) {
-    lines.push(`${formatTime(estimate.secondsPerImage)} per picture on the ${deviceNames[estimate.provider]}`);
+    lines.push(`${formatEstimate(estimate.secondsPerImage)} per picture on the ${deviceNames[estimate.provider]}`);
   }
   return lines;
 }
@@ -100,7 +100,7 @@ export function ModelStep() {
     >
       {disk && (
         <p className="setup-muted">
-          {formatSize(disk.freeBytes)} free for models in <code>{disk.path}</code>
+          {formatBytes(disk.freeBytes)} free for models in <code>{disk.path}</code>
         </p>
       )}
       {(models.status === 'loading' || recommendation.status === 'loading') && (
