@@ -150,9 +150,15 @@ export type SetupStep = z.infer<typeof setupStepSchema>;
 
 export const DEFAULT_HUB_ENDPOINT = 'https://huggingface.co';
 
+/** Folders a person names must be full paths (/home/me/Pictures, D:\Art, \\server\share): a relative one would depend on where Easel started. */
+const absolutePath = z
+  .string()
+  .min(1)
+  .regex(/^(\/|[A-Za-z]:[\\/]|\\\\)/, 'must be a full path, such as /home/me/Pictures or C:\\Users\\me\\Pictures');
+
 const settingsFields = {
-  galleryDir: z.string().min(1).nullable(),
-  modelsDir: z.string().min(1).nullable(),
+  galleryDir: absolutePath.nullable(),
+  modelsDir: absolutePath.nullable(),
   hubEndpoint: z.url({ protocol: /^https?$/ }),
   hubToken: z.string().max(512),
   preferredProvider: providerChoiceSchema,
@@ -485,7 +491,7 @@ export const channelSchemas = {
   'models.remove': modelRequest,
   'models.verify': modelRequest,
   'models.import': z
-    .object({ path: z.string().min(1, 'Choose a folder'), mode: z.enum(['copy', 'reference']).default('copy') })
+    .object({ path: absolutePath, mode: z.enum(['copy', 'reference']).default('copy') })
     .strict(),
   'jobs.enqueue': generateRequestSchema,
   'jobs.list': noRequest,
@@ -565,6 +571,9 @@ export interface EventPayloads {
   'gallery.changed': { added: GalleryItem[]; removed: string[] };
 }
 export type EventName = keyof EventPayloads;
+
+/** The one Electron IPC channel that carries every event, as (name, payload). */
+export const ELECTRON_EVENT_CHANNEL = 'easel:event';
 export const eventNames: readonly EventName[] = ['settings.changed', 'models.changed', 'jobs.changed', 'jobs.removed', 'gallery.changed'];
 
 export function isEventName(name: unknown): name is EventName {

@@ -1,7 +1,5 @@
 import { contextBridge, ipcRenderer } from 'electron';
-import { createEaselApi, isChannel, isEventName, type EventName } from './api';
-
-const EVENT_CHANNEL = 'easel:event';
+import { createEaselApi, ELECTRON_EVENT_CHANNEL, isChannel, isEventName, type EventName } from './api';
 
 /**
  * Exposes `window.easel`: task-named methods built from the contract, and subscribe functions that
@@ -18,9 +16,9 @@ const api = createEaselApi({
     const relay = (_ipcEvent: unknown, name: unknown, payload: unknown) => {
       if (isEventName(name) && name === event) listener(payload);
     };
-    ipcRenderer.on(EVENT_CHANNEL, relay);
+    ipcRenderer.on(ELECTRON_EVENT_CHANNEL, relay);
     return () => {
-      ipcRenderer.removeListener(EVENT_CHANNEL, relay);
+      ipcRenderer.removeListener(ELECTRON_EVENT_CHANNEL, relay);
     };
   },
 });

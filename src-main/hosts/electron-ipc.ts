@@ -1,11 +1,10 @@
 import type { IpcMain, IpcMainInvokeEvent, WebContents } from 'electron';
-import { channels, type EventName, type Result } from '../../src-preload/api';
+import { channels, ELECTRON_EVENT_CHANNEL, type EventName, type Result } from '../../src-preload/api';
 import type { EventBus } from '../core/events';
 import type { Dispatch } from './dispatch';
 
 /** Renderer pages are served from this origin only (see main.ts's protocol handler). */
 export const APP_ORIGIN = 'app://easel';
-export const EVENT_CHANNEL = 'easel:event';
 
 /** Only our own page, in its main frame, may call the core. */
 export function isTrustedSender(event: IpcMainInvokeEvent): boolean {
@@ -36,6 +35,6 @@ export function installIpc(ipcMain: IpcMain, dispatch: Dispatch): void {
 /** Forwards core events to a window; returns the function that stops forwarding. */
 export function forwardEvents(events: EventBus, contents: WebContents): () => void {
   return events.subscribe((event: EventName, payload) => {
-    if (!contents.isDestroyed()) contents.send(EVENT_CHANNEL, event, payload);
+    if (!contents.isDestroyed()) contents.send(ELECTRON_EVENT_CHANNEL, event, payload);
   });
 }

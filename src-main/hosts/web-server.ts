@@ -1,5 +1,6 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { createReadStream, promises as fs } from 'node:fs';
+import { pipeline } from 'node:stream/promises';
 import http from 'node:http';
 import { isIP, type AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -182,7 +183,8 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
     }
     if (setCookie) headers['set-cookie'] = `${TOKEN_COOKIE}=${token}; HttpOnly; SameSite=Strict; Path=/`;
     res.writeHead(200, headers);
-    createReadStream(target).pipe(res);
+    // pipeline() closes the file when the client goes away and turns a read error into a rejection.
+    await pipeline(createReadStream(target), res);
   };
 
   const server = http.createServer((req, res) => {

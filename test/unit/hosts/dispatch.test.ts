@@ -67,6 +67,14 @@ describe('the dispatcher at the host boundary', () => {
     expect(result).toMatchObject({ ok: false, error: { code: 'invalid_request', detail: [{ path: 'hubEndpoint' }] } });
   });
 
+  it('refuses relative folders, which would depend on where Easel started', async () => {
+    const dispatch = createDispatcher(recordingHandlers([]));
+    expect(await dispatch('settings.update', { galleryDir: 'Pictures/Easel' })).toMatchObject({ ok: false, error: { code: 'invalid_request' } });
+    expect(await dispatch('models.import', { path: './my-model' })).toMatchObject({ ok: false, error: { code: 'invalid_request' } });
+    expect(await dispatch('settings.update', { galleryDir: 'C:\\Users\\me\\Pictures' })).toMatchObject({ ok: true });
+    expect(await dispatch('settings.update', { modelsDir: '/home/me/models' })).toMatchObject({ ok: true });
+  });
+
   it('refuses an empty settings patch and unknown settings', async () => {
     const dispatch = createDispatcher(recordingHandlers([]));
     expect(await dispatch('settings.update', {})).toMatchObject({ ok: false, error: { code: 'invalid_request' } });
