@@ -8,7 +8,6 @@ import { CATALOG, DEMO_MODEL_ID, type CatalogEntry } from './models/catalog';
 import type { DownloaderOptions } from './models/downloader';
 import { ModelsService } from './models/models-service';
 import { TextToImage } from './pipeline/generate';
-import { ClipTokenizer } from './pipeline/tokenizer';
 import { defaultMachineKey, ProviderHealth } from './runtime/fallback';
 import { detectMachineProviders, physicalCoreCount, providerOrder } from './runtime/providers';
 import { SessionCache } from './runtime/session-cache';
@@ -43,7 +42,8 @@ export class Easel {
   private pipeline: Promise<TextToImage> | null = null;
   private selfTestPipeline: Promise<TextToImage> | null = null;
   private providerHealth: Promise<ProviderHealth> | null = null;
-  private readonly tokenizers = new Map<string, Promise<ClipTokenizer>>();
+  /** The model the last generation used: its sessions are released when another model's turn comes. */
+  private lastModelDir: string | null = null;
 
   constructor(readonly options: EaselOptions) {
     this.settings = new SettingsStore({
@@ -58,6 +58,10 @@ export class Easel {
       settings: () => this.settings.get(),
       env: options.env ?? process.env,
       onChange: (model) => this.events.emit('models.changed', model),
+      onModelGone: async (dir) => {
+        if (this.lastModelDir === dir) this.lastModelDir = null;
+        await (this.pipeline ? (await this.pipeline).forget(dir) : this.sessions.releaseModel(dir));
+      },
       ...(options.downloaderOptions ? { downloaderOptions: options.downloaderOptions } : {}),
       ...(options.catalog ? { catalog: options.catalog } : {}),
       ...(options.log ? { log: options.log } : {}),
@@ -71,6 +75,9 @@ export class Easel {
       gallery: this.gallery,
       resolveModel: async (id) => {
         const model = await this.models.resolveForGeneration(id);
+        // One model's sessions on the GPU at a time: switching models frees the previous one's memory.
+        if (this.lastModelDir !== null && this.lastModelDir !== model.dir) await this.sessions.releaseModel(this.lastModelDir);
+        this.lastModelDir = model.dir;
         return { dir: model.dir, name: model.displayName };
       },
       onChange: (job) => this.events.emit('jobs.changed', job),
@@ -115,13 +122,8 @@ export class Easel {
 
   async countTokens(modelId: string, prompt: string): Promise<TokenCount> {
     const model = await this.models.resolveForGeneration(modelId);
-    let tokenizer = this.tokenizers.get(model.dir);
-    if (!tokenizer) {
-      tokenizer = ClipTokenizer.load(path.join(model.dir, 'tokenizer'));
-      tokenizer.catch(() => this.tokenizers.delete(model.dir));
-      this.tokenizers.set(model.dir, tokenizer);
-    }
-    return (await tokenizer).countTokens(prompt);
+    const tokenizer = await (await this.textToImage()).tokenizer(path.join(model.dir, 'tokenizer'));
+    return tokenizer.countTokens(prompt);
   }
 
   /** Lets running work stop cleanly: downloads pause (and resume at the next start), files are flushed. */

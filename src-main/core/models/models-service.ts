@@ -24,6 +24,8 @@ export interface ModelsServiceOptions {
   /** Told about every change a window should show: progress, state, errors. */
   onChange: (model: ModelSummary) => void;
   catalog?: readonly CatalogEntry[];
+  /** Told before a model's folder is deleted, so nothing keeps using what was loaded from it. */
+  onModelGone?: (dir: string) => Promise<void>;
   /** Tests pass short timeouts and a local CA here. */
   downloaderOptions?: Partial<DownloaderOptions>;
   log?: (line: string) => void;
@@ -197,7 +199,10 @@ export class ModelsService {
 
   async remove(id: string): Promise<ModelSummary | null> {
     if (this.active.has(id)) await this.cancel(id);
-    await (await this.store()).remove(id);
+    const store = await this.store();
+    const installed = await store.get(id);
+    if (installed) await this.options.onModelGone?.(installed.dir);
+    await store.remove(id);
     this.stopped.delete(id);
     const entry = this.catalog.find((candidate) => candidate.id === id);
     if (!entry) return null;

@@ -1,3 +1,4 @@
+import path from 'node:path';
 import sharp from 'sharp';
 import {
   type GenerateRequest,
@@ -210,7 +211,8 @@ export class TextToImage {
     return { folder, tokenizer, tokenizer2 };
   }
 
-  private tokenizer(dir: string): Promise<ClipTokenizer> {
+  /** The tokenizer in `dir`, loaded once and shared (the prompt box's token counter uses it too). */
+  tokenizer(dir: string): Promise<ClipTokenizer> {
     let loaded = this.tokenizers.get(dir);
     if (loaded === undefined) {
       loaded = ClipTokenizer.load(dir);
@@ -218,6 +220,14 @@ export class TextToImage {
       this.tokenizers.set(dir, loaded);
     }
     return loaded;
+  }
+
+  /** Drops what was loaded from a model folder that was removed or replaced, sessions included. */
+  async forget(modelDir: string): Promise<void> {
+    for (const dir of this.tokenizers.keys()) {
+      if (dir.startsWith(modelDir + path.sep)) this.tokenizers.delete(dir);
+    }
+    await this.deps.sessions.releaseModel(modelDir);
   }
 
   private async candidates(request: GenerateRequest): Promise<ProviderName[]> {

@@ -140,6 +140,23 @@ describe('generation through the contract', () => {
     expect(job.results[0]?.meta.notes.join(' ')).toMatch(/cpu/i);
   });
 
+  it('keeps one model loaded at a time, and forgets a removed one', async () => {
+    const { easel: core, dispatch, modelId } = await setUp();
+    const other = await core.models.importFolder(await fixtureModel('sd21'), 'copy');
+    const run = async (id: string) => {
+      const queued = await dispatch('jobs.enqueue', request(id));
+      if (!queued.ok) throw new Error(queued.error.message);
+      expect((await finished(dispatch, (queued.value as JobSummary).id)).state).toBe('done');
+    };
+    await run(modelId);
+    const oneModel = core.sessions.size;
+    expect(oneModel).toBeGreaterThan(0);
+    await run(other.id);
+    expect(core.sessions.size).toBe(oneModel);
+    await core.models.remove(other.id);
+    expect(core.sessions.size).toBe(0);
+  });
+
   it('refuses a model that is not installed, in words', async () => {
     const { dispatch } = await setUp();
     const result = await dispatch('jobs.enqueue', request('not-a-model'));
