@@ -49,7 +49,12 @@ export class GalleryService {
     const dir = await this.options.dir();
     if (this.open?.dir !== dir) {
       const previous = this.open;
-      this.open = { dir, gallery: Gallery.open({ dir, ...(this.options.clock ? { clock: this.options.clock } : {}) }) };
+      // Undo lasts while the app runs; what earlier runs deleted is emptied from the trash now.
+      const opening = Gallery.open({ dir, ...(this.options.clock ? { clock: this.options.clock } : {}) }).then(async (gallery) => {
+        await gallery.purgeTrash();
+        return gallery;
+      });
+      this.open = { dir, gallery: opening };
       this.open.gallery.catch(() => {
         if (this.open?.dir === dir) this.open = null;
       });

@@ -57,17 +57,21 @@ export class ModelsService {
   private readonly stopped = new Map<string, DownloadStatus>();
   private readonly notices = new Map<string, Promise<void>>();
   private readonly starting = new Set<string>();
+  /** Models folders already cleared of what crashed removes and imports left behind. */
+  private readonly tidied = new Set<string>();
 
   constructor(private readonly options: ModelsServiceOptions) {
     this.catalog = options.catalog ?? CATALOG;
   }
 
   async store(): Promise<ModelStore> {
-    return new ModelStore({
-      modelsDir: await this.options.modelsDir(),
-      builtinModelsDir: this.options.builtinModelsDir,
-      catalog: this.catalog,
-    });
+    const modelsDir = await this.options.modelsDir();
+    const store = new ModelStore({ modelsDir, builtinModelsDir: this.options.builtinModelsDir, catalog: this.catalog });
+    if (!this.tidied.has(modelsDir)) {
+      this.tidied.add(modelsDir);
+      await store.removeLeftovers();
+    }
+    return store;
   }
 
   async list(): Promise<ModelSummary[]> {

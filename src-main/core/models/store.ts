@@ -247,6 +247,14 @@ export class ModelStore {
     this.catalog = options.catalog ?? CATALOG;
   }
 
+  /** Deletes what a remove or an import cut short by a crash left behind (hidden `.removing-*`/`.importing-*` folders). */
+  async removeLeftovers(): Promise<string[]> {
+    const names = await fsp.readdir(this.modelsDir).catch(() => [] as string[]);
+    const leftovers = names.filter((name) => name.startsWith('.removing-') || name.startsWith('.importing-'));
+    await Promise.all(leftovers.map((name) => fsp.rm(path.join(this.modelsDir, name), { recursive: true, force: true })));
+    return leftovers;
+  }
+
   /** Where a downloaded or copied model lives. */
   modelDir(id: string): string {
     if (!SLUG.test(id)) throw new EaselError('invalid_request', `${JSON.stringify(id)} is not a valid model id.`);

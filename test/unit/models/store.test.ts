@@ -194,3 +194,14 @@ describe('ModelStore', () => {
     expect((await readManifest(dir))?.files['model_index.json']).toEqual({ bytes: 2 });
   });
 });
+
+describe('ModelStore.removeLeftovers', () => {
+  it('deletes what a crashed remove or import left behind, and nothing else', async () => {
+    for (const name of ['.removing-sd-turbo-1a2b', '.importing-mine-3c4d', 'kept-model']) {
+      await fsp.mkdir(path.join(modelsDir, name, 'unet'), { recursive: true });
+    }
+    expect((await store().removeLeftovers()).sort()).toEqual(['.importing-mine-3c4d', '.removing-sd-turbo-1a2b']);
+    expect((await fsp.readdir(modelsDir)).filter((name) => !name.startsWith('.easel'))).toContain('kept-model');
+    expect(await fsp.readdir(modelsDir)).not.toContain('.removing-sd-turbo-1a2b');
+  });
+});
