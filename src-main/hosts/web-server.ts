@@ -118,15 +118,17 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
     new Promise((resolve, reject) => {
       const chunks: Buffer[] = [];
       let size = 0;
-      req.on('data', (chunk: Buffer) => {
+      const onData = (chunk: Buffer) => {
         size += chunk.length;
         if (size > MAX_BODY_BYTES) {
+          // Stop keeping the body, but leave the socket open until the 413 has been sent.
+          req.off('data', onData);
           reject(new Error('too large'));
-          req.destroy();
           return;
         }
         chunks.push(chunk);
-      });
+      };
+      req.on('data', onData);
       req.on('end', () => resolve(Buffer.concat(chunks)));
       req.on('error', reject);
     });
@@ -142,6 +144,10 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
       payload = body.length === 0 ? undefined : JSON.parse(body.toString('utf8'));
     } catch (error) {
       const tooLarge = (error as Error).message === 'too large';
+      if (tooLarge) {
+        res.setHeader('connection', 'close');
+        res.on('finish', () => req.destroy());
+      }
       sendError(res, tooLarge ? 413 : 400, {
         code: 'invalid_request',
         message: tooLarge ? 'The request is larger than 64 MB.' : 'The request body is not valid JSON.',
