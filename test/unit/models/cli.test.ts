@@ -1,30 +1,25 @@
 import { existsSync, promises as fsp } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { PassThrough } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runModelsCommand } from '../../../src-main/cli/models';
 import { findCatalogEntry } from '../../../src-main/core/models/catalog';
 import { FakeHub, payload } from '../../fixtures/hub/fake-hub';
+import { captureOutput } from '../../helpers/streams';
 import { writeModelFolder } from './model-folder';
 
 let root: string;
 
 async function run(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  const out: string[] = [];
-  const err: string[] = [];
-  stdout.on('data', (chunk: Buffer) => out.push(chunk.toString()));
-  stderr.on('data', (chunk: Buffer) => err.push(chunk.toString()));
+  const output = captureOutput();
   const code = await runModelsCommand(args, {
-    stdout,
-    stderr,
+    stdout: output.stdout,
+    stderr: output.stderr,
     env,
     modelsDir: path.join(root, 'models'),
     builtinModelsDir: path.join(root, 'resources/models'),
   });
-  return { code, stdout: out.join(''), stderr: err.join('') };
+  return { code, ...output.written() };
 }
 
 beforeEach(async () => {

@@ -1,10 +1,10 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import type { Recommendation, SelfTestReport } from '../../../src-preload/api';
 import { runDoctorCommand } from '../../../src-main/cli/doctor';
 import { fixtureModel } from '../../fixtures/models';
+import { captureOutput } from '../../helpers/streams';
 import { useTempDirs } from '../../helpers/temp';
 import { cudaImpossible, webgpuImpossible } from '../runtime/machine';
 
@@ -12,20 +12,15 @@ const tempDir = useTempDirs();
 
 async function doctor(args: string[]): Promise<{ code: number; stdout: string; stderr: string; dataDir: string }> {
   const dataDir = await tempDir();
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  const out: string[] = [];
-  const err: string[] = [];
-  stdout.on('data', (chunk: Buffer) => out.push(chunk.toString()));
-  stderr.on('data', (chunk: Buffer) => err.push(chunk.toString()));
+  const output = captureOutput();
   const code = await runDoctorCommand(args, {
-    stdout,
-    stderr,
+    stdout: output.stdout,
+    stderr: output.stderr,
     dataDir,
     modelsDir: path.join(dataDir, 'models'),
     selfTestModelDir: await fixtureModel('sd15-legacy'),
   });
-  return { code, stdout: out.join(''), stderr: err.join(''), dataDir };
+  return { code, ...output.written(), dataDir };
 }
 
 describe('easel doctor', () => {
