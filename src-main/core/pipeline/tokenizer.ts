@@ -2,6 +2,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { EaselError } from '../errors';
 import { isBreak, parsePromptWeights } from './prompt-weights';
+import { clipCleanText, PYTHON_WHITESPACE } from './text/clip-clean';
 
 export interface EncodedPrompt {
   /** Each chunk is exactly 77 long: bos, up to 75 prompt tokens, eos, then pad; weights are 1 outside the prompt. */
@@ -26,8 +27,11 @@ const DEFAULT_EOS = '<|endoftext|>';
 const WORD_SUFFIX = '</w>';
 const CACHE_LIMIT = 20_000;
 
-const WORD_PATTERN =
-  /<\|startoftext\|>|<\|endoftext\|>|'s|'t|'re|'ve|'m|'ll|'d|\p{L}+|\p{N}|[^\s\p{L}\p{N}]+/giu;
+/** CLIP's word pattern; "whitespace" is Python's, which differs from JavaScript's `\s` in two characters. */
+const WORD_PATTERN = new RegExp(
+  `<\\|startoftext\\|>|<\\|endoftext\\|>|'s|'t|'re|'ve|'m|'ll|'d|\\p{L}+|\\p{N}|[^${PYTHON_WHITESPACE}\\p{L}\\p{N}]+`,
+  'giu',
+);
 
 /** GPT-2/CLIP's reversible map from each byte to a printable character, so BPE never sees raw bytes. */
 const BYTE_TO_CHAR: readonly string[] = (() => {
@@ -103,7 +107,7 @@ export class ClipTokenizer {
   /** BPE ids of `text`, without start and end tokens. */
   encode(text: string): number[] {
     const ids: number[] = [];
-    for (const match of cleanText(text).matchAll(WORD_PATTERN)) {
+    for (const match of clipCleanText(text).matchAll(WORD_PATTERN)) {
       for (const id of this.encodeWord(match[0])) ids.push(id);
     }
     return ids;
@@ -209,29 +213,6 @@ export class ClipTokenizer {
 }
 
 /** CLIP's text cleanup: HTML entities decoded, Unicode composed, whitespace collapsed, lower case. */
-function cleanText(text: string): string {
-  return unescapeHtml(unescapeHtml(text)).normalize('NFC').replace(/\s+/g, ' ').trim().toLowerCase();
-}
-
-const NAMED_ENTITIES: Readonly<Record<string, string>> = {
-  amp: '&',
-  lt: '<',
-  gt: '>',
-  quot: '"',
-  apos: "'",
-  nbsp: '\u00a0',
-};
-
-function unescapeHtml(text: string): string {
-  return text.replace(/&(#[0-9]+|#[xX][0-9a-fA-F]+|[a-zA-Z]+);/g, (entity, body: string) => {
-    if (body.startsWith('#')) {
-      const codePoint = body[1] === 'x' || body[1] === 'X' ? parseInt(body.slice(2), 16) : parseInt(body.slice(1), 10);
-      return codePoint > 0 && codePoint <= 0x10ffff ? String.fromCodePoint(codePoint) : entity;
-    }
-    return NAMED_ENTITIES[body.toLowerCase()] ?? entity;
-  });
-}
-
 async function readTokenizerFile(file: string, required: true): Promise<string>;
 async function readTokenizerFile(file: string, required: false): Promise<string | undefined>;
 async function readTokenizerFile(file: string, required: boolean): Promise<string | undefined> {
