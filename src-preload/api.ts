@@ -274,7 +274,7 @@ const modelRequest = z.object({ id: modelId }).strict();
 // ---------------------------------------------------------------------------------------------
 // Gallery
 
-export type ParametersSource = 'easel' | 'a1111' | 'comfyui' | 'invokeai';
+export type ParametersSource = 'easel' | 'a1111' | 'comfyui' | 'invokeai' | 'fooocus';
 
 /** One image in the gallery: a PNG in the gallery folder with its parameters embedded. */
 export interface GalleryItem {

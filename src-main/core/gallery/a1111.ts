@@ -8,6 +8,7 @@ import type {
 import { EaselError } from '../errors';
 import { parseComfyUiPrompt } from './comfyui';
 import { A1111_CHUNK, readEaselMetadata } from './easel-metadata';
+import { parseFooocusParameters } from './fooocus';
 import { parseInvokeAiMetadata } from './invokeai';
 
 /**
@@ -177,21 +178,38 @@ function pickParameters(meta: ImageMetadata): Partial<GenerationParameters> {
 /**
  * The generation parameters embedded in a PNG's text chunks, from whichever tool wrote them: Easel's own
  * `easel` JSON first, then A1111's `parameters` text, ComfyUI's `prompt` graph, InvokeAI's
- * `invokeai_metadata`. Fields a source does not record, or records in a form Easel cannot use (a sampler
+ * `invokeai_metadata`, Fooocus' JSON in `parameters`. Fields a source does not record, or records in a form Easel cannot use (a sampler
  * it does not have), are left out. Throws `not_found` when no known source is present.
  */
 export function parseImageParameters(chunks: Record<string, string>): ParsedImageParameters {
   const easel = readEaselMetadata(chunks);
   if (easel) return { ...pickParameters(easel), source: 'easel' };
-  const a1111 = chunks[A1111_CHUNK];
-  if (a1111 !== undefined && a1111.trim() !== '') return { ...parseA1111Parameters(a1111), source: 'a1111' };
+  const parameters = chunks[A1111_CHUNK];
+  if (parameters !== undefined && parameters.trim() !== '') return readParametersChunk(parameters, chunks.fooocus_scheme);
   const comfy = chunks.prompt === undefined ? null : parseComfyUiPrompt(chunks.prompt);
   if (comfy) return { ...comfy, source: 'comfyui' };
   const invoke = chunks.invokeai_metadata === undefined ? null : parseInvokeAiMetadata(chunks.invokeai_metadata);
   if (invoke) return { ...invoke, source: 'invokeai' };
   throw new EaselError(
     'not_found',
-    'This image carries no generation parameters Easel can read (it knows Easel, A1111, ComfyUI and InvokeAI metadata).',
+    'This image carries no generation parameters Easel can read (it knows Easel, A1111, ComfyUI, InvokeAI and Fooocus metadata).',
     { keywords: Object.keys(chunks) },
   );
+}
+
+/**
+ * The `parameters` chunk holds A1111's text, or Fooocus' JSON (its `fooocus_scheme` chunk says which; Fooocus'
+ * "a1111" scheme is A1111's text). JSON is never read as A1111 text: a half-read prompt is worse than none.
+ */
+function readParametersChunk(text: string, fooocusScheme: string | undefined): ParsedImageParameters {
+  if (fooocusScheme === 'fooocus' || text.trimStart().startsWith('{')) {
+    const fooocus = parseFooocusParameters(text);
+    if (fooocus) return { ...fooocus, source: 'fooocus' };
+    throw new EaselError(
+      'image_invalid',
+      'This image holds its parameters as JSON that Easel does not recognise, so nothing was loaded from it.',
+      { scheme: fooocusScheme ?? null },
+    );
+  }
+  return { ...parseA1111Parameters(text), source: fooocusScheme === 'a1111' ? 'fooocus' : 'a1111' };
 }

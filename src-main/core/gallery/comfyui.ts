@@ -126,6 +126,37 @@ class GraphReader {
     return { kind: 'image' };
   }
 
+  /**
+   * A custom sampler's settings gathered as KSampler names them: the sampler name from the KSamplerSelect
+   * node, steps (and denoise) from the sigmas node (BasicScheduler, SDTurboScheduler, KarrasScheduler, …),
+   * and for SamplerCustomAdvanced the seed from its noise node and cfg and prompts from its guider.
+   */
+  customSamplerInputs(sampler: ComfyNode): Record<string, unknown> {
+    const inputs: Record<string, unknown> = { ...sampler.inputs };
+    const select = isLink(sampler.inputs.sampler) ? this.node(sampler.inputs.sampler) : undefined;
+    if (select) inputs.sampler_name = select.inputs.sampler_name;
+    const sigmas = isLink(sampler.inputs.sigmas) ? this.node(sampler.inputs.sigmas) : undefined;
+    if (sigmas) {
+      inputs.steps = sigmas.inputs.steps;
+      if ('denoise' in sigmas.inputs) inputs.denoise = sigmas.inputs.denoise;
+      inputs.scheduler = sigmas.class_type === 'KarrasScheduler' ? 'karras' : sigmas.inputs.scheduler;
+    }
+    const noise = isLink(sampler.inputs.noise) ? this.node(sampler.inputs.noise) : undefined;
+    if (noise && 'noise_seed' in noise.inputs) inputs.noise_seed = noise.inputs.noise_seed;
+    const guider = isLink(sampler.inputs.guider) ? this.node(sampler.inputs.guider) : undefined;
+    if (guider) {
+      for (const key of ['cfg', 'positive', 'negative', 'model']) {
+        if (key in guider.inputs) inputs[key] = guider.inputs[key];
+      }
+      if (!('cfg' in guider.inputs) && 'conditioning' in guider.inputs) {
+        // BasicGuider: one conditioning and no guidance (cfg 1).
+        inputs.positive = guider.inputs.conditioning;
+        inputs.cfg = 1;
+      }
+    }
+    return inputs;
+  }
+
   /** The checkpoint name behind a sampler's model input, through LoRA and patch nodes. */
   modelName(input: unknown, depth = 0): string | undefined {
     if (!isLink(input) || depth > MAX_LINK_DEPTH) return undefined;
@@ -145,9 +176,12 @@ const SEED_KEYS = ['seed', 'noise_seed', 'value', 'int', 'number'] as const;
 const NUMBER_KEYS = ['value', 'int', 'float', 'number', 'steps', 'cfg'] as const;
 const NAME_KEYS = ['value', 'string', 'sampler_name', 'scheduler'] as const;
 
-/** ComfyUI's sampler + scheduler names to ours; combinations we have no scheduler for stay unknown. */
+/**
+ * ComfyUI's sampler + scheduler names to ours; combinations we have no scheduler for stay unknown. Early
+ * ComfyUI (and Fooocus) wrote k-diffusion's function names, `sample_dpmpp_2m` for `dpmpp_2m`.
+ */
 export function schedulerFromComfyUi(sampler: string, scheduler: string): SchedulerName | undefined {
-  switch (sampler) {
+  switch (sampler.replace(/^sample_/, '')) {
     case 'euler':
       return 'euler';
     case 'euler_ancestral':
@@ -170,9 +204,16 @@ export function schedulerFromComfyUi(sampler: string, scheduler: string): Schedu
   }
 }
 
+/** KSampler and KSamplerAdvanced carry every setting; the custom samplers link to nodes that hold them. */
 function isSampler(node: ComfyNode): boolean {
   const inputs = node.inputs;
-  return ('seed' in inputs || 'noise_seed' in inputs) && 'steps' in inputs && 'cfg' in inputs && 'sampler_name' in inputs;
+  const classic = ('seed' in inputs || 'noise_seed' in inputs) && 'steps' in inputs && 'cfg' in inputs && 'sampler_name' in inputs;
+  return classic || isCustomSampler(node);
+}
+
+/** SamplerCustom (seed and cfg inline) and SamplerCustomAdvanced (noise and guider nodes), both with sigmas. */
+function isCustomSampler(node: ComfyNode): boolean {
+  return 'sampler' in node.inputs && 'sigmas' in node.inputs && 'latent_image' in node.inputs;
 }
 
 function fileStem(name: string): string {
@@ -205,7 +246,7 @@ export function parseComfyUiPrompt(text: string): Partial<GenerationParameters> 
     samplers[0];
   if (!sampler) return null;
 
-  const inputs = sampler.inputs;
+  const inputs = isCustomSampler(sampler) ? reader.customSamplerInputs(sampler) : sampler.inputs;
   const result: Partial<GenerationParameters> = {};
   const positive = reader.text(inputs.positive, 'positive');
   if (positive !== undefined) result.prompt = positive;

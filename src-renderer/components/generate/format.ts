@@ -6,6 +6,7 @@ export const sourceLabels: Record<ParametersSource, string> = {
   a1111: 'AUTOMATIC1111',
   comfyui: 'ComfyUI',
   invokeai: 'InvokeAI',
+  fooocus: 'Fooocus',
 };
 
 /** What a person can do about a failed generation, by kind of failure. */
