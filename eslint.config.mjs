@@ -54,7 +54,7 @@ export default tseslint.config(
   },
   {
     // The contract is shared by every process, so it imports nothing environment-specific.
-    files: ['src-preload/api.ts'],
+    files: ['src-preload/api.ts', 'src-preload/contract/**'],
     rules: {
       'no-restricted-imports': [
         'error',

@@ -1,0 +1,68 @@
+/** Models: the ones Easel knows (built in, in the catalog, imported), where each is in its life, and downloads. */
+import { z } from 'zod';
+import { absolutePath, type ErrorInfo, type SchedulerName } from './common';
+
+export const modelFamilies = ['sd15', 'sd21', 'sd-turbo', 'sdxl', 'sdxl-turbo', 'lcm', 'demo'] as const;
+export type ModelFamily = (typeof modelFamilies)[number];
+
+/** Where a model is in its life on this machine. */
+export type ModelState =
+  | 'available'
+  | 'downloading'
+  | 'paused'
+  | 'failed'
+  | 'installed'
+  | 'partial'
+  | 'corrupt'
+  | 'missing-files';
+
+export interface DownloadStatus {
+  state: 'starting' | 'downloading' | 'paused' | 'failed' | 'done';
+  bytes: number;
+  totalBytes: number;
+  bytesPerSecond: number;
+  etaSeconds: number | null;
+  /** What a person should know now ("Connection dropped at 1.2 of 2.6 GB — will resume"). */
+  message: string;
+  error: ErrorInfo | null;
+}
+
+export interface ModelSummary {
+  id: string;
+  name: string;
+  description: string;
+  family: ModelFamily;
+  origin: 'builtin' | 'catalog' | 'imported';
+  state: ModelState;
+  readOnly: boolean;
+  /** Download size for a catalog model not yet here (approximate), else the bytes on disk. */
+  sizeBytes: number;
+  defaults: { scheduler: SchedulerName; steps: number; guidance: number; width: number; height: number };
+  requirements: { minRamGb: number; minVramGb: number } | null;
+  licence: { name: string; url: string } | null;
+  download: DownloadStatus | null;
+}
+
+/** What a download would take, for the question asked before it starts. */
+export interface DownloadPlanSummary {
+  id: string;
+  totalBytes: number;
+  remainingBytes: number;
+  freeBytes: number;
+  folder: string;
+  /** The disk the folder is on (its mount point), as people know it: "/home", "D:\\". */
+  volume: string;
+}
+
+export interface VerifySummary {
+  id: string;
+  ok: boolean;
+  problems: string[];
+}
+
+/** Ids name folders, so they are a safe file name. */
+export const modelIdSchema = z.string().regex(/^[a-z0-9][a-z0-9._-]{0,99}$/i, 'is not a model id');
+export const modelRequest = z.object({ id: modelIdSchema }).strict();
+export const importModelRequest = z
+  .object({ path: absolutePath, mode: z.enum(['copy', 'reference']).default('copy') })
+  .strict();
