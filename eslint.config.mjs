@@ -8,6 +8,26 @@ const nodeBuiltins = [
   'v8', 'vm', 'worker_threads', 'zlib',
 ];
 
+/** What every file of the core may not import: electron, a host, or the Easel object the hosts build. */
+function coreImports(layerPatterns = []) {
+  return {
+    paths: [{ name: 'electron', message: 'The core imports no electron; pass what it needs in from the host.' }],
+    patterns: [
+      { group: ['**/hosts/**', '**/main', '**/cli/**'], message: 'The core may not depend on a host.' },
+      {
+        group: ['**/easel', '**/easel.ts'],
+        message: 'Only the hosts and the CLI build Easel; a part of the core gets what it needs passed in.',
+      },
+      ...layerPatterns,
+    ],
+  };
+}
+
+/** One direction inside the core: files under `files` may not import `group`, besides the core's own rules. */
+function coreLayer(files, message, group, extra = {}) {
+  return { files: [files], ...extra, rules: { 'no-restricted-imports': ['error', coreImports([{ group, message }])] } };
+}
+
 export default tseslint.config(
   { ignores: ['dist/', 'release/', 'node_modules/', 'test-results/', 'bench-results/', 'models_cache/', 'resources/'] },
   js.configs.recommended,
@@ -42,12 +62,57 @@ export default tseslint.config(
   {
     // The core is host-agnostic: it runs under Electron, the web host, the CLI and the tests.
     files: ['src-main/core/**'],
+    rules: { 'no-restricted-imports': ['error', coreImports()] },
+  },
+  // Inside the core the layers point one way: the pipeline turns parameters into pixels and knows nothing of
+  // where models come from beyond the model folder, nor where images go; the runtime runs sessions for it.
+  coreLayer('src-main/core/pipeline/**', 'The pipeline may not depend on the gallery, the model store or the jobs: they use it.', [
+    '**/gallery',
+    '**/gallery/**',
+    '**/jobs',
+    '**/jobs/**',
+    '**/models/**',
+    '!**/models/model-folder',
+    '!**/models/model-folder/**',
+  ], {
+    // TEMPORARY, until the PNG writing moves out of the pipeline (issue 10): remove at merge.
+    ignores: ['src-main/core/pipeline/png.ts'],
+  }),
+  coreLayer('src-main/core/runtime/**', 'The runtime runs sessions for the pipeline; it may not depend on it.', [
+    '**/pipeline',
+    '**/pipeline/**',
+  ]),
+  coreLayer('src-main/core/gallery/**', 'The gallery keeps images; it may not depend on the pipeline or the runtime that make them.', [
+    '**/pipeline',
+    '**/pipeline/**',
+    '**/runtime',
+    '**/runtime/**',
+  ]),
+  coreLayer('src-main/core/placeholder/**', 'The pipeline draws the placeholder; the placeholder may not depend on it.', [
+    '**/pipeline',
+    '**/pipeline/**',
+  ], {
+    // TEMPORARY, until GeneratedImage moves out of pipeline/types (issue 10): remove at merge.
+    ignores: ['src-main/core/placeholder/index.ts'],
+  }),
+  {
+    // Shared by the renderer and the core, so it runs in both: nothing from Node, Electron or either side.
+    files: ['src-shared/**'],
     rules: {
       'no-restricted-imports': [
         'error',
         {
-          paths: [{ name: 'electron', message: 'The core imports no electron; pass what it needs in from the host.' }],
-          patterns: [{ group: ['**/hosts/**', '**/main', '**/cli/**'], message: 'The core may not depend on a host.' }],
+          paths: ['electron', ...nodeBuiltins].map((name) => ({
+            name,
+            message: 'src-shared runs in the page and in Node alike: it imports nothing environment-specific.',
+          })),
+          patterns: [
+            { group: ['node:*'], message: 'src-shared runs in the page and in Node alike: no Node modules.' },
+            {
+              group: ['**/src-main/**', '**/src-main', '**/src-renderer/**', '**/src-renderer'],
+              message: 'src-shared is below both the core and the renderer: it may import neither.',
+            },
+          ],
         },
       ],
     },

@@ -2,12 +2,12 @@ import path from 'node:path';
 import type { ProviderCheck, Recommendation, SelfTestReport } from '../../src-preload/api';
 import { toErrorInfo } from '../core/errors';
 import { formatBytes } from '../core/format';
+import { formatSeconds } from '../../src-shared/format';
 import { CATALOG, type CatalogEntry } from '../core/models/catalog';
 import { TextToImage } from '../core/pipeline/generate';
 import { defaultMachineKey, ProviderHealth } from '../core/runtime/fallback';
 import { detectMachineProviders, physicalCoreCount, providerLabels } from '../core/runtime/providers';
 import { SessionCache } from '../core/runtime/session-cache';
-import { formatDuration } from '../core/setup/recommend';
 import { SystemService } from '../core/setup/system-service';
 
 export interface DoctorCommandIo {
@@ -52,7 +52,7 @@ function recommendationText(recommendation: Recommendation): string[] {
   const lines = ['Recommendation', `  ${recommendation.summary}`, '', 'Every model on this machine'];
   for (const estimate of recommendation.estimates) {
     const size = `${estimate.width}×${estimate.height}, ${estimate.steps} step${estimate.steps === 1 ? '' : 's'}`;
-    const time = estimate.secondsPerImage === null ? 'does not fit' : `about ${formatDuration(estimate.secondsPerImage)}`;
+    const time = estimate.secondsPerImage === null ? 'does not fit' : `about ${formatSeconds(estimate.secondsPerImage)}`;
     const where = estimate.provider === null ? '' : ` on ${providerLabels[estimate.provider]}`;
     const download = estimate.downloadBytes > 0 ? `, ${formatBytes(estimate.downloadBytes)} download` : ', built in';
     const note = estimate.note === null ? '' : ` — ${estimate.note}`;

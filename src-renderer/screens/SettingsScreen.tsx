@@ -5,7 +5,7 @@ import {
   themeSchema,
   type PublicSettings,
 } from '../../src-preload/api';
-import { providerChoiceLabels } from '../format';
+import { providerChoiceLabels } from '../provider-labels';
 import { useAppStore } from '../stores/app-store';
 
 /** A text setting saved on demand; an empty field means "use the default" (null). */

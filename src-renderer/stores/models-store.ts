@@ -1,7 +1,7 @@
 import { create } from 'zustand';
 import type { DownloadPlanSummary, ErrorInfo, ModelSummary, Result, VerifySummary } from '../../src-preload/api';
 import { easel } from '../bridge';
-import { formatProgress } from '../format';
+import { formatProgress } from '../../src-shared/format';
 import { useAppStore } from './app-store';
 import { useGenerateStore } from './generate-store';
 

@@ -31,6 +31,56 @@ describe('the lint rules that keep the layers apart', () => {
     },
   );
 
+  it.each([
+    ['src-main/core/pipeline/example.ts', "import { Gallery } from '../gallery/gallery';"],
+    ['src-main/core/pipeline/schedulers/example.ts', "import { Gallery } from '../../gallery';"],
+    ['src-main/core/pipeline/example.ts', "import { ModelStore } from '../models/store';"],
+    ['src-main/core/pipeline/example.ts', "import { GenerationJobs } from '../jobs/generation-jobs';"],
+    ['src-main/core/runtime/example.ts', "import { TextToImage } from '../pipeline/generate';"],
+    ['src-main/core/gallery/example.ts', "import { TextToImage } from '../pipeline/generate';"],
+    ['src-main/core/gallery/example.ts', "import { SessionCache } from '../runtime/session-cache';"],
+    ['src-main/core/placeholder/example.ts', "import type { GeneratedImage } from '../pipeline/types';"],
+    ['src-main/core/jobs/example.ts', "import { Easel } from '../easel';"],
+    ['src-main/core/example.ts', "import { Easel } from './easel';"],
+  ])('keep the core’s layers one way: refuse %s → %s', async (file, code) => {
+    expect(await importErrors(file, `${code}\nexport {};\n`)).toHaveLength(1);
+  });
+
+  it.each([
+    ['src-main/core/pipeline/example.ts', "import { readModelFolder } from '../models/model-folder';"],
+    ['src-main/core/pipeline/example.ts', "import { SessionCache } from '../runtime/session-cache';"],
+    ['src-main/core/jobs/example.ts', "import { TextToImage } from '../pipeline/generate';"],
+    ['src-main/core/gallery/example.ts', "import { EaselError } from '../errors';"],
+    ['src-main/hosts/example.ts', "import { Easel } from '../core/easel';"],
+    ['src-main/cli/example.ts', "import { Easel } from '../core/easel';"],
+  ])('let the core’s layers point down: allow %s → %s', async (file, code) => {
+    expect(await importErrors(file, `${code}\nexport {};\n`)).toEqual([]);
+  });
+
+  it.each([
+    "import fs from 'node:fs';",
+    "import { ipcRenderer } from 'electron';",
+    "import { EaselError } from '../src-main/core/errors';",
+    "import { easel } from '../src-renderer/bridge';",
+  ])('refuse the shared code: %s', async (code) => {
+    expect(await importErrors('src-shared/example.ts', `${code}\nexport {};\n`)).toHaveLength(1);
+  });
+
+  it.each([
+    ['src-renderer/Example.ts', "import { formatBytes } from '../src-shared/format';"],
+    ['src-main/core/example.ts', "import { formatBytes } from '../../src-shared/format';"],
+    ['src-shared/example.ts', "import type { SchedulerName } from '../src-preload/api';"],
+  ])('let the renderer and the core share code: allow %s → %s', async (file, code) => {
+    expect(await importErrors(file, `${code}\nexport {};\n`)).toEqual([]);
+  });
+
+  it.each(["import fs from 'node:fs';", "import { Easel } from '../../src-main/core/easel';", "import { easel } from '../../src-renderer/bridge';"])(
+    'refuse the contract’s domain schemas: %s',
+    async (code) => {
+      expect(await importErrors('src-preload/contract/example.ts', `${code}\nexport {};\n`)).toHaveLength(1);
+    },
+  );
+
   it('let the Electron host import electron', async () => {
     expect(await importErrors('src-main/hosts/electron-ipc.ts', "import { ipcMain } from 'electron';\nexport { ipcMain };\n")).toEqual([]);
   });

@@ -21,6 +21,7 @@ import type {
 } from '../../../src-preload/api';
 import { EaselError } from '../errors';
 import { formatBytes, formatMemory } from '../format';
+import { formatSeconds } from '../../../src-shared/format';
 import type { CatalogEntry } from '../models/catalog';
 
 const GiB = 1024 ** 3;
@@ -174,14 +175,6 @@ function secondsPerImage(entry: CatalogEntry, device: Device, selfTest: SelfTest
   return (steps * batchOf(entry.family, guidance) * perCall + decode) / device.rate;
 }
 
-/** "about 4 s", "about 7 min": how long, as a person says it. */
-export function formatDuration(seconds: number): string {
-  if (seconds < 1) return `${Math.max(0.1, Math.round(seconds * 10) / 10)} s`;
-  if (seconds < 90) return `${Math.round(seconds)} s`;
-  if (seconds < 90 * 60) return `${Math.round(seconds / 60)} min`;
-  return `${Math.round((seconds / 3600) * 10) / 10} h`;
-}
-
 function describeDevice(device: Device, hardware: HardwareReport): string {
   if (device.provider === 'cpu') return `the CPU (${hardware.cpu.model})`;
   const gpu = device.gpu;
@@ -222,7 +215,7 @@ function placement(
 function estimateFor(entry: CatalogEntry, devices: { best: Device; cpu: Device }, hardware: HardwareReport, selfTest: SelfTestReport): ModelEstimate {
   const { device, note } = placement(entry, devices, hardware);
   const seconds = device === null ? null : secondsPerImage(entry, device, selfTest);
-  const slowNote = seconds !== null && seconds >= SLOW_SECONDS ? `Takes about ${formatDuration(seconds)} per image here.` : null;
+  const slowNote = seconds !== null && seconds >= SLOW_SECONDS ? `Takes about ${formatSeconds(seconds)} per image here.` : null;
   return {
     modelId: entry.id,
     name: entry.displayName,
@@ -249,7 +242,7 @@ function choose(estimates: ModelEstimate[]): ModelEstimate | undefined {
 
 function summarise(chosen: ModelEstimate, device: Device, hardware: HardwareReport, others: ModelEstimate[]): string {
   const steps = chosen.steps < 10 ? ` in ${chosen.steps} step${chosen.steps === 1 ? '' : 's'}` : '';
-  const time = chosen.secondsPerImage === null ? '' : `, about ${formatDuration(chosen.secondsPerImage)} per image`;
+  const time = chosen.secondsPerImage === null ? '' : `, about ${formatSeconds(chosen.secondsPerImage)} per image`;
   const what = `${chosen.name} at ${chosen.width}×${chosen.height}${steps}${time}`;
   if (device.provider !== 'cpu') return `${describeDevice(device, hardware)}: ${what}`;
   const unused = hardware.gpus.length > 0 ? `${hardware.gpus[0]!.name} could not be used` : 'No GPU Easel can use';

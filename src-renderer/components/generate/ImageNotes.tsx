@@ -1,5 +1,5 @@
 import type { ImageMetadata } from '../../../src-preload/api';
-import { providerLabels } from '../../format';
+import { providerLabels } from '../../provider-labels';
 
 export function PlaceholderBadge() {
   return (

@@ -3,7 +3,7 @@ import type { DownloadPlanSummary, ErrorInfo, ModelSummary } from '../../../src-
 import { useAppStore } from '../../stores/app-store';
 import { useModelsStore } from '../../stores/models-store';
 import { Dialog } from './Dialog';
-import { formatBytes } from '../../format';
+import { formatBytes } from '../../../src-shared/format';
 
 type PlanState = { kind: 'loading' } | { kind: 'ready'; plan: DownloadPlanSummary } | { kind: 'failed'; error: ErrorInfo };
 

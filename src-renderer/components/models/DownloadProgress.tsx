@@ -1,5 +1,5 @@
 import type { DownloadStatus } from '../../../src-preload/api';
-import { formatEta, formatProgress, formatSpeed } from '../../format';
+import { formatEta, formatProgress, formatSpeed } from '../../../src-shared/format';
 
 /** The bar, how far, how fast and how long; plus the core's word when something is going on (a retry). */
 export function DownloadProgress({ name, status }: { name: string; status: DownloadStatus }) {

@@ -3,7 +3,7 @@ import type { ModelSummary } from '../../../src-preload/api';
 import { useModelsStore } from '../../stores/models-store';
 import { ConfirmDialog } from './ConfirmDialog';
 import { ConsentDialog } from './ConsentDialog';
-import { formatBytes } from '../../format';
+import { formatBytes } from '../../../src-shared/format';
 
 type OpenDialog = 'consent' | 'remove' | 'cancel' | null;
 

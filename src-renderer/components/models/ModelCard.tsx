@@ -3,7 +3,7 @@ import type { ModelFamily, ModelState, ModelSummary, VerifySummary } from '../..
 import { useAppStore } from '../../stores/app-store';
 import { useModelsStore } from '../../stores/models-store';
 import { DownloadProgress } from './DownloadProgress';
-import { formatBytes } from '../../format';
+import { formatBytes } from '../../../src-shared/format';
 import { ModelActions } from './ModelActions';
 
 const FAMILY_LABELS: Record<ModelFamily, string> = {

@@ -1,7 +1,7 @@
 import { useEffect } from 'react';
 import type { ModelSummary } from '../../../src-preload/api';
 import { chosenModel, useSetupStore } from '../../stores/setup-store';
-import { formatBytes } from '../../format';
+import { formatBytes } from '../../../src-shared/format';
 import { ErrorNote, StatusMark, StepFrame } from './StepFrame';
 
 function Progress({ model }: { model: ModelSummary }) {

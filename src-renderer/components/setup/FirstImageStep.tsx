@@ -1,6 +1,7 @@
 import { useState } from 'react';
 import { chosenModel, useSetupStore } from '../../stores/setup-store';
-import { formatSeconds, providerNames } from '../../format';
+import { formatSeconds } from '../../../src-shared/format';
+import { providerNames } from '../../provider-labels';
 import { ErrorNote, StatusMark, StepFrame } from './StepFrame';
 
 const demoPrompt = 'a red circle on a blue background';

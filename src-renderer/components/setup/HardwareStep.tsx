@@ -1,7 +1,8 @@
 import { useEffect } from 'react';
 import type { GpuInfo, ProviderCheck } from '../../../src-preload/api';
 import { useSetupStore } from '../../stores/setup-store';
-import { formatEstimate, providerNames } from '../../format';
+import { formatEstimate } from '../../../src-shared/format';
+import { providerNames } from '../../provider-labels';
 import { ErrorNote, StatusMark, StepFrame } from './StepFrame';
 
 /**

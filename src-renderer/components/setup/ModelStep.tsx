@@ -1,7 +1,8 @@
 import { useEffect, useState } from 'react';
 import type { ModelEstimate, ModelSummary } from '../../../src-preload/api';
 import { useSetupStore } from '../../stores/setup-store';
-import { deviceNames, formatBytes, formatEstimate } from '../../format';
+import { formatBytes, formatEstimate } from '../../../src-shared/format';
+import { deviceNames } from '../../provider-labels';
 import { ErrorNote, StatusMark, StepFrame } from './StepFrame';
 
 interface Option {

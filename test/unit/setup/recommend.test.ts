@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { GpuInfo, HardwareReport, ProviderCheck, ProviderName, SelfTestReport } from '../../../src-preload/api';
 import { CATALOG } from '../../../src-main/core/models/catalog';
-import { formatDuration, recommend } from '../../../src-main/core/setup/recommend';
+import { recommend } from '../../../src-main/core/setup/recommend';
 
 const GiB = 1024 ** 3;
 
@@ -181,9 +181,5 @@ describe('recommend: the edges', () => {
     const result = recommend(hardware, { ...selfTest([]), model: null, skipped: 'no model' }, CATALOG);
     expect(result.provider).toBe('cpu');
     expect(result.summary).toMatch(/^NVIDIA GeForce RTX 4090 could not be used, so the CPU does the work/);
-  });
-
-  it('says durations as a person would', () => {
-    expect([0.01, 0.44, 3.6, 89, 95, 600, 7200].map(formatDuration)).toEqual(['0.1 s', '0.4 s', '4 s', '89 s', '2 min', '10 min', '2 h']);
   });
 });

@@ -1,26 +1,45 @@
-import type { ImageMetadata, ProviderChoice, ProviderName } from '../src-preload/api';
-
 /**
- * Sizes, speeds, times and provider names for every screen. The renderer cannot import the core, so the
- * sizes mirror `src-main/core/format.ts`: decimal units as file managers count, one decimal below 100 of a
- * unit, none above, no trailing ".0" — so the screens and the core's own messages read alike.
+ * Sizes and times as people read them, the same on every screen and in the core's own messages:
+ * decimal units as file managers count, one decimal below 100 of a unit, none above, no trailing ".0".
  */
 const UNITS = ['B', 'KB', 'MB', 'GB', 'TB', 'PB'] as const;
 
-export function formatBytes(bytes: number): string {
-  if (!Number.isFinite(bytes) || bytes < 0) return 'unknown size';
+export interface FormatBytesOptions {
+  /**
+   * 1000 (default) for files and disks, as file managers and download sites count; 1024 for
+   * memory, which is sold in binary sizes (a "12 GB" card has 12 × 1024³ bytes).
+   */
+  base?: 1000 | 1024;
+}
+
+export function isByteCount(bytes: number): boolean {
+  return Number.isFinite(bytes) && bytes >= 0;
+}
+
+/**
+ * `formatBytes(3.1e9)` → "3.1 GB", `formatBytes(512)` → "512 B", `formatBytes(12_884_901_888, { base: 1024 })`
+ * → "12 GB". A number that is no byte count reads "unknown size": a screen shows what it can.
+ */
+export function formatBytes(bytes: number, options: FormatBytesOptions = {}): string {
+  if (!isByteCount(bytes)) return 'unknown size';
+  const base = options.base ?? 1000;
   let index = 0;
   let value = bytes;
   // Rounding can carry into the next unit (999.96 KB shows as "1 MB", not "1000 KB").
-  while (index < UNITS.length - 1 && Number(value.toFixed(value >= 100 ? 0 : 1)) >= 1000) {
-    value /= 1000;
+  while (index < UNITS.length - 1 && Number(value.toFixed(value >= 100 ? 0 : 1)) >= base) {
+    value /= base;
     index += 1;
   }
   const shown = index === 0 || value >= 100 ? Math.round(value).toString() : value.toFixed(1).replace(/\.0$/, '');
   return `${shown} ${UNITS[index]}`;
 }
 
-/** "1.2 of 2.6 GB" when both share a unit, else "512 KB of 2.6 GB". */
+/** Memory sizes (RAM, VRAM) in binary units, labelled GB as operating systems do. */
+export function formatMemory(bytes: number): string {
+  return formatBytes(bytes, { base: 1024 });
+}
+
+/** `1.2 of 2.6 GB` when both fit one unit, else `512 KB of 2.6 GB`: how far a download has come. */
 export function formatProgress(done: number, total: number): string {
   const totalText = formatBytes(total);
   if (done === 0) return `0 of ${totalText}`;
@@ -63,41 +82,3 @@ export function formatSeconds(seconds: number): string {
 export function formatEstimate(seconds: number): string {
   return `about ${formatSeconds(seconds)}`;
 }
-
-/** Providers by their technical names, where a result says what ran it ("Ran on: WebGPU"). */
-export const providerLabels: Record<ImageMetadata['provider'], string> = {
-  cuda: 'NVIDIA CUDA',
-  dml: 'DirectML',
-  coreml: 'Core ML',
-  webgpu: 'WebGPU',
-  cpu: 'CPU',
-  placeholder: 'placeholder',
-};
-
-/** The choices in Settings → Run models on, with the system each one needs. */
-export const providerChoiceLabels: Record<ProviderChoice, string> = {
-  auto: 'Automatic (best available)',
-  cuda: 'NVIDIA CUDA',
-  dml: 'DirectML (Windows)',
-  coreml: 'Core ML (macOS)',
-  webgpu: 'WebGPU',
-  cpu: 'CPU only',
-};
-
-/** Providers as a person knows them, in setup: by the part of the computer that does the work. */
-export const providerNames: Record<ProviderName, string> = {
-  cpu: 'Processor (CPU)',
-  cuda: 'NVIDIA graphics card (CUDA)',
-  dml: 'Graphics card (DirectML)',
-  coreml: 'Apple GPU and Neural Engine (Core ML)',
-  webgpu: 'Graphics card (WebGPU)',
-};
-
-/** The part that does the work, inside a sentence: "about 4 s per picture on the graphics card". */
-export const deviceNames: Record<ProviderName, string> = {
-  cpu: 'processor',
-  cuda: 'NVIDIA graphics card',
-  dml: 'graphics card',
-  coreml: 'Apple GPU',
-  webgpu: 'graphics card',
-};
