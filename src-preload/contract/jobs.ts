@@ -4,7 +4,8 @@ import type { ErrorInfo, ProviderName } from './common';
 import type { GalleryItem } from './gallery';
 import type { GenerateRequest } from './generate';
 
-export type JobState = 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
+export const jobStates = ['queued', 'running', 'done', 'failed', 'cancelled'] as const;
+export type JobState = (typeof jobStates)[number];
 
 export interface JobProgress {
   /** Which image of the batch (0-based) and how many there are. */

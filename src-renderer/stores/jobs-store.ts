@@ -1,5 +1,6 @@
 import { create } from 'zustand';
 import type { ErrorInfo, GenerateRequestInput, JobSummary } from '../../src-preload/api';
+import { isFinished } from '../../src-shared/jobs';
 import { easel } from '../bridge';
 
 interface JobsState {
@@ -28,10 +29,6 @@ export const RECENT_JOBS = 6;
 /** Jobs taken off the queue here: a late event about them must not bring them back. */
 const removedIds = new Set<string>();
 
-function isFinished(job: JobSummary): boolean {
-  return job.state === 'done' || job.state === 'failed' || job.state === 'cancelled';
-}
-
 /**
  * Puts a job's newest summary in the list. Answers (HTTP) and events (WebSocket) travel separately, so a
  * late answer saying "queued" or "running" must not undo the "done" an event already brought.
@@ -40,7 +37,7 @@ function upsert(jobs: JobSummary[], job: JobSummary): JobSummary[] {
   const index = jobs.findIndex((known) => known.id === job.id);
   if (index === -1) return [...jobs, job].sort((a, b) => a.createdAt - b.createdAt);
   const known = jobs[index];
-  if (known && isFinished(known) && !isFinished(job)) return jobs;
+  if (known && isFinished(known.state) && !isFinished(job.state)) return jobs;
   const next = jobs.slice();
   next[index] = job;
   return next;
@@ -70,7 +67,7 @@ export const useJobsStore = create<JobsState>((set, get) => ({
     const jobs = upsert(get().jobs, result.value);
     const focused = jobs.find((job) => job.id === get().focusId);
     // Follow the new job unless the canvas is busy showing one that is still going.
-    const keepFocus = focused && (focused.state === 'running' || focused.state === 'queued');
+    const keepFocus = focused && !isFinished(focused.state);
     set({ jobs, error: null, ...(keepFocus ? {} : { focusId: result.value.id, resultIndex: 0 }) });
     return true;
   },

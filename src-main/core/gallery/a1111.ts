@@ -1,10 +1,12 @@
-import type {
-  GenerationParameters,
-  ImageMetadata,
-  ImportedParameters,
-  ParametersSource,
-  SchedulerName,
+import {
+  schedulerNames,
+  type GenerationParameters,
+  type ImageMetadata,
+  type ImportedParameters,
+  type ParametersSource,
+  type SchedulerName,
 } from '../../../src-preload/api';
+import { schedulerLabels } from '../../../src-shared/schedulers';
 import { EaselError } from '../errors';
 import { parseComfyUiPrompt } from './comfyui';
 import { A1111_CHUNK, readEaselMetadata } from './easel-metadata';
@@ -26,19 +28,15 @@ import { parseInvokeAiMetadata } from './invokeai';
 export type { ParametersSource };
 export type ParsedImageParameters = ImportedParameters;
 
-/** Our schedulers as A1111 names them: the sampler, and the schedule type where it matters. */
-const A1111_SAMPLERS: Record<SchedulerName, { sampler: string; scheduleType?: string }> = {
-  ddim: { sampler: 'DDIM' },
-  pndm: { sampler: 'PLMS' },
-  lms: { sampler: 'LMS' },
-  euler: { sampler: 'Euler' },
-  'euler-a': { sampler: 'Euler a' },
-  heun: { sampler: 'Heun' },
-  'dpmpp-2m': { sampler: 'DPM++ 2M', scheduleType: 'Uniform' },
-  'dpmpp-2m-karras': { sampler: 'DPM++ 2M', scheduleType: 'Karras' },
-  unipc: { sampler: 'UniPC' },
-  lcm: { sampler: 'LCM' },
-};
+/**
+ * Our schedulers as A1111 names them: the sampler, and the schedule type where it matters. The shared labels
+ * are A1111's sampler names, except DPM++ 2M, which A1111 since v1.9 splits into sampler and schedule type.
+ */
+function a1111Sampler(name: SchedulerName): { sampler: string; scheduleType?: string } {
+  if (name === 'dpmpp-2m') return { sampler: 'DPM++ 2M', scheduleType: 'Uniform' };
+  if (name === 'dpmpp-2m-karras') return { sampler: 'DPM++ 2M', scheduleType: 'Karras' };
+  return { sampler: schedulerLabels[name] };
+}
 
 /** A1111 from v1.9 on, where "DPM++ 2M" with an automatic schedule means Karras. */
 function hasScheduleTypes(version: string | undefined): boolean {
@@ -60,10 +58,7 @@ export function schedulerFromA1111(
     if (scheduleType === 'Karras' || scheduleType === 'Automatic') return 'dpmpp-2m-karras';
     return scheduleType === 'Uniform' ? 'dpmpp-2m' : undefined;
   }
-  for (const [scheduler, names] of Object.entries(A1111_SAMPLERS)) {
-    if (names.sampler === sampler) return scheduler as SchedulerName;
-  }
-  return undefined;
+  return schedulerNames.find((name) => a1111Sampler(name).sampler === sampler);
 }
 
 /** A1111 quotes a value as JSON when it holds a comma, a colon or a newline. */
@@ -82,7 +77,7 @@ function unquote(value: string): string {
 }
 
 export function formatA1111Parameters(meta: ImageMetadata): string {
-  const names = A1111_SAMPLERS[meta.scheduler];
+  const names = a1111Sampler(meta.scheduler);
   const fields: [string, string][] = [
     ['Steps', String(meta.steps)],
     ['Sampler', names.sampler],

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { ErrorInfo } from '../../../src-preload/api';
+import type { ErrorInfo, JobState } from '../../../src-preload/api';
+import { isFinished } from '../../../src-shared/jobs';
 import { EaselError, toErrorInfo } from '../errors';
 
 /**
@@ -7,8 +8,6 @@ import { EaselError, toErrorInfo } from '../errors';
  * Waiting jobs can be removed, the running one cancelled through its AbortSignal; every change is
  * reported to listeners, and the last finished jobs are kept with their results or errors.
  */
-
-export type JobState = 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
 
 export interface Job<TRequest, TResult, TProgress> {
   id: string;
@@ -54,12 +53,6 @@ export interface JobQueueOptions<TRequest, TResult, TProgress> {
   newId?: () => string;
   /** Where an exception thrown by a listener goes, since it must not stop the queue; default console.error. */
   onListenerError?: (error: unknown) => void;
-}
-
-const FINISHED: readonly JobState[] = ['done', 'failed', 'cancelled'];
-
-function isFinished(state: JobState): boolean {
-  return FINISHED.includes(state);
 }
 
 function cancelledInfo(): ErrorInfo {
@@ -179,7 +172,7 @@ export class JobQueue<TRequest, TResult, TProgress = unknown> {
   /** Cancels everything and waits for the running job to stop. */
   async close(): Promise<void> {
     for (const job of [...this.jobs.values()]) {
-      if (job.state === 'queued' || job.state === 'running') this.cancel(job.id);
+      if (!isFinished(job.state)) this.cancel(job.id);
     }
     await this.running?.settled;
   }

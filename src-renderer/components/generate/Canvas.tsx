@@ -10,6 +10,7 @@ import { providerLabels } from '../../provider-labels';
 import { remedyFor } from './format';
 import { GENERATE_SHORTCUT } from './GenerateForm';
 import { ImageNotes, PlaceholderBadge } from './ImageNotes';
+import { isFinished } from '../../../src-shared/jobs';
 
 function Progress({ job }: { job: JobSummary }) {
   const cancel = useJobsStore((state) => state.cancel);
@@ -198,7 +199,7 @@ export function Canvas() {
     case 'running':
       return <Running job={job} />;
     case 'queued':
-      return <Waiting job={job} ahead={jobs.filter((other) => other.createdAt < job.createdAt && (other.state === 'queued' || other.state === 'running')).length} />;
+      return <Waiting job={job} ahead={jobs.filter((other) => other.createdAt < job.createdAt && !isFinished(other.state)).length} />;
     case 'done':
       return <Results job={job} />;
     case 'failed':

@@ -1,4 +1,5 @@
 import { schedulerNames, type SchedulerName } from '../../../src-preload/api';
+import { schedulerLabels } from '../../../src-shared/schedulers';
 import { useAppStore } from '../../stores/app-store';
 import { isTurbo, randomSeed, useGenerateStore } from '../../stores/generate-store';
 import { useJobsStore } from '../../stores/jobs-store';
@@ -7,19 +8,6 @@ import { NumberInput, SliderField } from './NumberField';
 import { PromptField } from './PromptField';
 import { SeedField } from './SeedField';
 import { SizeField } from './SizeField';
-
-const schedulerLabels: Record<SchedulerName, string> = {
-  ddim: 'DDIM',
-  pndm: 'PNDM',
-  lms: 'LMS',
-  euler: 'Euler',
-  'euler-a': 'Euler Ancestral',
-  heun: 'Heun',
-  'dpmpp-2m': 'DPM++ 2M',
-  'dpmpp-2m-karras': 'DPM++ 2M Karras',
-  unipc: 'UniPC',
-  lcm: 'LCM',
-};
 
 const isMac = typeof navigator !== 'undefined' && /Mac|iPhone|iPad/.test(navigator.platform);
 export const GENERATE_SHORTCUT = isMac ? '⌘ Enter' : 'Ctrl+Enter';

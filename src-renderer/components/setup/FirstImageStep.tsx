@@ -3,6 +3,7 @@ import { chosenModel, useSetupStore } from '../../stores/setup-store';
 import { formatSeconds } from '../../../src-shared/format';
 import { providerNames } from '../../provider-labels';
 import { ErrorNote, StatusMark, StepFrame } from './StepFrame';
+import { isFinished } from '../../../src-shared/jobs';
 
 const demoPrompt = 'a red circle on a blue background';
 const defaultPrompt = 'a lighthouse on a cliff at sunset, oil painting';
@@ -34,7 +35,7 @@ function FirstImageForm() {
   const [prompt, setPrompt] = useState(model?.family === 'demo' ? demoPrompt : defaultPrompt);
 
   const job = firstImage?.job ?? null;
-  const running = job !== null && (job.state === 'queued' || job.state === 'running') && error === null;
+  const running = job !== null && !isFinished(job.state) && error === null;
   const item = job?.results[0];
   const progress = job?.progress;
 

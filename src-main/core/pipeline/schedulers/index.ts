@@ -29,10 +29,8 @@ export function isSchedulerName(value: unknown): value is SchedulerName {
   return typeof value === 'string' && (schedulerNames as readonly string[]).includes(value);
 }
 
-/** What a pipeline or a UI needs to know about each scheduler besides its interface. */
+/** What a pipeline needs to know about each scheduler besides its interface (the label people see is in src-shared/schedulers.ts). */
 export interface SchedulerInfo {
-  /** A short human-readable label. */
-  label: string;
   /** The diffusers class it reproduces. */
   diffusersClass: string;
   /** Draws from the NoiseSource during step (the result then depends on the noise seed too). */
@@ -44,34 +42,31 @@ export interface SchedulerInfo {
 }
 
 export const schedulerInfo: Readonly<Record<SchedulerName, SchedulerInfo>> = {
-  ddim: { label: 'DDIM', diffusersClass: 'DDIMScheduler', stochastic: false, modelCallsPerStep: 1, forDistilledModels: false },
-  pndm: { label: 'PNDM (PLMS)', diffusersClass: 'PNDMScheduler', stochastic: false, modelCallsPerStep: 1, forDistilledModels: false },
-  lms: { label: 'LMS', diffusersClass: 'LMSDiscreteScheduler', stochastic: false, modelCallsPerStep: 1, forDistilledModels: false },
-  euler: { label: 'Euler', diffusersClass: 'EulerDiscreteScheduler', stochastic: false, modelCallsPerStep: 1, forDistilledModels: false },
+  ddim: { diffusersClass: 'DDIMScheduler', stochastic: false, modelCallsPerStep: 1, forDistilledModels: false },
+  pndm: { diffusersClass: 'PNDMScheduler', stochastic: false, modelCallsPerStep: 1, forDistilledModels: false },
+  lms: { diffusersClass: 'LMSDiscreteScheduler', stochastic: false, modelCallsPerStep: 1, forDistilledModels: false },
+  euler: { diffusersClass: 'EulerDiscreteScheduler', stochastic: false, modelCallsPerStep: 1, forDistilledModels: false },
   'euler-a': {
-    label: 'Euler a',
     diffusersClass: 'EulerAncestralDiscreteScheduler',
     stochastic: true,
     modelCallsPerStep: 1,
     forDistilledModels: false,
   },
-  heun: { label: 'Heun', diffusersClass: 'HeunDiscreteScheduler', stochastic: false, modelCallsPerStep: 2, forDistilledModels: false },
+  heun: { diffusersClass: 'HeunDiscreteScheduler', stochastic: false, modelCallsPerStep: 2, forDistilledModels: false },
   'dpmpp-2m': {
-    label: 'DPM++ 2M',
     diffusersClass: 'DPMSolverMultistepScheduler',
     stochastic: false,
     modelCallsPerStep: 1,
     forDistilledModels: false,
   },
   'dpmpp-2m-karras': {
-    label: 'DPM++ 2M Karras',
     diffusersClass: 'DPMSolverMultistepScheduler',
     stochastic: false,
     modelCallsPerStep: 1,
     forDistilledModels: false,
   },
-  unipc: { label: 'UniPC', diffusersClass: 'UniPCMultistepScheduler', stochastic: false, modelCallsPerStep: 1, forDistilledModels: false },
-  lcm: { label: 'LCM', diffusersClass: 'LCMScheduler', stochastic: true, modelCallsPerStep: 1, forDistilledModels: true },
+  unipc: { diffusersClass: 'UniPCMultistepScheduler', stochastic: false, modelCallsPerStep: 1, forDistilledModels: false },
+  lcm: { diffusersClass: 'LCMScheduler', stochastic: true, modelCallsPerStep: 1, forDistilledModels: true },
 };
 
 /**
