@@ -3,7 +3,7 @@ import { easel } from '../bridge';
 import { Canvas } from '../components/generate/Canvas';
 import { sourceLabels } from '../components/generate/format';
 import { generateNow, GenerateForm } from '../components/generate/GenerateForm';
-import { Glyph } from '../components/generate/icons';
+import { Icon } from '../components/Icon';
 import { carriesFiles, draggedFile, readImageFile } from '../components/generate/image-files';
 import { JobQueue } from '../components/generate/JobQueue';
 import { useAppStore } from '../stores/app-store';
@@ -87,7 +87,7 @@ export function GenerateScreen() {
           <div className={`notice ${notice.tone}`} role="status">
             <span>{notice.text}</span>
             <button type="button" className="icon-button" aria-label="Dismiss" onClick={() => setNotice(null)}>
-              <Glyph name="close" size={16} />
+              <Icon name="close" size={16} />
             </button>
           </div>
         )}

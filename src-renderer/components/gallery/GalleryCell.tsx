@@ -1,5 +1,5 @@
 import type { GalleryItem } from '../../../src-preload/api';
-import { Glyph } from '../generate/icons';
+import { Icon } from '../Icon';
 import { thumbnails, useLoadedImage } from './images';
 
 /** Thumbnails wait this long after appearing, so a fast scroll past them fetches nothing. */
@@ -18,7 +18,7 @@ export function GalleryCell({ item, onOpen }: { item: GalleryItem | undefined; o
       )}
       {item.favourite && (
         <span className="cell-favourite" aria-label="Favourite">
-          <Glyph name="star" size={16} filled />
+          <Icon name="star" size={16} filled />
         </span>
       )}
       {item.meta.placeholder && <span className="badge cell-badge">PLACEHOLDER</span>}

@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'react';
 import type { GalleryModel } from '../../../src-preload/api';
 import { useGalleryStore, type DateFilter } from '../../stores/gallery-store';
-import { Glyph } from '../generate/icons';
+import { Icon } from '../Icon';
 
 const dates: Array<{ value: DateFilter; label: string }> = [
   { value: 'all', label: 'All time' },
@@ -25,7 +25,7 @@ export function GalleryToolbar({ models }: { models: GalleryModel[] }) {
   return (
     <div className="gallery-toolbar" role="search">
       <label className="search-box">
-        <Glyph name="search" size={16} />
+        <Icon name="search" size={16} />
         <input
           type="search"
           aria-label="Search prompts"
@@ -58,7 +58,7 @@ export function GalleryToolbar({ models }: { models: GalleryModel[] }) {
         aria-pressed={filters.favouritesOnly}
         onClick={() => setFilters({ favouritesOnly: !filters.favouritesOnly })}
       >
-        <Glyph name="star" size={16} filled={filters.favouritesOnly} />
+        <Icon name="star" size={16} filled={filters.favouritesOnly} />
         Favourites
       </button>
     </div>

@@ -6,7 +6,7 @@ import { useGalleryStore } from '../../stores/gallery-store';
 import { useGenerateStore } from '../../stores/generate-store';
 import { formatDuration } from '../../../src-shared/format';
 import { providerLabels } from '../../provider-labels';
-import { Glyph } from '../generate/icons';
+import { Icon } from '../Icon';
 import { ImageNotes, PlaceholderBadge } from '../generate/ImageNotes';
 import { fullImages, useLoadedImage } from './images';
 
@@ -137,10 +137,10 @@ export function Viewer() {
           )}
           {item?.meta.placeholder && <PlaceholderBadge />}
           <button type="button" className="viewer-nav previous" aria-label="Previous image" disabled={index === 0} onClick={() => moveViewer(-1)}>
-            <Glyph name="left" size={22} />
+            <Icon name="left" size={22} />
           </button>
           <button type="button" className="viewer-nav next" aria-label="Next image" disabled={index >= total - 1} onClick={() => moveViewer(1)}>
-            <Glyph name="right" size={22} />
+            <Icon name="right" size={22} />
           </button>
         </div>
         <aside className="viewer-side">
@@ -149,7 +149,7 @@ export function Viewer() {
               {index + 1} of {total.toLocaleString()}
             </span>
             <button type="button" className="icon-button" aria-label="Close viewer" title="Close (Esc)" onClick={closeViewer}>
-              <Glyph name="close" />
+              <Icon name="close" size={18} />
             </button>
           </header>
           {item ? (
@@ -173,22 +173,22 @@ export function Viewer() {
               <ImageNotes meta={item.meta} />
               <div className="viewer-actions">
                 <button type="button" className="primary" onClick={() => void applySettings(item)}>
-                  <Glyph name="reuse" size={16} /> Use these settings
+                  <Icon name="reuse" size={16} /> Use these settings
                 </button>
                 <div className="viewer-action-row">
                   <button type="button" aria-pressed={item.favourite} className={item.favourite ? 'toggled' : ''} onClick={() => void setFavourite(item, !item.favourite)}>
-                    <Glyph name="star" size={16} filled={item.favourite} /> Favourite
+                    <Icon name="star" size={16} filled={item.favourite} /> Favourite
                   </button>
                   <button type="button" onClick={() => say(exportImage(item))}>
-                    <Glyph name="download" size={16} /> Save as…
+                    <Icon name="download" size={16} /> Save as…
                   </button>
                 </div>
                 <div className="viewer-action-row">
                   <button type="button" onClick={() => say(openFolder())}>
-                    <Glyph name="image" size={16} /> Open folder
+                    <Icon name="image" size={16} /> Open folder
                   </button>
                   <button type="button" className="danger" onClick={() => void remove(item)}>
-                    <Glyph name="trash" size={16} /> Delete
+                    <Icon name="trash" size={16} /> Delete
                   </button>
                 </div>
               </div>

@@ -1,6 +1,6 @@
 import { useRef, useState } from 'react';
 import { useGenerateStore } from '../../stores/generate-store';
-import { Glyph } from './icons';
+import { Icon } from '../Icon';
 import { ACCEPT, carriesFiles, draggedFile, readImageFile } from './image-files';
 import { SliderField } from './NumberField';
 
@@ -62,7 +62,7 @@ export function InitImageField() {
               {initImage.name}
             </span>
             <button type="button" className="icon-button" aria-label="Remove the starting image" title="Remove" onClick={clearInitImage}>
-              <Glyph name="close" size={16} />
+              <Icon name="close" size={16} />
             </button>
           </div>
           <SliderField
@@ -77,7 +77,7 @@ export function InitImageField() {
         </>
       ) : (
         <button type="button" className="drop-target" onClick={() => input.current?.click()}>
-          <Glyph name="upload" />
+          <Icon name="upload" size={18} />
           <span>Pick or drop a PNG or JPEG</span>
         </button>
       )}

@@ -1,6 +1,7 @@
 import type { JobState, JobSummary } from '../../../src-preload/api';
 import { RECENT_JOBS, useJobsStore } from '../../stores/jobs-store';
-import { Glyph } from './icons';
+import { Icon } from '../Icon';
+import { isFinished } from '../../../src-shared/jobs';
 
 const stateLabels: Record<JobState, string> = {
   queued: 'Waiting',
@@ -36,12 +37,12 @@ function JobRow({ job, focused }: { job: JobSummary; focused: boolean }) {
       </button>
       {job.state === 'running' && (
         <button type="button" className="icon-button" aria-label="Cancel this job" title="Cancel" onClick={() => void cancel(job.id)}>
-          <Glyph name="close" size={16} />
+          <Icon name="close" size={16} />
         </button>
       )}
       {job.state === 'queued' && (
         <button type="button" className="icon-button" aria-label="Remove from queue" title="Remove from queue" onClick={() => void remove(job.id)}>
-          <Glyph name="trash" size={16} />
+          <Icon name="trash" size={16} />
         </button>
       )}
     </li>
@@ -53,7 +54,7 @@ export function JobQueue() {
   const jobs = useJobsStore((state) => state.jobs);
   const focusId = useJobsStore((state) => state.focusId);
   if (jobs.length === 0) return null;
-  const active = jobs.filter((job) => job.state === 'running' || job.state === 'queued');
+  const active = jobs.filter((job) => !isFinished(job.state));
   const finished = jobs.filter((job) => job.state !== 'running' && job.state !== 'queued').slice(-RECENT_JOBS);
   const waiting = active.filter((job) => job.state === 'queued').length;
   return (

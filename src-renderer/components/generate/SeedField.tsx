@@ -1,5 +1,4 @@
 import { Icon } from '../Icon';
-import { Glyph } from './icons';
 
 interface SeedFieldProps {
   seed: string;
@@ -33,7 +32,7 @@ export function SeedField({ seed, locked, onChange, onRandomise }: SeedFieldProp
           title={locked ? 'Seed locked: every generation uses it' : 'Seed unlocked: each generation picks a new one'}
           onClick={() => onChange({ seedLocked: !locked })}
         >
-          <Glyph name={locked ? 'lock' : 'unlock'} />
+          <Icon name={locked ? 'lock' : 'unlock'} size={18} />
         </button>
       </div>
       <p id="seed-hint" className="field-hint">
