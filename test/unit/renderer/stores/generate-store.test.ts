@@ -1,0 +1,98 @@
+import { deferred, fake, ioError, model, ok, settings } from './fake-easel';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { generateRequestSchema, type ModelSummary, type Result } from '../../../../src-preload/api';
+import { useAppStore } from '../../../../src-renderer/stores/app-store';
+import { useGenerateStore } from '../../../../src-renderer/stores/generate-store';
+
+const sd15 = model('sd15');
+const turbo = model('turbo', {
+  family: 'sd-turbo',
+  defaults: { scheduler: 'euler', steps: 1, guidance: 1, width: 512, height: 512 },
+});
+
+beforeEach(() => {
+  fake.reset();
+  useGenerateStore.setState(useGenerateStore.getInitialState(), true);
+  useAppStore.setState(useAppStore.getInitialState(), true);
+  fake.answer('settings.update', (patch) => ok(settings({ lastModelId: patch.lastModelId ?? null })));
+  fake.fail('app.info', ioError);
+});
+
+describe('the generate store', () => {
+  it('offers installed models only and opens on the last one used, with its defaults', async () => {
+    useAppStore.setState({ settings: settings({ lastModelId: 'turbo' }) });
+    fake.answer('models.list', [sd15, turbo, model('away', { state: 'available' })]);
+    await useGenerateStore.getState().loadModels();
+    const state = useGenerateStore.getState();
+    expect(state.models.map((known) => known.id)).toEqual(['sd15', 'turbo']);
+    // Turbo models are distilled to run without guidance.
+    expect(state).toMatchObject({ modelId: 'turbo', scheduler: 'euler', steps: 1, guidance: 0, modelsLoaded: true });
+  });
+
+  it('lets only the newest model list apply', async () => {
+    const slow = deferred<Result<ModelSummary[]>>();
+    fake.answer('models.list', () => slow.promise);
+    const older = useGenerateStore.getState().loadModels();
+    fake.answer('models.list', [sd15]);
+    await useGenerateStore.getState().loadModels();
+    slow.resolve(ok([turbo]));
+    await older;
+    expect(useGenerateStore.getState().models.map((known) => known.id)).toEqual(['sd15']);
+  });
+
+  it('moves off a model that is no longer installed', () => {
+    useGenerateStore.setState({ models: [sd15, turbo], modelId: 'turbo' });
+    useGenerateStore.getState().modelChanged({ ...turbo, state: 'available' });
+    expect(useGenerateStore.getState()).toMatchObject({ modelId: 'sd15', models: [sd15] });
+  });
+
+  it('loads settings from an image within the contract’s limits and keeps its seed', async () => {
+    useGenerateStore.setState({ models: [sd15, turbo], modelsLoaded: true, modelId: 'turbo' });
+    await useGenerateStore
+      .getState()
+      .applyParameters({ modelId: 'sd15', prompt: 'a harbour', steps: 500, guidance: -2, width: 1001, height: 30, scheduler: 'dpmpp-2m', seed: '18446744073709551615' }, 'harbour.png');
+    expect(useGenerateStore.getState()).toMatchObject({
+      modelId: 'sd15',
+      prompt: 'a harbour',
+      steps: 200,
+      guidance: 0,
+      width: 1000,
+      height: 64,
+      scheduler: 'dpmpp-2m',
+      seed: '18446744073709551615',
+      seedLocked: true,
+      notice: { tone: 'info', text: 'Loaded the settings of harbour.png.' },
+    });
+    expect(fake.requests('settings.update')).toEqual([{ lastModelId: 'sd15' }]);
+  });
+
+  it('says what it could not load from an image, and keeps the rest', async () => {
+    useGenerateStore.setState({ models: [sd15], modelsLoaded: true, modelId: 'sd15' });
+    await useGenerateStore
+      .getState()
+      .applyParameters({ modelId: 'gone', modelName: 'Gone v2', scheduler: 'dpm-fancy' as never, prompt: 'a harbour' }, 'a PNG');
+    expect(useGenerateStore.getState()).toMatchObject({
+      modelId: 'sd15',
+      prompt: 'a harbour',
+      notice: {
+        tone: 'warning',
+        text: 'Loaded the settings of a PNG; its model (Gone v2) is not installed, so the current one stays; its scheduler "dpm-fancy" is unknown here.',
+      },
+    });
+    expect(fake.requests('settings.update')).toEqual([]);
+  });
+
+  it('builds a request the contract accepts, with the locked seed and the starting image', () => {
+    useGenerateStore.setState({ models: [sd15], modelId: 'sd15', prompt: 'a lighthouse', seed: '42', seedLocked: true, count: 2 });
+    useGenerateStore.getState().setInitImage({ data: 'iVBORw0KGgo=', url: 'data:image/png;base64,iVBORw0KGgo=', name: 'start.png' });
+    useGenerateStore.getState().setStrength(0.4);
+    const request = useGenerateStore.getState().takeRequest('cpu');
+    expect(request).toMatchObject({ modelId: 'sd15', prompt: 'a lighthouse', seed: '42', count: 2, provider: 'cpu' });
+    expect(request?.initImage).toEqual({ data: 'iVBORw0KGgo=', strength: 0.4 });
+    expect(generateRequestSchema.safeParse(request).success).toBe(true);
+  });
+
+  it('builds no request without a model', () => {
+    expect(useGenerateStore.getState().takeRequest('auto')).toBeNull();
+  });
+});
