@@ -21,7 +21,7 @@ beforeEach(() => {
 describe('the jobs store', () => {
   it('queues a request as the contract takes it and shows the new job', async () => {
     fake.answer('jobs.enqueue', (parsed) => ok(job('j1', { request: { ...parsed, strength: null } })));
-    expect(await useJobsStore.getState().enqueue(request)).toBe(true);
+    expect(await useJobsStore.getState().enqueue(request)).toBeTruthy();
     expect(fake.requests('jobs.enqueue')).toEqual([{ ...request, negativePrompt: '', count: 1, provider: 'auto', preview: true }]);
     expect(useJobsStore.getState()).toMatchObject({ focusId: 'j1', resultIndex: 0, error: null });
     expect(useJobsStore.getState().jobs.map((known) => known.id)).toEqual(['j1']);
@@ -37,7 +37,7 @@ describe('the jobs store', () => {
 
   it('says why a job could not be queued', async () => {
     fake.fail('jobs.enqueue', ioError);
-    expect(await useJobsStore.getState().enqueue(request)).toBe(false);
+    expect(await useJobsStore.getState().enqueue(request)).toBeFalsy();
     expect(useJobsStore.getState()).toMatchObject({ jobs: [], error: ioError });
   });
 
