@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Easel } from '../../src-main/core/easel';
 import { formatBytes } from '../../src-main/core/format';
 import { DEMO_MODEL_ID, findCatalogEntry } from '../../src-main/core/models/catalog';
-import { mountPointOf } from '../../src-main/core/models/downloader';
+import { mountPointOf } from '../../src-main/core/models/disk-space';
 import type { WebHost } from '../../src-main/hosts/web-server';
 import type { DownloadPlanSummary, Result } from '../../src-preload/api';
 import type { FakeHub } from '../fixtures/hub/fake-hub';

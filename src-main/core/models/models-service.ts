@@ -11,7 +11,8 @@ import type {
 import { EaselError, toErrorInfo } from '../errors';
 import { formatProgress } from '../format';
 import { CATALOG, type CatalogEntry } from './catalog';
-import { Downloader, mountPointOf, type DownloadEvent, type DownloaderOptions, type DownloadRequest } from './downloader';
+import { freeBytesOn, volumeName } from './disk-space';
+import { Downloader, type DownloadEvent, type DownloaderOptions, type DownloadRequest } from './downloader';
 import { proxySettingsFromEnv } from './http';
 import { ModelStore, type InstalledModel } from './store';
 
@@ -116,14 +117,13 @@ export class ModelsService {
     // The models folder, not the model's own: planning must not make a model look half-downloaded.
     const modelsFolder = path.dirname(request.destDir);
     await fs.mkdir(modelsFolder, { recursive: true });
-    const stats = await fs.statfs(modelsFolder);
     return {
       id,
       totalBytes: plan.totalBytes,
       remainingBytes: plan.remainingBytes,
-      freeBytes: stats.bavail * stats.bsize,
+      freeBytes: await freeBytesOn(modelsFolder),
       folder: request.destDir,
-      volume: await mountPointOf(modelsFolder).catch(() => modelsFolder),
+      volume: await volumeName(modelsFolder),
     };
   }
 

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { EaselError } from '../errors';
 import { CATALOG, UNSAFE_EXTENSIONS, type CatalogEntry, type ModelFamily } from './catalog';
-import { sha256OfFile } from './downloader';
+import { sha256OfFile } from './verify';
 import { MANIFEST_NAME, readManifest, writeManifest, type ModelManifest } from './manifest';
 import { listExternalData } from './onnx-external-data';
 

@@ -10,7 +10,7 @@ import {
   type DownloaderOptions,
   type DownloadRequest,
 } from '../../../src-main/core/models/downloader';
-import { proxySettingsFromEnv, proxyUrlFromPac } from '../../../src-main/core/models/http';
+import { proxySettingsFromEnv } from '../../../src-main/core/models/http';
 import { readManifest } from '../../../src-main/core/models/manifest';
 import { FakeHub, ForwardProxy, payload, sha256, TLS_CERT, type HubFile } from '../../fixtures/hub/fake-hub';
 
@@ -322,15 +322,5 @@ describe('Downloader behind a proxy', () => {
     const error = await caught(makeDownloader().download(request()));
     expect(error.code).toBe('network');
     expect(error.message).toMatch(/certificate .* not trusted/);
-  });
-});
-
-describe('proxyUrlFromPac', () => {
-  it('reads the proxy Electron resolves for a URL', () => {
-    expect(proxyUrlFromPac('PROXY proxy.corp:8080; DIRECT')).toBe('http://proxy.corp:8080');
-    expect(proxyUrlFromPac('HTTPS secure.corp:443')).toBe('https://secure.corp:443');
-    expect(proxyUrlFromPac('DIRECT')).toBeNull();
-    expect(proxyUrlFromPac('SOCKS5 socks.corp:1080; DIRECT')).toBeNull();
-    expect(proxyUrlFromPac('')).toBeNull();
   });
 });
