@@ -104,7 +104,7 @@ export interface DownloadFs {
 export interface DownloaderOptions {
   /** Hub or mirror base URL; default https://huggingface.co. */
   hubEndpoint?: string;
-  /** Hugging Face access token: sent only to the hub endpoint's origin, never logged. */
+  /** Hugging Face access token: sent only over https to the hub endpoint's origin, never logged. */
   token?: string;
   /** Replaces the built-in node:http(s) client (then `proxies` and `ca` are unused). */
   transport?: HttpTransport;

@@ -39,7 +39,7 @@ export interface RemoteFileInfo {
 export interface HubClientOptions {
   /** Hub or mirror base URL; default https://huggingface.co. */
   endpoint?: string;
-  /** Hugging Face access token: sent only to the hub endpoint's origin, never logged. */
+  /** Hugging Face access token: sent only over https to the hub endpoint's origin, never logged. */
   token?: string;
   transport: HttpTransport;
   /** No answer for this long -> the request fails (and may be retried). */
@@ -70,6 +70,8 @@ export class HubClient {
   readonly endpoint: string;
   private readonly hubOrigin: string;
   private readonly token: string | undefined;
+  /** Whether the token may be sent at all: only when the hub address is https. */
+  private readonly tokenSendable: boolean;
   private readonly transport: HttpTransport;
   private readonly timeoutMs: number;
 
@@ -86,6 +88,7 @@ export class HubClient {
     }
     this.hubOrigin = endpointUrl.origin;
     this.token = options.token && options.token.trim() !== '' ? options.token.trim() : undefined;
+    this.tokenSendable = endpointUrl.protocol === 'https:';
     this.transport = options.transport;
     this.timeoutMs = options.timeoutMs;
   }
@@ -95,9 +98,9 @@ export class HubClient {
     return new URL(`${this.endpoint}/${file.repo}/resolve/${encodeURIComponent(file.revision)}/${encodedPath}`);
   }
 
-  /** The token goes to the configured hub only: same origin (scheme, host and port). */
+  /** The token goes to the configured hub only: same origin (scheme, host and port) and https. */
   private authorizes(url: URL): boolean {
-    return this.token !== undefined && url.origin === this.hubOrigin;
+    return this.token !== undefined && this.tokenSendable && url.protocol === 'https:' && url.origin === this.hubOrigin;
   }
 
   /**
@@ -136,7 +139,7 @@ export class HubClient {
       const isRedirect = status >= 300 && status < 400 && location !== undefined;
       if (isRedirect && !(method === 'HEAD' && linkedSize !== undefined)) {
         response.resume();
-        current = new URL(location, current);
+        current = redirectTarget(current, location, file);
         continue;
       }
       return {
@@ -146,7 +149,11 @@ export class HubClient {
         ...(hubEtag !== undefined ? { hubEtag } : {}),
       };
     }
-    throw new EaselError('download_failed', `Too many redirects while fetching ${file.path}.`);
+    throw new EaselError(
+      'download_failed',
+      `Downloading ${file.path} stopped: the server sent Easel through more than ${MAX_REDIRECTS} redirects (it may be redirecting in a circle). Check the hub address in Settings.`,
+      { file: file.path, redirects: MAX_REDIRECTS },
+    );
   }
 
   /** The size and SHA-256 the hub publishes for a file, without fetching it. */
@@ -164,7 +171,9 @@ export class HubClient {
   statusError(status: number, file: HubFileRef): Error {
     if (status === 401 || status === 403) {
       let message: string;
-      if (this.token) {
+      if (this.token && !this.tokenSendable) {
+        message = `${file.modelName} is gated, and Easel sends the access token only over https: the hub address ${this.endpoint} is not https. Use an https hub address in Settings.`;
+      } else if (this.token) {
         message = `Hugging Face refused the access token for ${file.repo}. ${file.modelName} is gated: accept its licence on the model page with the account that owns the token, or use another token.`;
       } else {
         message = `${file.modelName} is gated on Hugging Face: accept its licence on ${this.endpoint}/${file.repo} and add an access token in Settings.`;
@@ -184,6 +193,29 @@ export class HubClient {
       file: file.path,
     });
   }
+}
+
+/** Where a redirect leads; only http and https are followed, anything else stops the download at once. */
+function redirectTarget(from: URL, location: string, file: HubFileRef): URL {
+  let target: URL;
+  try {
+    target = new URL(location, from);
+  } catch {
+    throw new EaselError(
+      'download_failed',
+      `Downloading ${file.path} stopped: ${from.host} redirected to ${JSON.stringify(location.slice(0, 200))}, which is not a valid address.`,
+      { file: file.path },
+    );
+  }
+  if (target.protocol !== 'https:' && target.protocol !== 'http:') {
+    const scheme = target.protocol.replace(/:$/, '');
+    throw new EaselError(
+      'download_failed',
+      `Downloading ${file.path} stopped: ${from.host} redirected to a "${scheme}:" address. Easel follows only http and https links; check the hub address in Settings.`,
+      { file: file.path, scheme },
+    );
+  }
+  return target;
 }
 
 function networkError(error: unknown, url: URL): Error {

@@ -221,14 +221,21 @@ class ResumableTransfer {
       response.resume();
       throw this.settings.hub.statusError(status, job.file);
     }
+    let bodyBytes: number | undefined;
     if (status === 206) {
-      const range = /bytes (\d+)-(\d+)\/(\d+|\*)/.exec(header(response, 'content-range') ?? '');
-      if (!range || Number(range[1]) !== offset) {
+      const range = /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(header(response, 'content-range') ?? '');
+      if (!range || Number(range[1]) !== offset || Number(range[2]) < offset) {
         response.destroy();
         await this.resetPartial();
         throw new RetryableError('The server sent the wrong part of the file');
       }
-      if (range[3] !== '*') this.expectedBytes ??= Number(range[3]);
+      const rangeTotal = range[3] === '*' ? undefined : Number(range[3]);
+      if (rangeTotal !== undefined && this.expectedBytes !== undefined && rangeTotal !== this.expectedBytes) {
+        response.destroy();
+        throw await this.corrupt(`is ${rangeTotal} bytes long according to the download server, but ${this.expectedBytes} according to the hub`);
+      }
+      if (rangeTotal !== undefined) this.expectedBytes ??= rangeTotal;
+      bodyBytes = Number(range[2]) + 1 - offset;
     } else {
       if (offset > 0) {
         const reason = 'The server sent the whole file instead of the missing part; starting the file again';
@@ -238,7 +245,13 @@ class ResumableTransfer {
         await this.resetPartial();
         offset = 0;
       }
-      this.expectedBytes ??= parseSize(header(response, 'content-length'));
+      bodyBytes = parseSize(header(response, 'content-length'));
+      this.expectedBytes ??= bodyBytes;
+    }
+    if (bodyBytes !== undefined && this.expectedBytes !== undefined && offset + bodyBytes > this.expectedBytes) {
+      // The server announces more than the file holds: nothing it sends can be right.
+      response.destroy();
+      throw await this.corrupt('is longer than the hub says');
     }
 
     const validatorHeader = header(response, 'etag');

@@ -261,14 +261,17 @@ describe('Downloader', () => {
   });
 
   it('explains that a gated model needs a token, and sends the token to the hub only', async () => {
+    // The token travels only over https.
+    await hub.stop();
+    hub = await new FakeHub(FILES, { secure: true }).start();
     hub.misbehaviour = { gatedToken: 'hf_secret' };
     const logged: string[] = [];
-    const error = await caught(makeDownloader().download(request()));
+    const error = await caught(makeDownloader({ ca: TLS_CERT }).download(request()));
     expect(error.code).toBe('unauthorized');
     expect(error.message).toMatch(/gated.*access token/);
 
     hub.requests.length = 0;
-    await makeDownloader({ token: 'hf_secret', log: (line) => logged.push(line) }).download(request());
+    await makeDownloader({ ca: TLS_CERT, token: 'hf_secret', log: (line) => logged.push(line) }).download(request());
     await expectInstalled();
     const hubRequests = hub.requests.filter((r) => r.server === 'hub');
     expect(hubRequests.every((r) => r.headers.authorization === 'Bearer hf_secret')).toBe(true);
