@@ -1,20 +1,16 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import sharp from 'sharp';
 import type { ErrorInfo, GalleryItem, GalleryModel, ImageMetadata } from '../../../src-preload/api';
 import { EaselError, toErrorInfo } from '../errors';
-import { formatA1111Parameters, parseImageParameters, type ParsedImageParameters } from './a1111';
-import {
-  exists,
-  fileError,
-  moveToFreeName,
-  removeTempFiles,
-  writeFileAtomic,
-  writeNewFileAtomic,
-} from '../fs/atomic';
-import { A1111_CHUNK, EASEL_CHUNK, formatEaselMetadata, readEaselMetadata } from './easel-metadata';
-import { addPngTextChunks, readPngSize, readPngTextChunks } from './png-text';
+import { fileError, removeTempFiles, writeNewFileAtomic } from '../fs/atomic';
+import { readFavourites, writeFavourites } from './favourites-file';
+import { checkImageId, isImageName, newImageNames } from './image-names';
+import { readImageRecord } from './image-record';
+import { IndexFile } from './index-file';
+import { encodePngWithParameters } from './png-encode';
 import { GalleryIndex, type IndexRecord, type ListQuery } from './store';
+import { Thumbnails } from './thumbnails';
+import { Trash } from './trash';
 
 /**
  * The gallery: a folder of PNGs, each carrying its generation parameters (A1111 `parameters` text for
@@ -22,14 +18,13 @@ import { GalleryIndex, type IndexRecord, type ListQuery } from './store';
  * the PNGs alone:
  *
  *   <dir>/2026-11-24_153012_seed123456_00001.png   the images (the file name is the entry's id)
- *   <dir>/.easel-index.json                          index of all entries (or `indexPath`)
- *   <dir>/.easel-favourites.json                     favourite ids: the one thing a PNG does not record,
- *                                                    so it lives beside the images and survives a rebuild
- *   <dir>/.thumbnails/<id>.webp                      256 px thumbnails (or `thumbnailDir`)
- *   <dir>/.trash/<id>                                deleted images until purgeTrash()
+ *   <dir>/.easel-index.json                          index of all entries (or `indexPath`)     index-file.ts
+ *   <dir>/.easel-favourites.json                     favourite ids                             favourites-file.ts
+ *   <dir>/.thumbnails/<id>.webp                      256 px thumbnails (or `thumbnailDir`)     thumbnails.ts
+ *   <dir>/.trash/<id>, <dir>/.easel-trash.json       deleted images until purgeTrash()         trash.ts
  *
- * Every file is written atomically. The index is written shortly after changes (debounced) and on
- * close(); losing it in a crash loses nothing, since open() compares it with the folder.
+ * Every file is written atomically. The gallery reads, moves and deletes only the regular PNG files its
+ * index holds (links are not followed), and the trash only what it took.
  */
 
 export interface GalleryOptions {
@@ -65,107 +60,35 @@ export interface GalleryScanReport {
 
 export type { ListQuery as GalleryListQuery };
 
-export const THUMBNAIL_SIZE = 256;
-const INDEX_FILE = '.easel-index.json';
-const FAVOURITES_FILE = '.easel-favourites.json';
-const THUMBNAIL_DIR = '.thumbnails';
-const TRASH_DIR = '.trash';
-
-function pad(value: number, width = 2): string {
-  return String(value).padStart(width, '0');
-}
-
-/** `2026-11-24_153012` in local time: how people sort and recognise their files. */
-function timestampForName(ms: number): string {
-  const d = new Date(ms);
-  return (
-    `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}_` +
-    `${pad(d.getHours())}${pad(d.getMinutes())}${pad(d.getSeconds())}`
-  );
-}
-
-/** The running number at the end of a file name Easel gave (`…_00042.png`), or 0. */
-function counterOf(name: string): number {
-  const match = /_(\d{5,})\.png$/i.exec(name);
-  return match ? Number(match[1]) : 0;
-}
-
-function isImageName(name: string): boolean {
-  return !name.startsWith('.') && /\.png$/i.test(name);
-}
-
-function checkId(id: string): void {
-  if (typeof id !== 'string' || !isImageName(id) || path.basename(id) !== id || id.includes('\0') || id.includes('\\')) {
-    throw new EaselError('invalid_request', `"${String(id)}" is not a gallery image id (a PNG file name in the gallery).`, {
-      id,
-    });
-  }
-}
-
 function notFound(id: string): EaselError {
   return new EaselError('not_found', `The image ${id} is not in the gallery (it may have been deleted or moved).`, { id });
 }
 
-/** ImageMetadata for a PNG Easel did not make: what its tool recorded, with the rest left empty. */
-function importedMetadata(
-  parsed: ParsedImageParameters | null,
-  size: { width: number; height: number },
-  createdAt: string,
-): ImageMetadata {
-  const unknown: string[] = [];
-  const note = parsed ? `Made with ${parsed.source}, not Easel.` : 'This PNG carries no generation parameters.';
-  if (parsed && parsed.scheduler === undefined) unknown.push('sampler');
-  if (parsed && parsed.seed === undefined) unknown.push('seed');
-  const notes = unknown.length > 0 ? [note, `Not recorded in a form Easel uses: ${unknown.join(', ')}.`] : [note];
-  const meta: ImageMetadata = {
-    prompt: parsed?.prompt ?? '',
-    negativePrompt: parsed?.negativePrompt ?? '',
-    modelId: parsed?.modelId ?? '',
-    modelName: parsed?.modelName ?? '',
-    scheduler: parsed?.scheduler ?? 'euler',
-    steps: parsed?.steps ?? 0,
-    guidance: parsed?.guidance ?? 0,
-    seed: parsed?.seed ?? '0',
-    width: parsed?.width ?? size.width,
-    height: parsed?.height ?? size.height,
-    // The contract has no "unknown" provider; 'cpu' with the notes above is the honest nearest.
-    provider: 'cpu',
-    timings: { totalMs: 0, textEncodeMs: 0, denoiseMs: 0, decodeMs: 0, perStepMs: 0 },
-    placeholder: false,
-    notes,
-    createdAt,
-    app: parsed?.source ?? '',
-  };
-  if (parsed?.strength !== undefined) meta.strength = parsed.strength;
-  return meta;
-}
-
 export class Gallery {
   readonly dir: string;
-  private readonly indexPath: string;
-  private readonly thumbnailDir: string;
-  private readonly trashDir: string;
   private readonly favouritesPath: string;
   private readonly clock: () => number;
-  private readonly indexWriteDelayMs: number;
+  private readonly indexFile: IndexFile;
+  private readonly thumbnails: Thumbnails;
+  private readonly trash: Trash;
 
   private index = new GalleryIndex();
   private favourites = new Set<string>();
   /** Damaged files seen by the last scan, with the stat they had, so unchanged ones are not re-read. */
   private readonly skipped = new Map<string, { size: number; mtimeMs: number; error: ErrorInfo }>();
   private queue: Promise<unknown> = Promise.resolve();
-  private indexTimer: NodeJS.Timeout | null = null;
-  private indexWrite: Promise<void> | null = null;
-  private indexDirty = false;
 
   private constructor(options: GalleryOptions) {
     this.dir = path.resolve(options.dir);
-    this.indexPath = options.indexPath ?? path.join(this.dir, INDEX_FILE);
-    this.thumbnailDir = options.thumbnailDir ?? path.join(this.dir, THUMBNAIL_DIR);
-    this.trashDir = path.join(this.dir, TRASH_DIR);
-    this.favouritesPath = path.join(this.dir, FAVOURITES_FILE);
+    this.favouritesPath = path.join(this.dir, '.easel-favourites.json');
     this.clock = options.clock ?? Date.now;
-    this.indexWriteDelayMs = options.indexWriteDelayMs ?? 250;
+    this.indexFile = new IndexFile(
+      options.indexPath ?? path.join(this.dir, '.easel-index.json'),
+      () => this.index.serialize(),
+      options.indexWriteDelayMs ?? 250,
+    );
+    this.thumbnails = new Thumbnails(options.thumbnailDir ?? path.join(this.dir, '.thumbnails'));
+    this.trash = new Trash(path.join(this.dir, '.trash'), path.join(this.dir, '.easel-trash.json'));
   }
 
   /**
@@ -185,51 +108,18 @@ export class Gallery {
     } catch (error) {
       throw fileError(error, 'create the gallery folder', this.dir);
     }
-    for (const folder of new Set([this.dir, path.dirname(this.indexPath), this.thumbnailDir])) {
+    for (const folder of new Set([this.dir, path.dirname(this.indexFile.file), this.thumbnails.dir])) {
       await removeTempFiles(folder);
     }
-    this.favourites = await this.readFavourites();
-    const index = await this.readIndex();
+    this.favourites = await readFavourites(this.favouritesPath);
+    await this.trash.load();
+    const index = await this.indexFile.read();
     if (index) {
       this.index = index;
       await this.scan(false);
     } else {
       await this.scan(true);
     }
-  }
-
-  private async readIndex(): Promise<GalleryIndex | null> {
-    try {
-      return GalleryIndex.parse(await fs.readFile(this.indexPath, 'utf8'));
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
-      throw fileError(error, 'read the gallery index', this.indexPath);
-    }
-  }
-
-  private async readFavourites(): Promise<Set<string>> {
-    let text: string;
-    try {
-      text = await fs.readFile(this.favouritesPath, 'utf8');
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return new Set();
-      throw fileError(error, 'read', this.favouritesPath);
-    }
-    try {
-      const json: unknown = JSON.parse(text);
-      const ids = (json as { favourites?: unknown } | null)?.favourites;
-      return new Set(Array.isArray(ids) ? ids.filter((id): id is string => typeof id === 'string') : []);
-    } catch {
-      throw new EaselError(
-        'io',
-        `The favourites file ${this.favouritesPath} is damaged; delete it to start with no favourites.`,
-        { path: this.favouritesPath },
-      );
-    }
-  }
-
-  private async writeFavourites(): Promise<void> {
-    await writeFileAtomic(this.favouritesPath, JSON.stringify({ favourites: [...this.favourites].sort() }, null, 1));
   }
 
   /** Runs mutations one at a time, so concurrent saves, deletes and scans never interleave. */
@@ -253,7 +143,7 @@ export class Gallery {
   }
 
   private record(id: string): IndexRecord {
-    checkId(id);
+    checkImageId(id);
     const record = this.index.get(id);
     if (!record) throw notFound(id);
     return record;
@@ -278,39 +168,28 @@ export class Gallery {
 
   async readImage(id: string): Promise<Buffer> {
     this.record(id);
+    const file = path.join(this.dir, id);
     try {
-      return await fs.readFile(path.join(this.dir, id));
+      const stat = await fs.lstat(file);
+      if (!stat.isFile()) {
+        throw new EaselError(
+          'forbidden',
+          `${id} in the gallery is not an image file (it is a link or a folder), so Easel does not open it.`,
+          { id },
+        );
+      }
+      return await fs.readFile(file);
     } catch (error) {
+      if (error instanceof EaselError) throw error;
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw notFound(id);
-      throw fileError(error, 'read', path.join(this.dir, id));
+      throw fileError(error, 'read', file);
     }
   }
 
   /** A WebP at most 256 px on its longer side, cached until the image changes. */
   async thumbnail(id: string): Promise<Buffer> {
     const record = this.record(id);
-    const cached = path.join(this.thumbnailDir, `${id}.webp`);
-    try {
-      const stat = await fs.stat(cached);
-      if (stat.mtimeMs >= record.mtimeMs) return await fs.readFile(cached);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw fileError(error, 'read', cached);
-    }
-    const image = await this.readImage(id);
-    let thumbnail: Buffer;
-    try {
-      thumbnail = await sharp(image)
-        .resize({ width: THUMBNAIL_SIZE, height: THUMBNAIL_SIZE, fit: 'inside', withoutEnlargement: true })
-        .webp({ quality: 80 })
-        .toBuffer();
-    } catch (error) {
-      throw new EaselError('image_invalid', `Could not make a thumbnail of ${id}: ${(error as Error).message}`, { id });
-    }
-    await fs.mkdir(this.thumbnailDir, { recursive: true }).catch((error: unknown) => {
-      throw fileError(error, 'create', this.thumbnailDir);
-    });
-    await writeFileAtomic(cached, thumbnail);
-    return thumbnail;
+    return this.thumbnails.get(id, record.mtimeMs, () => this.readImage(id));
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -321,30 +200,10 @@ export class Gallery {
    * new name (`2026-11-24_153012_seed123456_00001.png`); an existing file is never replaced.
    */
   save(rgb: Uint8Array, width: number, height: number, meta: ImageMetadata): Promise<GalleryEntry> {
-    if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) {
-      return Promise.reject(
-        new EaselError('invalid_request', `Image size ${width}x${height} is not a positive whole size.`, { width, height }),
-      );
-    }
-    if (rgb.length !== width * height * 3) {
-      return Promise.reject(
-        new EaselError(
-          'invalid_request',
-          `Expected ${width * height * 3} bytes of RGB pixels for ${width}x${height}, got ${rgb.length}.`,
-          { width, height, bytes: rgb.length },
-        ),
-      );
-    }
     return this.exclusive(async () => {
-      const pixels = Buffer.from(rgb.buffer, rgb.byteOffset, rgb.byteLength);
-      const encoded = await sharp(pixels, { raw: { width, height, channels: 3 } }).png().toBuffer();
-      const png = addPngTextChunks(encoded, {
-        [A1111_CHUNK]: formatA1111Parameters(meta),
-        [EASEL_CHUNK]: formatEaselMetadata(meta),
-      });
-      const counter = this.index.ids().reduce((max, id) => Math.max(max, counterOf(id)), 0) + 1;
-      const stem = `${timestampForName(this.clock())}_seed${meta.seed}`;
-      const file = await writeNewFileAtomic(this.dir, (attempt) => `${stem}_${pad(counter + attempt, 5)}.png`, png, 1000);
+      const png = await encodePngWithParameters({ rgb, width, height }, meta);
+      const nameFor = newImageNames(this.index.ids(), this.clock(), meta.seed);
+      const file = await writeNewFileAtomic(this.dir, nameFor, png, 1000);
       const id = path.basename(file);
       const stat = await fs.stat(file);
       const record: IndexRecord = {
@@ -359,7 +218,7 @@ export class Gallery {
         mtimeMs: stat.mtimeMs,
       };
       this.index.upsert(record);
-      this.indexChanged();
+      this.indexFile.changed();
       return this.entryOf(record);
     });
   }
@@ -369,10 +228,10 @@ export class Gallery {
       const record = this.record(id);
       if (on) this.favourites.add(id);
       else this.favourites.delete(id);
-      await this.writeFavourites();
+      await writeFavourites(this.favouritesPath, this.favourites);
       const updated = { ...record, favourite: on };
       this.index.upsert(updated);
-      this.indexChanged();
+      this.indexFile.changed();
       return this.entryOf(updated);
     });
   }
@@ -381,57 +240,32 @@ export class Gallery {
   delete(id: string): Promise<void> {
     return this.exclusive(async () => {
       this.record(id);
-      await fs.mkdir(this.trashDir, { recursive: true }).catch((error: unknown) => {
-        throw fileError(error, 'create', this.trashDir);
-      });
-      const trashed = path.join(this.trashDir, id);
-      // A same-named file already in the trash was deleted earlier; the newer deletion replaces it.
-      await fs.rm(trashed, { force: true });
-      try {
-        await fs.rename(path.join(this.dir, id), trashed);
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw fileError(error, 'move to the trash', id);
-      }
-      await fs.rm(path.join(this.thumbnailDir, `${id}.webp`), { force: true });
+      await this.trash.put(path.join(this.dir, id), id);
+      await this.thumbnails.forget(id);
       this.index.remove(id);
-      this.indexChanged();
+      this.indexFile.changed();
     });
   }
 
   undoDelete(id: string): Promise<GalleryEntry> {
     return this.exclusive(async () => {
-      checkId(id);
-      const trashed = path.join(this.trashDir, id);
-      if (!(await exists(trashed))) {
-        throw new EaselError('not_found', `${id} is not in the gallery's trash (it may have been emptied).`, { id });
-      }
-      if (!(await moveToFreeName(trashed, path.join(this.dir, id)))) {
-        throw new EaselError('io', `Cannot restore ${id}: a different image with that name is in the gallery now.`, {
-          id,
-        });
-      }
-      const record = await this.readRecord(id);
+      checkImageId(id);
+      await this.trash.restore(id, path.join(this.dir, id));
+      const record = await readImageRecord(this.dir, id, this.favourites.has(id));
       this.index.upsert(record);
-      this.indexChanged();
+      this.indexFile.changed();
       return this.entryOf(record);
     });
   }
 
-  /** Deletes everything in the trash for good; returns how many images went. */
+  /** Deletes everything the trash took for good; returns how many images went. */
   purgeTrash(): Promise<number> {
     return this.exclusive(async () => {
-      let names: string[];
-      try {
-        names = await fs.readdir(this.trashDir);
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 0;
-        throw fileError(error, 'read', this.trashDir);
-      }
-      await Promise.all(names.map((name) => fs.rm(path.join(this.trashDir, name), { force: true, recursive: true })));
+      const purged = await this.trash.purge();
       const before = this.favourites.size;
-      for (const name of names) if (!this.index.get(name)) this.favourites.delete(name);
-      if (this.favourites.size !== before) await this.writeFavourites();
-      return names.filter(isImageName).length;
+      for (const id of purged) if (!this.index.get(id)) this.favourites.delete(id);
+      if (this.favourites.size !== before) await writeFavourites(this.favouritesPath, this.favourites);
+      return purged.length;
     });
   }
 
@@ -448,36 +282,6 @@ export class Gallery {
     return this.exclusive(() => this.scan(true));
   }
 
-  private async readRecord(id: string): Promise<IndexRecord> {
-    const file = path.join(this.dir, id);
-    let png: Buffer;
-    let size: number;
-    let mtimeMs: number;
-    try {
-      const [data, stat] = await Promise.all([fs.readFile(file), fs.stat(file)]);
-      png = data;
-      ({ size, mtimeMs } = stat);
-    } catch (error) {
-      throw fileError(error, 'read', file);
-    }
-    const chunks = readPngTextChunks(png);
-    const { width, height } = readPngSize(png);
-    const easel = readEaselMetadata(chunks);
-    const favourite = this.favourites.has(id);
-    if (easel) {
-      return { id, createdAt: easel.createdAt, width, height, favourite, source: 'easel', meta: easel, size, mtimeMs };
-    }
-    let parsed: ParsedImageParameters | null = null;
-    try {
-      parsed = parseImageParameters(chunks);
-    } catch (error) {
-      if (!(error instanceof EaselError && error.code === 'not_found')) throw error;
-    }
-    const createdAt = new Date(mtimeMs).toISOString();
-    const meta = importedMetadata(parsed, { width, height }, createdAt);
-    return { id, createdAt, width, height, favourite, source: parsed?.source ?? 'none', meta, size, mtimeMs };
-  }
-
   private async scan(fromScratch: boolean): Promise<GalleryScanReport> {
     let names: string[];
     try {
@@ -490,27 +294,27 @@ export class Gallery {
       this.index.clear();
       this.skipped.clear();
     }
-    const present = new Set(names);
+    const regular = new Map<string, { size: number; mtimeMs: number }>();
+    for (const id of names) {
+      try {
+        // lstat: a link named like an image is not the gallery's file, whatever it points at.
+        const stat = await fs.lstat(path.join(this.dir, id));
+        if (stat.isFile()) regular.set(id, { size: stat.size, mtimeMs: stat.mtimeMs });
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw fileError(error, 'read', path.join(this.dir, id));
+      }
+    }
     for (const id of this.index.ids()) {
-      if (present.has(id)) continue;
+      if (regular.has(id)) continue;
       this.index.remove(id);
       report.removed.push(id);
-      await fs.rm(path.join(this.thumbnailDir, `${id}.webp`), { force: true });
+      await this.thumbnails.forget(id);
     }
-    for (const id of this.skipped.keys()) if (!present.has(id)) this.skipped.delete(id);
+    for (const id of this.skipped.keys()) if (!regular.has(id)) this.skipped.delete(id);
 
-    for (const id of names) {
-      let stat;
-      try {
-        stat = await fs.stat(path.join(this.dir, id));
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue;
-        throw fileError(error, 'read', path.join(this.dir, id));
-      }
-      if (!stat.isFile()) continue;
+    for (const [id, stat] of regular) {
       const known = this.index.get(id);
-      const unchanged = (seen: { size: number; mtimeMs: number }) =>
-        seen.size === stat.size && seen.mtimeMs === stat.mtimeMs;
+      const unchanged = (seen: { size: number; mtimeMs: number }) => seen.size === stat.size && seen.mtimeMs === stat.mtimeMs;
       if (known && unchanged(known)) continue;
       const skipped = this.skipped.get(id);
       if (!known && skipped && unchanged(skipped)) {
@@ -518,11 +322,11 @@ export class Gallery {
         continue;
       }
       try {
-        const record = await this.readRecord(id);
+        const record = await readImageRecord(this.dir, id, this.favourites.has(id));
         this.index.upsert(record);
         this.skipped.delete(id);
         (known ? report.updated : report.added).push(id);
-        if (known) await fs.rm(path.join(this.thumbnailDir, `${id}.webp`), { force: true });
+        if (known) await this.thumbnails.forget(id);
       } catch (error) {
         const info = toErrorInfo(error);
         this.skipped.set(id, { size: stat.size, mtimeMs: stat.mtimeMs, error: info });
@@ -534,50 +338,13 @@ export class Gallery {
       }
     }
     if (fromScratch || report.added.length + report.updated.length + report.removed.length > 0) {
-      this.indexChanged();
+      this.indexFile.changed();
     }
     return report;
   }
 
-  // ---------------------------------------------------------------------------------------------
-  // Persisting the index
-
-  private indexChanged(): void {
-    this.indexDirty = true;
-    if (this.indexTimer) return;
-    this.indexTimer = setTimeout(() => {
-      this.indexTimer = null;
-      // A failed background write is retried by the next change or by close(), which reports it.
-      this.flush().catch(() => undefined);
-    }, this.indexWriteDelayMs);
-    this.indexTimer.unref();
-  }
-
-  /** Writes the index now if it has unsaved changes. */
-  async flush(): Promise<void> {
-    if (this.indexTimer) {
-      clearTimeout(this.indexTimer);
-      this.indexTimer = null;
-    }
-    while (this.indexWrite) await this.indexWrite.catch(() => undefined);
-    if (!this.indexDirty) return;
-    this.indexDirty = false;
-    this.indexWrite = (async () => {
-      try {
-        await fs.mkdir(path.dirname(this.indexPath), { recursive: true });
-        await writeFileAtomic(this.indexPath, this.index.serialize());
-      } catch (error) {
-        this.indexDirty = true;
-        throw fileError(error, 'write the gallery index', this.indexPath);
-      } finally {
-        this.indexWrite = null;
-      }
-    })();
-    await this.indexWrite;
-  }
-
   /** Waits for pending work and writes the index. */
   async close(): Promise<void> {
-    await this.exclusive(() => this.flush());
+    await this.exclusive(() => this.indexFile.flush());
   }
 }

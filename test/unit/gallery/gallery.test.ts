@@ -1,65 +1,24 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { ImageMetadata } from '../../../src-preload/api';
-import { EaselError } from '../../../src-main/core/errors';
+import { describe, expect, it } from 'vitest';
 import { formatA1111Parameters, parseA1111Parameters, parseImageParameters } from '../../../src-main/core/gallery/a1111';
 import { TEMP_PREFIX } from '../../../src-main/core/fs/atomic';
 import { readEaselMetadata } from '../../../src-main/core/gallery/easel-metadata';
-import { Gallery } from '../../../src-main/core/gallery/gallery';
+import type { Gallery } from '../../../src-main/core/gallery/gallery';
 import { addPngTextChunks, readPngTextChunks } from '../../../src-main/core/gallery/png-text';
 import { A1111_V110, COMFYUI_DEFAULT_PROMPT, imageMeta } from './fixtures';
+import { expectCode, HEIGHT, NOW, pixels, useGallerySession, WIDTH } from './gallery-session';
 
-const WIDTH = 64;
-const HEIGHT = 48;
-const NOW = Date.parse('2026-11-24T15:30:12Z');
-
-function pixels(seed: number): Uint8Array {
-  const rgb = new Uint8Array(WIDTH * HEIGHT * 3);
-  for (let i = 0; i < rgb.length; i++) rgb[i] = (i * 7 + seed * 31) & 0xff;
-  return rgb;
-}
-
-async function expectCode(promise: Promise<unknown> | (() => unknown), code: string): Promise<void> {
-  try {
-    await (typeof promise === 'function' ? promise() : promise);
-  } catch (error) {
-    expect(error).toBeInstanceOf(EaselError);
-    expect((error as EaselError).code).toBe(code);
-    return;
-  }
-  throw new Error(`expected an EaselError with code ${code}`);
-}
-
-let dir: string;
-const open: Gallery[] = [];
-
-async function openGallery(clock = () => NOW): Promise<Gallery> {
-  const gallery = await Gallery.open({ dir, clock, indexWriteDelayMs: 10 });
-  open.push(gallery);
-  return gallery;
-}
-
-async function save(gallery: Gallery, overrides: Partial<ImageMetadata> = {}, seed = 1) {
-  return gallery.save(pixels(seed), WIDTH, HEIGHT, imageMeta(overrides));
-}
+const session = useGallerySession();
+const openGallery = session.open;
+const save = session.save;
 
 async function foreignPng(chunks: Record<string, string>): Promise<Buffer> {
   const png = await sharp({ create: { width: 32, height: 24, channels: 3, background: '#336699' } }).png().toBuffer();
   return Object.keys(chunks).length > 0 ? addPngTextChunks(png, chunks) : png;
 }
-
-beforeEach(async () => {
-  dir = await fs.mkdtemp(path.join(os.tmpdir(), 'easel-gallery-'));
-});
-
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((gallery) => gallery.close()));
-  await fs.rm(dir, { recursive: true, force: true });
-});
 
 describe('save', () => {
   it('writes a PNG with A1111 parameters and the full metadata, named by time, seed and counter', async () => {
@@ -71,7 +30,7 @@ describe('save', () => {
     const two = (n: number) => String(n).padStart(2, '0');
     const stamp = `${d.getFullYear()}-${two(d.getMonth() + 1)}-${two(d.getDate())}_${two(d.getHours())}${two(d.getMinutes())}${two(d.getSeconds())}`;
     expect(entry.id).toBe(`${stamp}_seed18446744073709551615_00001.png`);
-    expect(entry).toMatchObject({ file: path.join(dir, entry.id), width: WIDTH, height: HEIGHT, favourite: false });
+    expect(entry).toMatchObject({ file: path.join(session.dir, entry.id), width: WIDTH, height: HEIGHT, favourite: false });
     expect(entry.meta).toEqual(meta);
 
     const png = await fs.readFile(entry.file);
@@ -100,11 +59,11 @@ describe('save', () => {
     const gallery = await openGallery();
     const first = await save(gallery);
     const squatter = first.id.replace('_00001.png', '_00002.png');
-    await fs.writeFile(path.join(dir, squatter), 'written by another program');
+    await fs.writeFile(path.join(session.dir, squatter), 'written by another program');
     const second = await save(gallery, {}, 2);
     expect(second.id).toBe(first.id.replace('_00001.png', '_00003.png'));
-    expect(await fs.readFile(path.join(dir, squatter), 'utf8')).toBe('written by another program');
-    const names = (await fs.readdir(dir)).filter((name) => !name.startsWith('.'));
+    expect(await fs.readFile(path.join(session.dir, squatter), 'utf8')).toBe('written by another program');
+    const names = (await fs.readdir(session.dir)).filter((name) => !name.startsWith('.'));
     expect(names.sort()).toEqual([first.id, squatter, second.id].sort());
   });
 
@@ -123,42 +82,6 @@ describe('save', () => {
   });
 });
 
-describe('index', () => {
-  it('is written on close and read back on open', async () => {
-    const gallery = await openGallery();
-    const entry = await save(gallery);
-    await gallery.close();
-    const index = JSON.parse(await fs.readFile(path.join(dir, '.easel-index.json'), 'utf8')) as { entries: unknown[] };
-    expect(index.entries).toHaveLength(1);
-    const reopened = await openGallery();
-    expect(reopened.get(entry.id)).toEqual(entry);
-  });
-
-  it('is rebuilt from the PNGs alone, favourites included, when deleted or damaged', async () => {
-    const gallery = await openGallery();
-    const a = await save(gallery, { prompt: 'first image', createdAt: '2026-11-24T10:00:00.000Z' }, 1);
-    const b = await save(gallery, { prompt: 'second image', createdAt: '2026-11-24T11:00:00.000Z' }, 2);
-    await gallery.setFavourite(b.id, true);
-    await gallery.thumbnail(a.id);
-    await gallery.close();
-
-    await fs.rm(path.join(dir, '.easel-index.json'));
-    await fs.rm(path.join(dir, '.thumbnails'), { recursive: true });
-    const rebuilt = await openGallery();
-    expect(rebuilt.list().items).toEqual([{ ...b, favourite: true }, a]);
-    await rebuilt.close();
-
-    await fs.writeFile(path.join(dir, '.easel-index.json'), '{"format":"easel-gallery-index","version":1,"entr');
-    const again = await openGallery();
-    expect(again.list().items.map((entry) => entry.id)).toEqual([b.id, a.id]);
-    expect(again.get(b.id).favourite).toBe(true);
-
-    const report = await again.rebuild();
-    expect(report.added.sort()).toEqual([a.id, b.id].sort());
-    expect(again.list().total).toBe(2);
-  });
-});
-
 describe('crash safety', () => {
   it('clears temp files of a process that died before its rename, and lists no damaged file', async () => {
     const gallery = await openGallery();
@@ -167,27 +90,27 @@ describe('crash safety', () => {
 
     // A separate process starts an atomic write, then dies before the rename.
     const script =
-      `require('fs').writeFileSync(require('path').join(${JSON.stringify(dir)}, '${TEMP_PREFIX}' + process.pid + '-x-a.png'),` +
+      `require('fs').writeFileSync(require('path').join(${JSON.stringify(session.dir)}, '${TEMP_PREFIX}' + process.pid + '-x-a.png'),` +
       ` Buffer.from([0x89, 0x50, 0x4e, 0x47])); process.exit(1);`;
     expect(() => execFileSync(process.execPath, ['-e', script], { stdio: 'ignore' })).toThrow();
     // A truncated PNG at a final name (copied in by hand, or written by a tool without atomic writes).
     const whole = await fs.readFile(kept.file);
-    await fs.writeFile(path.join(dir, 'truncated.png'), whole.subarray(0, Math.floor(whole.length / 2)));
-    expect((await fs.readdir(dir)).some((name) => name.startsWith(TEMP_PREFIX))).toBe(true);
+    await fs.writeFile(path.join(session.dir, 'truncated.png'), whole.subarray(0, Math.floor(whole.length / 2)));
+    expect((await fs.readdir(session.dir)).some((name) => name.startsWith(TEMP_PREFIX))).toBe(true);
 
     const reopened = await openGallery();
-    expect((await fs.readdir(dir)).some((name) => name.startsWith(TEMP_PREFIX))).toBe(false);
+    expect((await fs.readdir(session.dir)).some((name) => name.startsWith(TEMP_PREFIX))).toBe(false);
     expect(reopened.list().items.map((entry) => entry.id)).toEqual([kept.id]);
     const report = await reopened.refresh();
     expect(report.skipped).toEqual([
       { id: 'truncated.png', error: expect.objectContaining({ code: 'image_invalid' }) as unknown },
     ]);
     // Nothing is deleted: the damaged file stays for the person to deal with.
-    expect((await fs.stat(path.join(dir, 'truncated.png'))).size).toBe(Math.floor(whole.length / 2));
+    expect((await fs.stat(path.join(session.dir, 'truncated.png'))).size).toBe(Math.floor(whole.length / 2));
   });
 
   it('leaves the temp file of a live writer alone', async () => {
-    const live = path.join(dir, `${TEMP_PREFIX}${process.pid}-busy-b.png`);
+    const live = path.join(session.dir, `${TEMP_PREFIX}${process.pid}-busy-b.png`);
     await fs.writeFile(live, 'half');
     await openGallery();
     expect(await fs.readFile(live, 'utf8')).toBe('half');
@@ -200,10 +123,10 @@ describe('refresh', () => {
     const ours = await save(gallery, {}, 1);
     const other = await save(gallery, { prompt: 'keep me' }, 2);
 
-    await fs.writeFile(path.join(dir, 'from-a1111.png'), await foreignPng({ parameters: A1111_V110 }));
-    await fs.writeFile(path.join(dir, 'from-comfyui.png'), await foreignPng({ prompt: COMFYUI_DEFAULT_PROMPT }));
-    await fs.writeFile(path.join(dir, 'bare.png'), await foreignPng({}));
-    await fs.writeFile(path.join(dir, 'notes.txt'), 'not an image');
+    await fs.writeFile(path.join(session.dir, 'from-a1111.png'), await foreignPng({ parameters: A1111_V110 }));
+    await fs.writeFile(path.join(session.dir, 'from-comfyui.png'), await foreignPng({ prompt: COMFYUI_DEFAULT_PROMPT }));
+    await fs.writeFile(path.join(session.dir, 'bare.png'), await foreignPng({}));
+    await fs.writeFile(path.join(session.dir, 'notes.txt'), 'not an image');
     await fs.rm(ours.file);
 
     const report = await gallery.refresh();
@@ -233,50 +156,6 @@ describe('refresh', () => {
   });
 });
 
-describe('delete, undo and trash', () => {
-  it('moves a deleted image to the trash and restores it with its favourite mark', async () => {
-    const gallery = await openGallery();
-    const entry = await save(gallery);
-    await gallery.setFavourite(entry.id, true);
-    await gallery.thumbnail(entry.id);
-    await gallery.delete(entry.id);
-
-    expect(gallery.list().total).toBe(0);
-    await expectCode(() => gallery.get(entry.id), 'not_found');
-    await expect(fs.access(entry.file)).rejects.toThrow();
-    await fs.access(path.join(dir, '.trash', entry.id));
-    // The trash is not the gallery: a refresh does not bring it back.
-    expect((await gallery.refresh()).added).toEqual([]);
-
-    const restored = await gallery.undoDelete(entry.id);
-    expect(restored).toEqual({ ...entry, favourite: true });
-    expect(gallery.list({ favourite: true }).items.map((item) => item.id)).toEqual([entry.id]);
-  });
-
-  it('forgets purged images for good', async () => {
-    const gallery = await openGallery();
-    const entry = await save(gallery);
-    await gallery.setFavourite(entry.id, true);
-    await gallery.delete(entry.id);
-    expect(await gallery.purgeTrash()).toBe(1);
-    await expectCode(gallery.undoDelete(entry.id), 'not_found');
-    const favourites = JSON.parse(await fs.readFile(path.join(dir, '.easel-favourites.json'), 'utf8')) as {
-      favourites: string[];
-    };
-    expect(favourites.favourites).toEqual([]);
-    expect(await gallery.purgeTrash()).toBe(0);
-  });
-
-  it('rejects ids that are not gallery file names', async () => {
-    const gallery = await openGallery();
-    for (const id of ['../outside.png', 'sub/dir.png', '.easel-index.json', 'image.jpg', '']) {
-      await expectCode(gallery.delete(id), 'invalid_request');
-      await expectCode(gallery.readImage(id), 'invalid_request');
-    }
-    await expectCode(gallery.readImage('missing.png'), 'not_found');
-  });
-});
-
 describe('favourites, search and reading', () => {
   it('filters by words, model, favourite and time, newest first, with paging', async () => {
     const gallery = await openGallery();
@@ -300,21 +179,37 @@ describe('favourites, search and reading', () => {
     await gallery.setFavourite(a.id, false);
     expect(ids({ favourite: true })).toEqual([]);
   });
+});
 
-  it('serves the image bytes and a cached WebP thumbnail of at most 256 px', async () => {
-    const gallery = await openGallery();
-    const big = new Uint8Array(600 * 300 * 3).fill(128);
-    const entry = await gallery.save(big, 600, 300, imageMeta({ width: 600, height: 300 }));
-    expect(Buffer.compare(await gallery.readImage(entry.id), await fs.readFile(entry.file))).toBe(0);
+describe('only the files its index holds', () => {
+  it('lists no link and reads, moves or deletes no file outside the gallery', async () => {
+    const outside = await fs.mkdtemp(path.join(path.dirname(session.dir), 'easel-outside-'));
+    try {
+      const privatePng = path.join(outside, 'private.png');
+      await fs.writeFile(privatePng, await foreignPng({ parameters: A1111_V110 }));
+      await fs.symlink(privatePng, path.join(session.dir, 'linked.png'));
+      await fs.symlink(outside, path.join(session.dir, 'folder.png'));
 
-    const thumbnail = await gallery.thumbnail(entry.id);
-    expect(await sharp(thumbnail).metadata()).toMatchObject({ format: 'webp', width: 256, height: 128 });
-    const cached = path.join(dir, '.thumbnails', `${entry.id}.webp`);
-    expect(Buffer.compare(await fs.readFile(cached), thumbnail)).toBe(0);
-    await fs.writeFile(cached, 'cache marker');
-    expect((await gallery.thumbnail(entry.id)).toString()).toBe('cache marker');
+      const gallery = await openGallery();
+      expect(gallery.list().total).toBe(0);
+      expect((await gallery.refresh()).added).toEqual([]);
+      for (const id of ['linked.png', 'folder.png', '../easel-outside/private.png', privatePng]) {
+        const refusal = { code: expect.stringMatching(/^(not_found|invalid_request)$/) as unknown };
+        await expect(gallery.readImage(id)).rejects.toMatchObject(refusal);
+        await expect(gallery.delete(id)).rejects.toMatchObject(refusal);
+      }
 
-    const small = await save(gallery);
-    expect(await sharp(await gallery.thumbnail(small.id)).metadata()).toMatchObject({ width: WIDTH, height: HEIGHT });
+      // An image the gallery holds, swapped for a link afterwards, is not followed either.
+      const entry = await save(gallery);
+      await fs.rm(entry.file);
+      await fs.symlink(privatePng, entry.file);
+      const refused = await expectCode(gallery.readImage(entry.id), 'forbidden');
+      expect(refused.message).toBe(`${entry.id} in the gallery is not an image file (it is a link or a folder), so Easel does not open it.`);
+      await gallery.delete(entry.id);
+      await gallery.purgeTrash();
+      expect((await fs.readFile(privatePng)).subarray(1, 4).toString()).toBe('PNG');
+    } finally {
+      await fs.rm(outside, { recursive: true, force: true });
+    }
   });
 });
