@@ -127,6 +127,16 @@ export interface DownloaderOptions {
 
 type StopReason = 'cancel' | 'pause' | 'failed';
 
+/**
+ * A file whose size neither the catalog nor the server states may grow to twice the catalog's estimate
+ * (and at least this much more): past that, the server is not sending the file Easel asked for.
+ */
+const UNSIZED_SLACK_BYTES = 1024 * 1024;
+
+function unsizedLimit(approxBytes: number | undefined): number | undefined {
+  return approxBytes === undefined ? undefined : Math.max(2 * approxBytes, approxBytes + UNSIZED_SLACK_BYTES);
+}
+
 /** Refuses repository paths that would land outside the model folder. */
 function localPathFor(destDir: string, file: string): string {
   const target = path.resolve(destDir, ...file.split('/'));
@@ -413,6 +423,7 @@ export class Downloader {
       expectedBytes: planned.bytes,
       expectedSha256: planned.sha256,
       presentBytes: run.fileBytes.get(planned.path) ?? 0,
+      unsizedLimit: unsizedLimit(request.files.find((spec) => spec.path === planned.path)?.approxBytes),
       stop: run.stop.signal,
       onProgress: (position, total, delta) => {
         run.transferred += delta;

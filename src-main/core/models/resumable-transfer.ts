@@ -98,6 +98,8 @@ export interface TransferJob {
   expectedSha256: string | undefined;
   /** Bytes already counted for this file (a partial found while planning). */
   presentBytes: number;
+  /** When no size is published: more bytes than this mean the server is not sending this file. */
+  unsizedLimit: number | undefined;
   /** Aborted when the download is cancelled, paused or failed elsewhere. */
   stop: AbortSignal;
   /** The partial now holds `bytes`; `delta` of them came over the network just now. */
@@ -309,6 +311,10 @@ class ResumableTransfer {
         const buffer = chunk as Buffer;
         if (this.expectedBytes !== undefined && position + buffer.length > this.expectedBytes) {
           throw await this.corrupt('is longer than the hub says');
+        }
+        const limit = job.unsizedLimit;
+        if (this.expectedBytes === undefined && limit !== undefined && position + buffer.length > limit) {
+          throw await this.corrupt(`has no published size and grew past ${formatBytes(limit)}, far beyond the catalog's estimate`);
         }
         try {
           await settings.write(handle, buffer, position);

@@ -44,3 +44,18 @@ describe('a hostile download server', () => {
     expect(session.sleeps).toEqual([100]);
   });
 });
+
+describe('a server that states no size', () => {
+  it('sending without end is stopped past twice the catalog estimate', async () => {
+    session.hub.misbehaviour = { endlessBody: true };
+    const request = session.request({ files: [{ path: 'unet/model.onnx', approxBytes: 48_000 }] });
+    const error = await caught(session.downloader().download(request));
+    expect(error.code).toBe('checksum_mismatch');
+    expect(error.message).toMatch(
+      /^The downloaded unet\/model\.onnx has no published size and grew past 1\.1 MB, far beyond the catalog's estimate, so it was deleted\./,
+    );
+    // Nothing of it is kept: no partial to resume from.
+    expect(await filesUnder(path.join(session.dir, 'tiny'))).toEqual([]);
+    expect(session.sleeps).toEqual([]);
+  });
+});
