@@ -9,6 +9,7 @@ import { HubClient, type HubFileRef, type RemoteFileInfo } from './hub-client';
 import { readManifest, writeManifest, type ModelManifest } from './manifest';
 import { removePartial, transferFile, usablePartialBytes, writeChunk, type TransferSettings } from './resumable-transfer';
 import { backoffDelay, realClock, RetryableError, type Clock } from './retry';
+import { fileSize } from './verify';
 
 /**
  * Downloads a model from the hub into its folder: plans what is missing (sizes and checksums from the
@@ -145,14 +146,6 @@ function localPathFor(destDir: string, file: string): string {
     throw new EaselError('invalid_request', `The file name ${JSON.stringify(file)} is not a safe path inside a model folder.`);
   }
   return target;
-}
-
-async function fileSize(file: string): Promise<number | undefined> {
-  try {
-    return (await fsp.stat(file)).size;
-  } catch {
-    return undefined;
-  }
 }
 
 class SpeedMeter {

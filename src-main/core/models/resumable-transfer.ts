@@ -9,7 +9,7 @@ import { formatBytes, formatProgress } from '../format';
 import { volumeName } from './disk-space';
 import { header, parseSize, type HubClient, type HubFileRef } from './hub-client';
 import { backoffDelay, RetryableError, type Clock, type RetryPolicy } from './retry';
-import { contentProblem, hashFilePrefix, SHA1_HEX, SHA256_HEX } from './verify';
+import { contentProblem, fileSize, hashFilePrefix, SHA1_HEX, SHA256_HEX } from './verify';
 
 /**
  * One file's transfer: streamed into `NAME.partial` beside its final place, resumed with Range +
@@ -35,14 +35,6 @@ export function partialPathOf(finalPath: string): string {
 
 function statePathOf(finalPath: string): string {
   return `${finalPath}.partial.json`;
-}
-
-async function fileSize(file: string): Promise<number | undefined> {
-  try {
-    return (await fsp.stat(file)).size;
-  } catch {
-    return undefined;
-  }
 }
 
 async function readState(finalPath: string): Promise<PartialState | undefined> {

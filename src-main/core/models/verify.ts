@@ -6,6 +6,15 @@ import { createReadStream, promises as fsp } from 'node:fs';
 export const SHA256_HEX = /^[0-9a-f]{64}$/;
 export const SHA1_HEX = /^[0-9a-f]{40}$/;
 
+/** A file's size in bytes, or undefined when it does not exist (or cannot be read). */
+export async function fileSize(file: string): Promise<number | undefined> {
+  try {
+    return (await fsp.stat(file)).size;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Hashes the first `length` bytes of `file` into `hash`, streaming. */
 export async function hashFilePrefix(file: string, length: number, hash: Hash): Promise<void> {
   if (length === 0) return;
