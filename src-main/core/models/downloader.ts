@@ -1,65 +1,37 @@
 import { promises as fsp } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
-import path from 'node:path';
 import { EaselError } from '../errors';
 import type { ModelFamily } from './catalog';
 import { ensureFreeSpace, freeBytesOn } from './disk-space';
 import { createNodeTransport, type HttpTransport, type ProxySettings } from './http';
-import { HubClient, type HubFileRef, type RemoteFileInfo } from './hub-client';
+import {
+  hubFile,
+  localPathFor,
+  planDownload,
+  type DownloadPlan,
+  type PlannedFile,
+  type PlannerSettings,
+  type PlanRequest,
+} from './download-plan';
+import { HubClient } from './hub-client';
 import { readManifest, writeManifest, type ModelManifest } from './manifest';
-import { removePartial, transferFile, usablePartialBytes, writeChunk, type TransferSettings } from './resumable-transfer';
-import { backoffDelay, realClock, RetryableError, type Clock } from './retry';
-import { fileSize } from './verify';
+import { removePartial, transferFile, writeChunk, type TransferSettings } from './resumable-transfer';
+import { realClock, type Clock } from './retry';
 
 /**
- * Downloads a model from the hub into its folder: plans what is missing (sizes and checksums from the
- * hub, what is already on disk), checks the free space, fetches a few files at once with resumable
+ * Downloads a model from the hub into its folder: plans what is missing (download-plan.ts), checks the
+ * free space, fetches a few files at once with resumable
  * transfers, and records each verified file in the folder's manifest as it lands. Pause keeps the
  * partial files for the next run; cancel removes them.
  */
 
-export interface DownloadFileSpec {
-  /** Path in the repository and in the model folder, `/`-separated. */
-  path: string;
-  /** Exact size, when known ahead of time. */
-  bytes?: number;
-  /** Expected lower-case hex SHA-256, when known ahead of time. */
-  sha256?: string;
-  /** Planning estimate, used only when the hub states no size. */
-  approxBytes?: number;
-}
-
-export interface DownloadRequest {
-  modelId: string;
-  displayName?: string;
+export interface DownloadRequest extends PlanRequest {
   family?: ModelFamily;
-  repo: string;
-  revision: string;
-  files: DownloadFileSpec[];
-  /** The model folder; created when missing. */
-  destDir: string;
   /** Cancel: stops and removes this download's partial files. */
   signal?: AbortSignal;
   /** Pause: stops and keeps the partial files, so the next download resumes. */
   pauseSignal?: AbortSignal;
   onEvent?: (event: DownloadEvent) => void;
-}
-
-export interface PlannedFile {
-  path: string;
-  /** Exact size from the hub (or the catalog); undefined when neither states one. */
-  bytes: number | undefined;
-  sha256: string | undefined;
-  /** Bytes already on disk: the whole file when complete, else the partial. */
-  presentBytes: number;
-  complete: boolean;
-}
-
-export interface DownloadPlan {
-  modelId: string;
-  files: PlannedFile[];
-  totalBytes: number;
-  remainingBytes: number;
 }
 
 export interface FileProgress {
@@ -138,16 +110,6 @@ function unsizedLimit(approxBytes: number | undefined): number | undefined {
   return approxBytes === undefined ? undefined : Math.max(2 * approxBytes, approxBytes + UNSIZED_SLACK_BYTES);
 }
 
-/** Refuses repository paths that would land outside the model folder. */
-function localPathFor(destDir: string, file: string): string {
-  const target = path.resolve(destDir, ...file.split('/'));
-  const root = path.resolve(destDir);
-  if (file.includes('\\') || !target.startsWith(root + path.sep)) {
-    throw new EaselError('invalid_request', `The file name ${JSON.stringify(file)} is not a safe path inside a model folder.`);
-  }
-  return target;
-}
-
 class SpeedMeter {
   private bytesPerSecond = 0;
   private lastTime: number;
@@ -198,16 +160,13 @@ class DownloadRun {
   }
 }
 
-function hubFile(request: DownloadRequest, file: string): HubFileRef {
-  return { repo: request.repo, revision: request.revision, path: file, modelName: request.displayName ?? request.modelId };
-}
-
 export class Downloader {
   private readonly hub: HubClient;
   private readonly clock: Clock;
   private readonly fs: DownloadFs;
   private readonly concurrency: number;
   private readonly transfer: TransferSettings;
+  private readonly planner: PlannerSettings;
   private readonly progressIntervalMs: number;
 
   constructor(options: DownloaderOptions = {}) {
@@ -235,12 +194,13 @@ export class Downloader {
       },
       log: options.log ?? (() => undefined),
     };
+    this.planner = { hub: this.hub, clock: this.clock, retry: this.transfer.retry, concurrency: this.concurrency };
   }
 
   /** What a download would fetch: exact sizes from the hub, and what is already on disk. */
   async plan(request: DownloadRequest, signal?: AbortSignal): Promise<DownloadPlan> {
     const manifest = await this.loadOrCreateManifest(request);
-    return this.planWith(request, manifest, signal);
+    return planDownload(this.planner, request, manifest, signal);
   }
 
   async download(request: DownloadRequest): Promise<DownloadResult> {
@@ -254,7 +214,7 @@ export class Downloader {
     if (request.signal?.aborted) run.halt('cancel');
     if (request.pauseSignal?.aborted) run.halt('pause');
     try {
-      const plan = await this.planWith(request, manifest, run.stop.signal);
+      const plan = await planDownload(this.planner, request, manifest, run.stop.signal);
       run.totalBytes = plan.totalBytes;
       for (const file of plan.files) run.fileBytes.set(file.path, file.presentBytes);
       request.onEvent?.({ type: 'plan', modelId: request.modelId, plan });
@@ -328,83 +288,9 @@ export class Downloader {
     };
   }
 
-  private async planWith(request: DownloadRequest, manifest: ModelManifest, signal?: AbortSignal): Promise<DownloadPlan> {
-    const files: PlannedFile[] = [];
-    const remote = new Map<string, RemoteFileInfo>();
-    const needRemote: DownloadFileSpec[] = [];
-    for (const spec of request.files) {
-      const recorded = manifest.files[spec.path];
-      const finalSize = await fileSize(localPathFor(request.destDir, spec.path));
-      const recordedOk =
-        recorded !== undefined &&
-        finalSize === recorded.bytes &&
-        (spec.bytes === undefined || spec.bytes === recorded.bytes) &&
-        (spec.sha256 === undefined || spec.sha256 === recorded.sha256);
-      if (!recordedOk) {
-        delete manifest.files[spec.path];
-        needRemote.push(spec);
-      }
-    }
-    const queue = [...needRemote];
-    let failure: { error: unknown } | undefined;
-    const worker = async (): Promise<void> => {
-      for (let spec = queue.shift(); spec && !failure; spec = queue.shift()) {
-        try {
-          remote.set(spec.path, await this.headWithRetry(request, spec, signal));
-        } catch (error) {
-          failure ??= { error };
-        }
-      }
-    };
-    // Every worker finishes before a failure is reported, so no request outlives the call.
-    await Promise.all(Array.from({ length: Math.min(this.concurrency, needRemote.length) }, worker));
-    if (failure) throw failure.error;
-
-    for (const spec of request.files) {
-      const recorded = manifest.files[spec.path];
-      if (recorded) {
-        files.push({ path: spec.path, bytes: recorded.bytes, sha256: recorded.sha256, presentBytes: recorded.bytes, complete: true });
-        continue;
-      }
-      const info = remote.get(spec.path);
-      const bytes = spec.bytes ?? info?.bytes;
-      const sha256 = spec.sha256 ?? info?.sha256;
-      if (spec.sha256 && info?.sha256 && spec.sha256 !== info.sha256) {
-        throw new EaselError(
-          'checksum_mismatch',
-          `${spec.path} on the hub is not the file Easel expects (its SHA-256 differs from the catalog's). The repository may have changed; nothing was downloaded.`,
-          { file: spec.path, expected: spec.sha256, actual: info.sha256 },
-        );
-      }
-      const finalPath = localPathFor(request.destDir, spec.path);
-      const partialBytes = (await usablePartialBytes(finalPath, sha256)) ?? 0;
-      files.push({ path: spec.path, bytes, sha256, presentBytes: partialBytes, complete: false });
-    }
-    const sizeOf = (file: PlannedFile): number =>
-      file.bytes ?? request.files.find((f) => f.path === file.path)?.approxBytes ?? file.presentBytes;
-    const totalBytes = files.reduce((sum, f) => sum + sizeOf(f), 0);
-    const remainingBytes = files.reduce((sum, f) => sum + Math.max(0, sizeOf(f) - f.presentBytes), 0);
-    return { modelId: request.modelId, files, totalBytes, remainingBytes };
-  }
-
   /** Drops what a paused or failed download left behind; verified files stay. */
   async removePartials(request: Pick<DownloadRequest, 'files' | 'destDir'>): Promise<void> {
     for (const spec of request.files) await removePartial(localPathFor(request.destDir, spec.path));
-  }
-
-  private async headWithRetry(request: DownloadRequest, spec: DownloadFileSpec, signal?: AbortSignal): Promise<RemoteFileInfo> {
-    const { retry } = this.transfer;
-    for (let attempt = 0; ; attempt += 1) {
-      try {
-        return await this.hub.head(hubFile(request, spec.path), signal);
-      } catch (error) {
-        if (!(error instanceof RetryableError) || signal?.aborted) throw error;
-        if (attempt >= retry.maxRetries) {
-          throw new EaselError('network', `${error.message}. Check the connection and try again.`, { file: spec.path });
-        }
-        await this.clock.sleep(backoffDelay(retry, attempt + 1), signal);
-      }
-    }
   }
 
   private async fetchFile(run: DownloadRun, planned: PlannedFile): Promise<void> {

@@ -1,0 +1,159 @@
+import path from 'node:path';
+import { EaselError } from '../errors';
+import type { HubClient, HubFileRef, RemoteFileInfo } from './hub-client';
+import type { ModelManifest } from './manifest';
+import { usablePartialBytes } from './resumable-transfer';
+import { backoffDelay, RetryableError, type Clock, type RetryPolicy } from './retry';
+import { fileSize } from './verify';
+
+/** Planning a model's download: which files are done, which to fetch, how many bytes that is. */
+
+export interface DownloadFileSpec {
+  /** Path in the repository and in the model folder, `/`-separated. */
+  path: string;
+  /** Exact size, when known ahead of time. */
+  bytes?: number;
+  /** Expected lower-case hex SHA-256, when known ahead of time. */
+  sha256?: string;
+  /** Planning estimate, used only when the hub states no size. */
+  approxBytes?: number;
+}
+
+/** What planning needs to know about a download. */
+export interface PlanRequest {
+  modelId: string;
+  displayName?: string;
+  repo: string;
+  revision: string;
+  files: DownloadFileSpec[];
+  /** The model folder; created when missing. */
+  destDir: string;
+}
+
+export interface PlannedFile {
+  path: string;
+  /** Exact size from the hub (or the catalog); undefined when neither states one. */
+  bytes: number | undefined;
+  sha256: string | undefined;
+  /** Bytes already on disk: the whole file when complete, else the partial. */
+  presentBytes: number;
+  complete: boolean;
+}
+
+export interface DownloadPlan {
+  modelId: string;
+  files: PlannedFile[];
+  totalBytes: number;
+  remainingBytes: number;
+}
+
+export interface PlannerSettings {
+  hub: HubClient;
+  clock: Clock;
+  retry: RetryPolicy;
+  /** Hub questions asked at once. */
+  concurrency: number;
+}
+
+/** Refuses repository paths that would land outside the model folder. */
+export function localPathFor(destDir: string, file: string): string {
+  const target = path.resolve(destDir, ...file.split('/'));
+  const root = path.resolve(destDir);
+  if (file.includes('\\') || !target.startsWith(root + path.sep)) {
+    throw new EaselError('invalid_request', `The file name ${JSON.stringify(file)} is not a safe path inside a model folder.`);
+  }
+  return target;
+}
+
+export function hubFile(request: PlanRequest, file: string): HubFileRef {
+  return { repo: request.repo, revision: request.revision, path: file, modelName: request.displayName ?? request.modelId };
+}
+
+/**
+ * What a download would fetch: files the manifest records and the disk still holds are done; for the
+ * rest, exact sizes and checksums from the hub (asked a few at a time) and the partial bytes worth resuming.
+ * Files no longer valid are dropped from `manifest`.
+ */
+export async function planDownload(
+  settings: PlannerSettings,
+  request: PlanRequest,
+  manifest: ModelManifest,
+  signal?: AbortSignal,
+): Promise<DownloadPlan> {
+  const files: PlannedFile[] = [];
+  const remote = new Map<string, RemoteFileInfo>();
+  const needRemote: DownloadFileSpec[] = [];
+  for (const spec of request.files) {
+    const recorded = manifest.files[spec.path];
+    const finalSize = await fileSize(localPathFor(request.destDir, spec.path));
+    const recordedOk =
+      recorded !== undefined &&
+      finalSize === recorded.bytes &&
+      (spec.bytes === undefined || spec.bytes === recorded.bytes) &&
+      (spec.sha256 === undefined || spec.sha256 === recorded.sha256);
+    if (!recordedOk) {
+      delete manifest.files[spec.path];
+      needRemote.push(spec);
+    }
+  }
+  const queue = [...needRemote];
+  let failure: { error: unknown } | undefined;
+  const worker = async (): Promise<void> => {
+    for (let spec = queue.shift(); spec && !failure; spec = queue.shift()) {
+      try {
+        remote.set(spec.path, await headWithRetry(settings, request, spec, signal));
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
+  };
+  // Every worker finishes before a failure is reported, so no request outlives the call.
+  await Promise.all(Array.from({ length: Math.min(settings.concurrency, needRemote.length) }, worker));
+  if (failure) throw failure.error;
+
+  for (const spec of request.files) {
+    const recorded = manifest.files[spec.path];
+    if (recorded) {
+      files.push({ path: spec.path, bytes: recorded.bytes, sha256: recorded.sha256, presentBytes: recorded.bytes, complete: true });
+      continue;
+    }
+    const info = remote.get(spec.path);
+    const bytes = spec.bytes ?? info?.bytes;
+    const sha256 = spec.sha256 ?? info?.sha256;
+    if (spec.sha256 && info?.sha256 && spec.sha256 !== info.sha256) {
+      throw new EaselError(
+        'checksum_mismatch',
+        `${spec.path} on the hub is not the file Easel expects (its SHA-256 differs from the catalog's). The repository may have changed; nothing was downloaded.`,
+        { file: spec.path, expected: spec.sha256, actual: info.sha256 },
+      );
+    }
+    const finalPath = localPathFor(request.destDir, spec.path);
+    const partialBytes = (await usablePartialBytes(finalPath, sha256)) ?? 0;
+    files.push({ path: spec.path, bytes, sha256, presentBytes: partialBytes, complete: false });
+  }
+  const sizeOf = (file: PlannedFile): number =>
+    file.bytes ?? request.files.find((f) => f.path === file.path)?.approxBytes ?? file.presentBytes;
+  const totalBytes = files.reduce((sum, f) => sum + sizeOf(f), 0);
+  const remainingBytes = files.reduce((sum, f) => sum + Math.max(0, sizeOf(f) - f.presentBytes), 0);
+  return { modelId: request.modelId, files, totalBytes, remainingBytes };
+}
+
+async function headWithRetry(
+  settings: PlannerSettings,
+  request: PlanRequest,
+  spec: DownloadFileSpec,
+  signal?: AbortSignal,
+): Promise<RemoteFileInfo> {
+  const { retry } = settings;
+  for (let attempt = 0; ; attempt += 1) {
+    try {
+      return await settings.hub.head(hubFile(request, spec.path), signal);
+    } catch (error) {
+      if (!(error instanceof RetryableError) || signal?.aborted) throw error;
+      if (attempt >= retry.maxRetries) {
+        throw new EaselError('network', `${error.message}. Check the connection and try again.`, { file: spec.path });
+      }
+      await settings.clock.sleep(backoffDelay(retry, attempt + 1), signal);
+    }
+  }
+}
