@@ -7,8 +7,8 @@ import tls from 'node:tls';
 /**
  * A small HTTP(S) client over node:http/https that honours HTTP_PROXY / HTTPS_PROXY / NO_PROXY
  * (absolute-URI requests for http, CONNECT tunnels for https) and never follows redirects itself:
- * the downloader follows them so it can read the hub's headers on the redirect and keep the access
- * token away from other hosts.
+ * the hub client (hub-client.ts) follows them so it can read the hub's headers on the redirect, refuse
+ * schemes other than http(s) and keep the access token away from other hosts.
  */
 
 export interface HttpRequest {
