@@ -16,7 +16,7 @@ import { encodeConditioning } from '../../src-main/core/pipeline/conditioning';
 import { TextToImage } from '../../src-main/core/pipeline/generate';
 import type { GraphSession, HostTensor } from '../../src-main/core/pipeline/graph';
 import { combineGuidance } from '../../src-main/core/pipeline/latents';
-import { loadModelFolder } from '../../src-main/core/pipeline/model';
+import { readModelFolder } from '../../src-main/core/models/model-folder';
 import { encodeImagePng } from '../../src-main/core/pipeline/png';
 import { TorchCpuGenerator } from '../../src-main/core/pipeline/rng';
 import { createScheduler } from '../../src-main/core/pipeline/schedulers';
@@ -133,7 +133,7 @@ async function benchDemo(options: {
   const entry = findCatalogEntry(DEMO_MODEL_ID);
   if (!entry) return null;
   try {
-    await loadModelFolder(DEMO_DIR);
+    await readModelFolder(DEMO_DIR);
   } catch {
     return null;
   }
@@ -191,7 +191,7 @@ async function benchModel(
     sessionOptions: { cpuThreads: options.cpuThreads },
   });
   try {
-    const folder = await loadModelFolder(dir);
+    const folder = await readModelFolder(dir);
     const request: GenerateRequest = {
       modelId: dir,
       prompt: PROMPT,
@@ -222,7 +222,7 @@ async function benchModel(
       tokenizer2,
       encoder: await sessions.get(dir, 'text_encoder', provider, { cpuThreads: options.cpuThreads }),
       encoder2:
-        folder.onnx.text_encoder_2 === undefined
+        folder.parts.text_encoder_2 === undefined
           ? null
           : await sessions.get(dir, 'text_encoder_2', provider, { cpuThreads: options.cpuThreads }),
     };

@@ -258,8 +258,3 @@ export function findCatalogEntry(id: string): CatalogEntry | undefined {
   return CATALOG.find((e) => e.id === id);
 }
 
-/** File types that can run code when loaded (pickle) or are native libraries (custom ops). */
-export const UNSAFE_EXTENSIONS = ['.ckpt', '.bin', '.pt', '.pth', '.pkl', '.pickle', '.so', '.dll', '.dylib'] as const;
-
-/** Weights Easel never fetches: unsafe types, plus PyTorch/safetensors weights the ONNX pipeline cannot use. */
-export const NOT_FETCHED_EXTENSIONS = [...UNSAFE_EXTENSIONS, '.safetensors'] as const;

@@ -3,10 +3,10 @@ import { createReadStream, createWriteStream, promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { EaselError } from '../errors';
-import { CATALOG, UNSAFE_EXTENSIONS, type CatalogEntry, type ModelFamily } from './catalog';
+import { CATALOG, type CatalogEntry, type ModelFamily } from './catalog';
 import { sha256OfFile } from './verify';
 import { MANIFEST_NAME, readManifest, writeManifest, type ModelManifest } from './manifest';
-import { listExternalData } from './onnx-external-data';
+import { MODEL_INDEX, type ModelFolder, readModelFolder } from './model-folder';
 
 export type ModelState = 'complete' | 'partial' | 'corrupt' | 'missing-files';
 
@@ -60,23 +60,6 @@ export interface ModelStoreOptions {
   catalog?: readonly CatalogEntry[];
 }
 
-/** The files every pipeline in the diffusers/optimum ONNX layout needs. */
-export function requiredFiles(modelIndex: Record<string, unknown>): string[] {
-  const files = [
-    'model_index.json',
-    'scheduler/scheduler_config.json',
-    'tokenizer/vocab.json',
-    'tokenizer/merges.txt',
-    'text_encoder/model.onnx',
-    'unet/model.onnx',
-    'vae_decoder/model.onnx',
-  ];
-  if (Array.isArray(modelIndex.text_encoder_2)) {
-    files.push('tokenizer_2/vocab.json', 'tokenizer_2/merges.txt', 'text_encoder_2/model.onnx');
-  }
-  return files;
-}
-
 const SLUG = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 
 function slugify(name: string): string {
@@ -89,11 +72,6 @@ function slugify(name: string): string {
   return slug === '' ? 'imported-model' : slug;
 }
 
-function isInside(root: string, target: string): boolean {
-  const relative = path.relative(root, target);
-  return relative !== '' && !relative.startsWith('..') && !path.isAbsolute(relative);
-}
-
 async function exists(file: string): Promise<boolean> {
   try {
     await fsp.access(file);
@@ -103,121 +81,22 @@ async function exists(file: string): Promise<boolean> {
   }
 }
 
-/** Regular files under `root`, `/`-separated and relative; symbolic links must stay inside. */
-async function listFiles(root: string): Promise<string[]> {
-  const out: string[] = [];
-  const realRoot = await fsp.realpath(root);
-  const visit = async (dir: string): Promise<void> => {
-    for (const entry of await fsp.readdir(dir, { withFileTypes: true })) {
-      const full = path.join(dir, entry.name);
-      const relative = path.relative(root, full).split(path.sep).join('/');
-      if (entry.isSymbolicLink()) {
-        const target = await fsp.realpath(full).catch(() => undefined);
-        if (!target || !isInside(realRoot, target)) {
-          throw new EaselError(
-            'model_unsafe',
-            `${relative} is a link to a file outside the model folder; Easel does not import it. Replace the link with the file itself.`,
-            { file: relative },
-          );
-        }
-        if ((await fsp.stat(full)).isDirectory()) await visit(full);
-        else out.push(relative);
-      } else if (entry.isDirectory()) {
-        await visit(full);
-      } else if (entry.isFile()) {
-        out.push(relative);
-      }
-    }
-  };
-  await visit(root);
-  return out.sort();
-}
-
-async function parseModelIndex(dir: string): Promise<Record<string, unknown>> {
-  let text: string;
-  try {
-    text = await fsp.readFile(path.join(dir, 'model_index.json'), 'utf8');
-  } catch {
-    throw new EaselError(
-      'model_invalid',
-      `${dir} has no model_index.json, so it is not a model in the diffusers ONNX layout. Export the model with optimum (ONNX) and import the exported folder.`,
-      { path: dir },
-    );
-  }
-  try {
-    const parsed: unknown = JSON.parse(text);
-    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('not an object');
-    return parsed as Record<string, unknown>;
-  } catch {
-    throw new EaselError('model_invalid', `model_index.json in ${dir} is not valid JSON.`, { path: dir });
-  }
-}
-
-async function detectFamily(dir: string, modelIndex: Record<string, unknown>): Promise<ModelFamily> {
-  const className = String(modelIndex._class_name ?? '');
-  if (/XL/.test(className) || Array.isArray(modelIndex.text_encoder_2)) return 'sdxl';
-  if (/LatentConsistency/.test(className)) return 'lcm';
-  try {
-    const scheduler = JSON.parse(await fsp.readFile(path.join(dir, 'scheduler/scheduler_config.json'), 'utf8')) as {
-      prediction_type?: string;
-    };
-    if (scheduler.prediction_type === 'v_prediction') return 'sd21';
-  } catch {
-    // An unreadable scheduler config is reported by the layout check; the family falls back.
-  }
-  return 'sd15';
-}
-
-/** Refuses anything that can run code or reach outside the folder; checks the layout. */
-export async function validateModelFolder(
-  dir: string,
-): Promise<{ files: string[]; modelIndex: Record<string, unknown>; family: ModelFamily }> {
+/**
+ * Reads a folder offered for import: not_found when the path is no folder, and the reader's own refusals
+ * otherwise, except that missing files are named as the import's problem.
+ */
+async function readImportedFolder(dir: string): Promise<ModelFolder> {
   const stat = await fsp.stat(dir).catch(() => undefined);
   if (!stat?.isDirectory()) {
     throw new EaselError('not_found', `${dir} is not a folder Easel can open.`, { path: dir });
   }
-  const files = await listFiles(dir);
-  const unsafe = files.filter((file) => UNSAFE_EXTENSIONS.some((ext) => file.toLowerCase().endsWith(ext)));
-  if (unsafe.length > 0) {
-    throw new EaselError(
-      'model_unsafe',
-      `Easel does not import this folder: ${unsafe.slice(0, 5).join(', ')}${unsafe.length > 5 ? ', …' : ''} can run code when loaded (pickle weights or native libraries). Use an ONNX export that contains only .onnx, external weights and JSON/text files.`,
-      { files: unsafe },
-    );
+  try {
+    return await readModelFolder(dir);
+  } catch (error) {
+    const missing = error instanceof EaselError && error.code === 'model_invalid' ? (error.detail as { missing?: string[] } | undefined)?.missing : undefined;
+    if (missing === undefined || missing.includes(MODEL_INDEX)) throw error;
+    throw new EaselError('model_invalid', `${dir} is missing files the pipeline needs: ${missing.join(', ')}.`, { missing });
   }
-  const modelIndex = await parseModelIndex(dir);
-  const missing = requiredFiles(modelIndex).filter((file) => !files.includes(file));
-  if (missing.length > 0) {
-    throw new EaselError(
-      'model_invalid',
-      `${dir} is missing files the pipeline needs: ${missing.join(', ')}.`,
-      { missing },
-    );
-  }
-  const realRoot = await fsp.realpath(dir);
-  for (const file of files.filter((f) => f.endsWith('.onnx'))) {
-    let references;
-    try {
-      references = await listExternalData(path.join(dir, file));
-    } catch (error) {
-      throw new EaselError('model_invalid', `${file} is ${(error as Error).message}.`, { file });
-    }
-    for (const { tensor, location } of references) {
-      const target = path.resolve(path.dirname(path.join(realRoot, file)), location);
-      if (path.isAbsolute(location) || /^[a-zA-Z]:/.test(location) || !isInside(realRoot, target)) {
-        throw new EaselError(
-          'model_unsafe',
-          `${file} reads the weights of ${tensor} from ${JSON.stringify(location)}, outside the model folder; Easel does not import it.`,
-          { file, location },
-        );
-      }
-      const relative = path.relative(realRoot, target).split(path.sep).join('/');
-      if (!files.includes(relative)) {
-        throw new EaselError('model_invalid', `${file} needs ${relative}, which is not in the folder.`, { file, missing: relative });
-      }
-    }
-  }
-  return { files, modelIndex, family: await detectFamily(dir, modelIndex) };
 }
 
 async function copyWithHash(
@@ -439,7 +318,7 @@ export class ModelStore {
 
   async importFolder(sourceDir: string, options: ImportOptions = {}): Promise<InstalledModel> {
     const source = path.resolve(sourceDir);
-    const { files, family } = await validateModelFolder(source);
+    const { files, family } = await readImportedFolder(source);
     const id = options.id ?? slugify(path.basename(source));
     const dir = this.modelDir(id);
     if (this.catalog.some((e) => e.id === id) || (await exists(dir))) {

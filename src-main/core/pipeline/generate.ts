@@ -23,7 +23,7 @@ import {
   previewLatents,
   rgbToImageTensor,
 } from './latents';
-import { type ModelFolder, type ModelPart, loadModelFolder } from './model';
+import { type ModelFolder, type ModelPartName, readModelFolder } from '../models/model-folder';
 import { MAX_SEED, TorchCpuGenerator } from './rng';
 import { createScheduler, img2imgStart } from './schedulers';
 import { ClipTokenizer } from './tokenizer';
@@ -109,7 +109,7 @@ export class TextToImage {
     throwIfCancelled(options.signal);
     const dir = await (this.deps.resolveModel ?? ((id: string) => id))(request.modelId);
     const model = await this.loadModel(dir);
-    if (request.initImage !== undefined && model.folder.onnx.vae_encoder === undefined) {
+    if (request.initImage !== undefined && model.folder.parts.vae_encoder === undefined) {
       throw new EaselError(
         'invalid_request',
         `The model ${model.folder.name} has no VAE encoder (vae_encoder/model.onnx), so it cannot start from an image.`,
@@ -205,7 +205,7 @@ export class TextToImage {
    * reads; the tokenizers, slower to build, are kept per folder.
    */
   private async loadModel(dir: string): Promise<LoadedModel> {
-    const folder = await loadModelFolder(dir);
+    const folder = await readModelFolder(dir);
     const tokenizer = await this.tokenizer(folder.tokenizerDir);
     const tokenizer2 = folder.tokenizer2Dir === null ? null : await this.tokenizer(folder.tokenizer2Dir);
     return { folder, tokenizer, tokenizer2 };
@@ -237,7 +237,7 @@ export class TextToImage {
   }
 
   private async openSessions(folder: ModelFolder, provider: ProviderName, needEncoder: boolean): Promise<ProviderSessions> {
-    const open = (part: ModelPart) => this.deps.sessions.get(folder.dir, part, provider, this.deps.sessionOptions);
+    const open = (part: ModelPartName) => this.deps.sessions.get(folder.dir, part, provider, this.deps.sessionOptions);
     const unet = await open('unet');
     const unetLayout = readUnetLayout(unet);
     if (unetLayout.textEmbeds !== null && !folder.xl) {
@@ -248,7 +248,7 @@ export class TextToImage {
       unet,
       unetLayout,
       encoder: await open('text_encoder'),
-      encoder2: folder.onnx.text_encoder_2 === undefined ? null : await open('text_encoder_2'),
+      encoder2: folder.parts.text_encoder_2 === undefined ? null : await open('text_encoder_2'),
       decoder: await open('vae_decoder'),
       vaeEncoder: needEncoder ? await open('vae_encoder') : null,
     };

@@ -8,7 +8,7 @@ import * as ort from 'onnxruntime-node';
 import type { ProviderName } from '../../../src-preload/api';
 import { EaselError } from '../errors';
 import { float16ToFloat32, float32ToFloat16 } from './float16';
-import { assertModelSafe } from './model-safety';
+import { checkOnnxFile } from '../models/model-folder/onnx-file';
 import { providerLabels, type SessionTuning, sessionOptions } from './providers';
 
 /** A tensor on the JavaScript side: floats are always float32 here, whatever the model computes in. */
@@ -41,12 +41,12 @@ export class OnnxSession {
   ) {}
 
   /**
-   * Checks the model file (see model-safety.ts), then opens it by path so ONNX Runtime finds external
+   * Checks the model file (see models/model-folder/onnx-file.ts), then opens it by path so ONNX Runtime finds external
    * weights next to it. Fails with provider_failed when the provider cannot start or cannot load this model.
    */
   static async create(modelPath: string, provider: ProviderName, options: OnnxSessionOptions = {}): Promise<OnnxSession> {
     const absolute = path.resolve(modelPath);
-    assertModelSafe(absolute);
+    checkOnnxFile(absolute);
     let session: ort.InferenceSession;
     try {
       session = await ort.InferenceSession.create(absolute, sessionOptions(provider, options));

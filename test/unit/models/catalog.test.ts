@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { CATALOG, DEMO_MODEL_ID, NOT_FETCHED_EXTENSIONS } from '../../../src-main/core/models/catalog';
+import { CATALOG, DEMO_MODEL_ID } from '../../../src-main/core/models/catalog';
+import { isRefusedFile } from '../../../src-main/core/models/model-folder';
 import { schedulerNames } from '../../../src-preload/api';
 
 describe('catalog', () => {
@@ -22,7 +23,7 @@ describe('catalog', () => {
       const paths = entry.files.map((f) => f.path);
       expect(new Set(paths).size, entry.id).toBe(paths.length);
       for (const file of paths) {
-        expect(NOT_FETCHED_EXTENSIONS.some((ext) => file.toLowerCase().endsWith(ext)), `${entry.id}: ${file}`).toBe(false);
+        expect(isRefusedFile(file) || file.toLowerCase().endsWith('.safetensors'), `${entry.id}: ${file}`).toBe(false);
         expect(file, `${entry.id}: ${file}`).not.toMatch(/fp16|safety_checker|\.\.|^\/|\\/);
       }
     }

@@ -5,9 +5,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { EaselError } from '../../../src-main/core/errors';
 import { CATALOG } from '../../../src-main/core/models/catalog';
 import { readManifest, writeManifest } from '../../../src-main/core/models/manifest';
-import { listExternalData } from '../../../src-main/core/models/onnx-external-data';
 import { ModelStore } from '../../../src-main/core/models/store';
-import { onnxBytes, writeModelFolder } from './model-folder';
+import { onnxBytes, writeModelFolder } from './model-folder-files';
 
 let root: string;
 let modelsDir: string;
@@ -35,25 +34,6 @@ beforeEach(async () => {
 
 afterEach(async () => {
   await fsp.rm(root, { recursive: true, force: true });
-});
-
-describe('listExternalData', () => {
-  it('finds external-data locations in initializers and in Constant nodes, and none in inline tensors', async () => {
-    const file = path.join(root, 'm.onnx');
-    await fsp.mkdir(root, { recursive: true });
-    await fsp.writeFile(file, onnxBytes({ externalLocation: 'weights.pb' }));
-    expect(await listExternalData(file)).toEqual([{ tensor: 'weight', location: 'weights.pb' }]);
-    await fsp.writeFile(file, onnxBytes({ externalLocation: '../x.bin', inConstantNode: true }));
-    expect(await listExternalData(file)).toEqual([{ tensor: 'weight', location: '../x.bin' }]);
-    await fsp.writeFile(file, onnxBytes());
-    expect(await listExternalData(file)).toEqual([]);
-  });
-
-  it('rejects a file that is not protobuf', async () => {
-    const file = path.join(root, 'bad.onnx');
-    await fsp.writeFile(file, Buffer.from([0x0a, 0xff, 0xff, 0x7f, 0x01]));
-    await expect(listExternalData(file)).rejects.toThrow(/not a valid ONNX file/);
-  });
 });
 
 describe('ModelStore', () => {

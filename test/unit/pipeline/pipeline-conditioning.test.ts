@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeConditioning } from '../../../src-main/core/pipeline/conditioning';
-import { loadModelFolder } from '../../../src-main/core/pipeline/model';
+import { readModelFolder } from '../../../src-main/core/models/model-folder';
 import { ClipTokenizer } from '../../../src-main/core/pipeline/tokenizer';
 import { SessionCache } from '../../../src-main/core/runtime/session-cache';
 import { fixtureModel } from '../../fixtures/models';
@@ -9,7 +9,7 @@ const sessions = new SessionCache();
 afterAll(() => sessions.releaseAll());
 
 async function encodersFor(kind: 'sd15-optimum' | 'sdxl') {
-  const folder = await loadModelFolder(await fixtureModel(kind));
+  const folder = await readModelFolder(await fixtureModel(kind));
   const options = { cpuThreads: 1 };
   return {
     folder,
@@ -17,7 +17,7 @@ async function encodersFor(kind: 'sd15-optimum' | 'sdxl') {
       tokenizer: await ClipTokenizer.load(folder.tokenizerDir),
       encoder: await sessions.get(folder.dir, 'text_encoder', 'cpu', options),
       tokenizer2: folder.tokenizer2Dir === null ? null : await ClipTokenizer.load(folder.tokenizer2Dir),
-      encoder2: folder.onnx.text_encoder_2 === undefined ? null : await sessions.get(folder.dir, 'text_encoder_2', 'cpu', options),
+      encoder2: folder.parts.text_encoder_2 === undefined ? null : await sessions.get(folder.dir, 'text_encoder_2', 'cpu', options),
     },
   };
 }

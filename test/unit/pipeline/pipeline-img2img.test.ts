@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadModelFolder } from '../../../src-main/core/pipeline/model';
+import { readModelFolder } from '../../../src-main/core/models/model-folder';
 import type { GenerationProgress } from '../../../src-main/core/pipeline/types';
 import { fixtureModel } from '../../fixtures/models';
 import { type Harness, bytesOf, makeHarness, smallRequest } from './pipeline-harness';
@@ -32,7 +32,7 @@ describe.each([
   ['sd15-optimum', 'latent_parameters'],
 ] as const)('image to image on %s (VAE encoder gives %s)', (kind, output) => {
   it('reads the encoder output the export has', async () => {
-    const folder = await loadModelFolder(await fixtureModel(kind));
+    const folder = await readModelFolder(await fixtureModel(kind));
     const encoder = await harness.sessions.get(folder.dir, 'vae_encoder', 'cpu', { cpuThreads: 1 });
     expect(encoder.outputs.map((o) => o.name)).toEqual([output]);
   });

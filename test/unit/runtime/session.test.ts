@@ -5,7 +5,7 @@ import { onnx } from 'onnx-proto';
 import { afterAll, describe, expect, it } from 'vitest';
 import { EaselError } from '../../../src-main/core/errors';
 import { fromFloat16Bits, toFloat16Bits } from '../../../src-main/core/runtime/float16';
-import { assertModelSafe } from '../../../src-main/core/runtime/model-safety';
+import { checkOnnxFile } from '../../../src-main/core/models/model-folder/onnx-file';
 import { type HostTensor, OnnxSession } from '../../../src-main/core/runtime/session';
 import { fixtureModel } from '../../fixtures/models';
 import { GraphBuilder } from '../../fixtures/onnx/graph';
@@ -198,7 +198,7 @@ describe('model safety', () => {
     const { dir, modelPath, data } = externalModel('inside', 'weights/unet.bin');
     mkdirSync(path.join(dir, 'weights'));
     writeFileSync(path.join(dir, 'weights/unet.bin'), data);
-    expect(assertModelSafe(modelPath).externalData).toEqual([
+    expect(checkOnnxFile(modelPath).externalData).toEqual([
       { location: 'weights/unet.bin', offset: 0, length: 64, tensor: expect.any(String) },
     ]);
     const session = await open(modelPath);
@@ -268,7 +268,7 @@ describe('model safety', () => {
   });
 
   it('scans real fixture models with external data as safe', async () => {
-    const report = assertModelSafe(await component('sdxl', 'unet'));
+    const report = checkOnnxFile(await component('sdxl', 'unet'));
     expect(report.externalData.length).toBeGreaterThan(0);
     expect(new Set(report.externalData.map((ref) => ref.location))).toEqual(new Set(['model.onnx_data']));
     expect(report.nodeDomains).toEqual(['']);
