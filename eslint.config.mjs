@@ -74,10 +74,7 @@ export default tseslint.config(
     '**/models/**',
     '!**/models/model-folder',
     '!**/models/model-folder/**',
-  ], {
-    // TEMPORARY, until the PNG writing moves out of the pipeline (issue 10): remove at merge.
-    ignores: ['src-main/core/pipeline/png.ts'],
-  }),
+  ]),
   coreLayer('src-main/core/runtime/**', 'The runtime runs sessions for the pipeline; it may not depend on it.', [
     '**/pipeline',
     '**/pipeline/**',

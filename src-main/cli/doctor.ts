@@ -4,10 +4,9 @@ import { toErrorInfo } from '../core/errors';
 import { formatBytes } from '../core/format';
 import { formatSeconds } from '../../src-shared/format';
 import { CATALOG, type CatalogEntry } from '../core/models/catalog';
-import { TextToImage } from '../core/pipeline/generate';
+import { createPipeline, type Pipeline } from '../core/pipeline/create';
 import { defaultMachineKey, ProviderHealth } from '../core/runtime/fallback';
-import { detectMachineProviders, physicalCoreCount, providerLabels } from '../core/runtime/providers';
-import { SessionCache } from '../core/runtime/session-cache';
+import { detectMachineProviders, providerLabels } from '../core/runtime/providers';
 import { SystemService } from '../core/setup/system-service';
 
 export interface DoctorCommandIo {
@@ -78,21 +77,14 @@ export async function runDoctorCommand(args: string[], io: DoctorCommandIo): Pro
     }
   }
 
-  const sessions = new SessionCache();
   const health = ProviderHealth.open(path.join(io.dataDir, 'provider-health.json'));
+  const pipeline: Promise<Pipeline> = health.then((opened) => createPipeline({ health: opened, app: 'Easel doctor' }));
   const system = new SystemService({
     dataDir: io.dataDir,
     modelsDir: async () => io.modelsDir,
     selfTestModelDir: modelDir,
     catalog: io.catalog ?? CATALOG,
-    pipeline: async () =>
-      new TextToImage({
-        sessions,
-        providerOrder: () => [],
-        health: await health,
-        sessionOptions: { cpuThreads: await physicalCoreCount() },
-        app: 'Easel doctor',
-      }),
+    pipeline: () => pipeline,
     health: () => health,
     machine: defaultMachineKey(),
     machineProviders: () => detectMachineProviders(),
@@ -122,6 +114,6 @@ export async function runDoctorCommand(args: string[], io: DoctorCommandIo): Pro
     io.stderr.write(`easel doctor: ${toErrorInfo(error).message}\n`);
     return 1;
   } finally {
-    await sessions.releaseAll();
+    await (await pipeline.catch(() => null))?.dispose();
   }
 }

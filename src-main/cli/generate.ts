@@ -1,20 +1,22 @@
-import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { type GenerateRequestInput, type ProviderChoice, generateRequestSchema } from '../../src-preload/api';
 import { EaselError, toErrorInfo } from '../core/errors';
 import { writeNewFileAtomic } from '../core/fs/atomic';
-import { createPipeline } from '../core/pipeline/create';
-import type { TextToImage } from '../core/pipeline/generate';
-import { encodeImagePng } from '../core/pipeline/png';
+import { encodePngWithParameters } from '../core/gallery/png-encode';
+import { readModelFolder } from '../core/models/model-folder';
+import { createPipeline, type Pipeline } from '../core/pipeline/create';
+import { generationParams } from '../core/pipeline/params';
+import { ProviderHealth } from '../core/runtime/fallback';
 
-export interface CommandIo {
+export interface GenerateCommandIo {
   stdout: { write(text: string): unknown };
   stderr: { write(text: string): unknown };
-  env: Record<string, string | undefined>;
+  /** Easel's data folder, where provider health is kept. */
+  dataDir: string;
   /** A pipeline to reuse (tests, or a host that already has one); otherwise one is built for this run. */
-  pipeline?: TextToImage;
+  pipeline?: Pipeline;
 }
 
 export const generateUsage = `Usage: easel generate --model DIR --prompt TEXT --out DIR [options]
@@ -35,7 +37,7 @@ export const generateUsage = `Usage: easel generate --model DIR --prompt TEXT --
 `;
 
 /** `easel generate …`: runs the pipeline and writes PNGs with their parameters embedded. Returns the exit code. */
-export async function runGenerateCommand(args: string[], io: CommandIo): Promise<number> {
+export async function runGenerateCommand(args: string[], io: GenerateCommandIo): Promise<number> {
   let parsed: ReturnType<typeof parseGenerateArgs>;
   try {
     parsed = parseGenerateArgs(args);
@@ -47,22 +49,26 @@ export async function runGenerateCommand(args: string[], io: CommandIo): Promise
     io.stdout.write(generateUsage);
     return 0;
   }
+  let ownPipeline: Pipeline | null = null;
   try {
     const request = await buildRequest(parsed);
+    const folder = await readModelFolder(request.modelId);
+    const params = generationParams(request);
     await fs.mkdir(parsed.out, { recursive: true });
-    const pipeline = io.pipeline ?? (await createPipeline({ env: io.env }));
+    const pipeline =
+      io.pipeline ?? (ownPipeline = await createPipeline({ health: await ProviderHealth.open(path.join(io.dataDir, 'provider-health.json')) }));
     let lastImage = -1;
-    const images = await pipeline.generate(request, {
+    const images = await pipeline.generate(params, { id: folder.dir, name: folder.name, folder }, {
       onProgress: (progress) => {
         if (progress.image !== lastImage) {
           lastImage = progress.image;
-          io.stdout.write(`image ${progress.image + 1}/${request.count} on ${progress.provider}\n`);
+          io.stdout.write(`image ${progress.image + 1}/${params.count} on ${progress.provider}\n`);
         }
       },
     });
     for (const image of images) {
       const { metadata } = image;
-      const png = await encodeImagePng(image);
+      const png = await encodePngWithParameters(image, metadata);
       const file = await writeNewFileAtomic(
         parsed.out,
         (attempt) => `easel-${metadata.seed}${attempt === 0 ? '' : `-${attempt}`}.png`,
@@ -81,6 +87,8 @@ export async function runGenerateCommand(args: string[], io: CommandIo): Promise
     const info = toErrorInfo(error);
     io.stderr.write(`easel generate: ${info.message} [${info.code}]\n`);
     return info.code === 'invalid_request' ? 2 : 1;
+  } finally {
+    await ownPipeline?.dispose();
   }
 }
 
@@ -147,7 +155,7 @@ function parseGenerateArgs(args: string[]): GenerateArgs | 'help' {
   };
 }
 
-/** Turns the flags into the contract's request and validates it with the same schema the hosts use. */
+/** Turns the flags into the contract's request and validates it, once, with the same schema the hosts use. */
 async function buildRequest(args: GenerateArgs) {
   const [width, height] = parseSize(args.size ?? '512x512');
   const input: GenerateRequestInput = {
@@ -159,7 +167,8 @@ async function buildRequest(args: GenerateArgs) {
     width,
     height,
     scheduler: (args.scheduler ?? 'euler-a') as GenerateRequestInput['scheduler'],
-    seed: args.seed ?? randomSeed(),
+    // No --seed: the core draws one, as it does for the app.
+    ...(args.seed === undefined ? {} : { seed: args.seed }),
     count: parseNumber(args.count ?? '1', 'count'),
     provider: (args.provider ?? 'auto') as ProviderChoice,
     preview: false,
@@ -209,10 +218,6 @@ function parseNumber(text: string, flag: string): number {
     throw new EaselError('invalid_request', `--${flag}: "${text}" is not a number.`, { field: flag });
   }
   return value;
-}
-
-function randomSeed(): string {
-  return randomBytes(4).readUInt32BE(0).toString();
 }
 
 function ms(value: number): string {

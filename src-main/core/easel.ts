@@ -7,9 +7,10 @@ import { GenerationJobs } from './jobs/generation-jobs';
 import { CATALOG, DEMO_MODEL_ID, type CatalogEntry } from './models/catalog';
 import type { DownloaderOptions } from './models/downloader';
 import { ModelsService } from './models/models-service';
-import { TextToImage } from './pipeline/generate';
+import { createPipeline, type Pipeline } from './pipeline/create';
+import { generationParams } from './pipeline/params';
 import { defaultMachineKey, ProviderHealth } from './runtime/fallback';
-import { detectMachineProviders, physicalCoreCount, providerOrder } from './runtime/providers';
+import { detectMachineProviders } from './runtime/providers';
 import { SessionCache } from './runtime/session-cache';
 import { SystemService } from './setup/system-service';
 import { SettingsStore, toPublicSettings } from './settings/settings-store';
@@ -39,11 +40,8 @@ export class Easel {
   readonly system: SystemService;
   /** Sessions live as long as the app: a model's sessions are created once per run, not per image. */
   readonly sessions = new SessionCache();
-  private pipeline: Promise<TextToImage> | null = null;
-  private selfTestPipeline: Promise<TextToImage> | null = null;
+  private pipelineBuilt: Promise<Pipeline> | null = null;
   private providerHealth: Promise<ProviderHealth> | null = null;
-  /** The model the last generation used: its sessions are released when another model's turn comes. */
-  private lastModelDir: string | null = null;
 
   constructor(readonly options: EaselOptions) {
     this.settings = new SettingsStore({
@@ -59,8 +57,7 @@ export class Easel {
       env: options.env ?? process.env,
       onChange: (model) => this.events.emit('models.changed', model),
       onModelGone: async (dir) => {
-        if (this.lastModelDir === dir) this.lastModelDir = null;
-        await (this.pipeline ? (await this.pipeline).forget(dir) : this.sessions.releaseModel(dir));
+        await (this.pipelineBuilt ? (await this.pipelineBuilt).forget(dir) : this.sessions.releaseModel(dir));
       },
       ...(options.downloaderOptions ? { downloaderOptions: options.downloaderOptions } : {}),
       ...(options.catalog ? { catalog: options.catalog } : {}),
@@ -71,15 +68,8 @@ export class Easel {
       onChange: (change) => this.events.emit('gallery.changed', change),
     });
     this.jobs = new GenerationJobs({
-      pipeline: () => this.textToImage(),
+      pipeline: () => this.pipeline(),
       gallery: this.gallery,
-      resolveModel: async (id) => {
-        const model = await this.models.resolveForGeneration(id);
-        // One model's sessions on the GPU at a time: switching models frees the previous one's memory.
-        if (this.lastModelDir !== null && this.lastModelDir !== model.dir) await this.sessions.releaseModel(this.lastModelDir);
-        this.lastModelDir = model.dir;
-        return { dir: model.dir, name: model.displayName };
-      },
       onChange: (job) => this.events.emit('jobs.changed', job),
       onRemoved: (id) => this.events.emit('jobs.removed', { id }),
     });
@@ -88,7 +78,7 @@ export class Easel {
       modelsDir: async () => modelsDir(options.paths, await this.settings.get()),
       selfTestModelDir: options.selfTestModelDir ?? path.join(options.paths.builtinModels, DEMO_MODEL_ID),
       catalog: options.catalog ?? CATALOG,
-      pipeline: () => this.pipelineForSelfTest(),
+      pipeline: () => this.pipeline(),
       health: () => this.health(),
       machine: defaultMachineKey(),
       machineProviders: () => detectMachineProviders(),
@@ -113,17 +103,18 @@ export class Easel {
     };
   }
 
-  /** Queues a generation; 'auto' means the provider the person chose in Settings, if any. */
+  /**
+   * Queues a generation for a request the host has validated: the model is resolved here, once, and the seed
+   * drawn when the request has none; the job carries both to the pipeline and the gallery.
+   */
   async generate(request: GenerateRequest): Promise<JobSummary> {
-    await this.models.resolveForGeneration(request.modelId);
-    const { preferredProvider } = await this.settings.get();
-    return this.jobs.enqueue(request.provider === 'auto' ? { ...request, provider: preferredProvider } : request);
+    const model = await this.models.resolveForGeneration(request.modelId);
+    return this.jobs.enqueue({ params: generationParams(request), model });
   }
 
   async countTokens(modelId: string, prompt: string): Promise<TokenCount> {
-    const model = await this.models.resolveForGeneration(modelId);
-    const tokenizer = await (await this.textToImage()).tokenizer(path.join(model.dir, 'tokenizer'));
-    return tokenizer.countTokens(prompt);
+    const { folder } = await this.models.resolveForGeneration(modelId);
+    return (await this.pipeline()).countTokens(folder, prompt);
   }
 
   /** Lets running work stop cleanly: downloads pause (and resume at the next start), files are flushed. */
@@ -137,31 +128,21 @@ export class Easel {
     return this.providerHealth;
   }
 
-  /** Providers the self-test found broken are left out of the automatic order (a person may still pick one). */
-  private textToImage(): Promise<TextToImage> {
-    this.pipeline ??= (async () => {
-      const order = providerOrder(detectMachineProviders());
-      return new TextToImage({
+  /**
+   * The one pipeline of this app run, shared by generation, the token counter and the self-test (which runs
+   * without fallback). Providers the self-test found broken are left out of the automatic order (a person may
+   * still pick one); 'auto' means the provider chosen in Settings first.
+   */
+  private pipeline(): Promise<Pipeline> {
+    this.pipelineBuilt ??= (async () =>
+      createPipeline({
         sessions: this.sessions,
-        providerOrder: () => this.system.usableProviders(order),
         health: await this.health(),
-        sessionOptions: { cpuThreads: await physicalCoreCount() },
+        providerOrder: (machineOrder) => this.system.usableProviders(machineOrder),
+        preferredProvider: async () => (await this.settings.get()).preferredProvider,
+        oneModelAtATime: true,
         app: `Easel ${this.options.version}`,
-      });
-    })();
-    return this.pipeline;
-  }
-
-  /** The self-test's pipeline: no order of its own, so each request runs on the provider it names or not at all. */
-  private pipelineForSelfTest(): Promise<TextToImage> {
-    this.selfTestPipeline ??= (async () =>
-      new TextToImage({
-        sessions: this.sessions,
-        providerOrder: () => [],
-        health: await this.health(),
-        sessionOptions: { cpuThreads: await physicalCoreCount() },
-        app: `Easel ${this.options.version} self-test`,
       }))();
-    return this.selfTestPipeline;
+    return this.pipelineBuilt;
   }
 }

@@ -20,7 +20,8 @@ export const generateRequestSchema = z
     width: imageSide,
     height: imageSide,
     scheduler: schedulerNameSchema,
-    seed: seedSchema,
+    /** Left out for a random seed, which the core draws (the one seed source). */
+    seed: seedSchema.optional(),
     count: z.number().int().min(1).max(16).default(1),
     provider: providerChoiceSchema.default('auto'),
     /** img2img: a PNG or JPEG as base64, and how far from it the result may move (0–1). */

@@ -23,7 +23,8 @@ export interface JobProgress {
 export interface JobSummary {
   id: string;
   state: JobState;
-  request: Omit<GenerateRequest, 'initImage'> & { strength: number | null };
+  /** The request as it runs: the seed is the one drawn when the request had none. */
+  request: Omit<GenerateRequest, 'initImage' | 'seed'> & { seed: string; strength: number | null };
   progress: JobProgress | null;
   /** Images saved to the gallery by this job. */
   results: GalleryItem[];

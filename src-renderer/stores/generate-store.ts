@@ -58,19 +58,16 @@ interface GenerateState extends GenerateForm {
   setStrength(strength: number): void;
   clearInitImage(): void;
   setNotice(notice: Notice | null): void;
-  /** The request for the next generation; draws a fresh seed first when the seed is unlocked. */
-  takeRequest(provider: ProviderChoice): GenerateRequestInput | null;
+  /**
+   * The request for the next generation: the seed only when it is locked, so Easel draws a fresh one
+   * otherwise; 'auto' (the default) leaves the provider to the core.
+   */
+  takeRequest(provider?: ProviderChoice): GenerateRequestInput | null;
 }
 
 export const DEFAULT_STRENGTH = 0.75;
 export const MIN_SIDE = 64;
 export const MAX_SIDE = 2048;
-
-/** A random seed below 2^53, so it also fits tools that read seeds as numbers. */
-export function randomSeed(): string {
-  const words = crypto.getRandomValues(new Uint32Array(2));
-  return ((BigInt(words[0] ?? 0) << 21n) ^ BigInt(words[1] ?? 0)).toString();
-}
 
 export function isTurbo(model: ModelSummary | undefined): boolean {
   return model?.family === 'sd-turbo' || model?.family === 'sdxl-turbo';
@@ -103,7 +100,7 @@ export const useGenerateStore = create<GenerateState>((set, get) => ({
   width: 512,
   height: 512,
   scheduler: 'euler-a',
-  seed: randomSeed(),
+  seed: '',
   seedLocked: false,
   count: 1,
   models: [],
@@ -190,11 +187,9 @@ export const useGenerateStore = create<GenerateState>((set, get) => ({
   clearInitImage: () => set({ initImage: null }),
   setNotice: (notice) => set({ notice }),
 
-  takeRequest: (provider) => {
+  takeRequest: (provider = 'auto') => {
     const state = get();
     if (!state.modelId) return null;
-    const seed = state.seedLocked && state.seed !== '' ? state.seed : randomSeed();
-    if (seed !== state.seed) set({ seed });
     return {
       modelId: state.modelId,
       prompt: state.prompt,
@@ -204,7 +199,7 @@ export const useGenerateStore = create<GenerateState>((set, get) => ({
       width: state.width,
       height: state.height,
       scheduler: state.scheduler,
-      seed,
+      ...(state.seedLocked && state.seed !== '' ? { seed: state.seed } : {}),
       count: state.count,
       provider,
       preview: true,

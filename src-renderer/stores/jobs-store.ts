@@ -13,7 +13,8 @@ interface JobsState {
   /** Why the last Generate, Cancel or Remove did not happen. */
   error: ErrorInfo | null;
   load(): Promise<void>;
-  enqueue(request: GenerateRequestInput): Promise<boolean>;
+  /** The queued job (with the seed the core drew, if the request had none), or null after an error. */
+  enqueue(request: GenerateRequestInput): Promise<JobSummary | null>;
   cancel(id: string): Promise<void>;
   remove(id: string): Promise<void>;
   focus(id: string): void;
@@ -62,14 +63,14 @@ export const useJobsStore = create<JobsState>((set, get) => ({
     const result = await easel.jobs.enqueue(request);
     if (!result.ok) {
       set({ error: result.error });
-      return false;
+      return null;
     }
     const jobs = upsert(get().jobs, result.value);
     const focused = jobs.find((job) => job.id === get().focusId);
     // Follow the new job unless the canvas is busy showing one that is still going.
     const keepFocus = focused && !isFinished(focused.state);
     set({ jobs, error: null, ...(keepFocus ? {} : { focusId: result.value.id, resultIndex: 0 }) });
-    return true;
+    return result.value;
   },
 
   cancel: async (id) => {

@@ -192,7 +192,6 @@ export const useSetupStore = create<SetupState>((set, get) => {
         width: defaults.width,
         height: defaults.height,
         scheduler: defaults.scheduler,
-        seed: Math.floor(Math.random() * 2 ** 32),
         preview: false,
       });
       if (!result.ok) return set({ firstImageError: result.error });

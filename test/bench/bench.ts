@@ -11,13 +11,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import * as ort from 'onnxruntime-node';
-import { type GenerateRequest, type ProviderName, type SchedulerName, schedulerNames } from '../../src-preload/api';
+import { type ProviderName, type SchedulerName, schedulerNames } from '../../src-preload/api';
 import { encodeConditioning } from '../../src-main/core/pipeline/conditioning';
-import { TextToImage } from '../../src-main/core/pipeline/generate';
+import { createPipeline } from '../../src-main/core/pipeline/create';
 import type { GraphSession, HostTensor } from '../../src-main/core/pipeline/graph';
 import { combineGuidance } from '../../src-main/core/pipeline/latents';
 import { readModelFolder } from '../../src-main/core/models/model-folder';
-import { encodeImagePng } from '../../src-main/core/pipeline/png';
+import { encodePngWithParameters } from '../../src-main/core/gallery/png-encode';
+import type { GenerationParams } from '../../src-main/core/pipeline/types';
 import { TorchCpuGenerator } from '../../src-main/core/pipeline/rng';
 import { createScheduler } from '../../src-main/core/pipeline/schedulers';
 import { ClipTokenizer } from '../../src-main/core/pipeline/tokenizer';
@@ -132,21 +133,20 @@ async function benchDemo(options: {
 }): Promise<{ size: string; steps: number; imageMs: number } | null> {
   const entry = findCatalogEntry(DEMO_MODEL_ID);
   if (!entry) return null;
+  let folder;
   try {
-    await readModelFolder(DEMO_DIR);
+    folder = await readModelFolder(DEMO_DIR);
   } catch {
     return null;
   }
-  const sessions = new SessionCache();
-  const pipeline = new TextToImage({
-    sessions,
+  const model = { id: DEMO_MODEL_ID, name: folder.name, folder };
+  const pipeline = await createPipeline({
     providerOrder: () => options.order,
     health: await ProviderHealth.open(path.join(options.scratch, 'health-demo.json'), { machine: 'bench' }),
-    sessionOptions: { cpuThreads: options.cpuThreads },
+    cpuThreads: options.cpuThreads,
   });
   const { scheduler, steps, guidance, width, height } = entry.defaults;
-  const request: GenerateRequest = {
-    modelId: DEMO_DIR,
+  const request: GenerationParams = {
     prompt: 'a red circle on a blue background',
     negativePrompt: '',
     steps,
@@ -160,16 +160,16 @@ async function benchDemo(options: {
     preview: false,
   };
   try {
-    await pipeline.generate(request);
+    await pipeline.generate(request, model);
     const times: number[] = [];
     for (let i = 0; i < 5; i++) {
       const started = performance.now();
-      await pipeline.generate({ ...request, seed: String(i) });
+      await pipeline.generate({ ...request, seed: String(i) }, model);
       times.push(performance.now() - started);
     }
     return { size: `${width}x${height}`, steps, imageMs: median(times) };
   } finally {
-    await sessions.releaseAll();
+    await pipeline.dispose();
   }
 }
 
@@ -184,16 +184,11 @@ async function benchModel(
     return session;
   });
   const health = await ProviderHealth.open(path.join(options.scratch, `health-${path.basename(dir)}.json`), { machine: 'bench' });
-  const pipeline = new TextToImage({
-    sessions,
-    providerOrder: () => options.order,
-    health,
-    sessionOptions: { cpuThreads: options.cpuThreads },
-  });
+  const pipeline = await createPipeline({ sessions, providerOrder: () => options.order, health, cpuThreads: options.cpuThreads });
   try {
     const folder = await readModelFolder(dir);
-    const request: GenerateRequest = {
-      modelId: dir,
+    const model = { id: dir, name: folder.name, folder };
+    const request: GenerationParams = {
       prompt: PROMPT,
       negativePrompt: 'blurry, low quality',
       steps: options.steps,
@@ -207,7 +202,7 @@ async function benchModel(
       preview: false,
     };
     // The first generation creates the sessions (and warms ONNX Runtime); the stages are timed after it.
-    const [first] = await pipeline.generate(request);
+    const [first] = await pipeline.generate(request, model);
     const provider = first!.metadata.provider === 'placeholder' ? 'cpu' : first!.metadata.provider;
     const sessionsCreated = created;
 
@@ -235,12 +230,12 @@ async function benchModel(
     const runs = [];
     for (let i = 0; i < 3; i++) {
       const started = performance.now();
-      const [image] = await pipeline.generate({ ...request, seed: String(100 + i) });
+      const [image] = await pipeline.generate({ ...request, seed: String(100 + i) }, model);
       generations.push(performance.now() - started);
       runs.push(image!);
     }
     const image = runs[0]!;
-    const pngEncodeMs = await timeMs(3, () => encodeImagePng(image));
+    const pngEncodeMs = await timeMs(3, () => encodePngWithParameters(image, image.metadata));
     return {
       model: path.basename(dir),
       provider,

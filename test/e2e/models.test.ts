@@ -186,8 +186,8 @@ describe('the Models screen in Chromium against a local hub', () => {
     await screenshot(page, 'models-installed');
 
     const installed = await core.models.resolveForGeneration(MODEL_ID);
-    expect(installed.dir).toBe(path.join(dataDir, 'models', MODEL_ID));
-    expect(existsSync(path.join(installed.dir, 'unet', 'model.onnx'))).toBe(true);
+    expect(installed.folder.dir).toBe(path.join(dataDir, 'models', MODEL_ID));
+    expect(existsSync(path.join(installed.folder.dir, 'unet', 'model.onnx'))).toBe(true);
 
     await tiny().getByRole('button', { name: 'Use this model' }).click();
     const nav = page.getByRole('navigation', { name: 'Main' });

@@ -14,6 +14,8 @@ import { CATALOG, type CatalogEntry } from './catalog';
 import { freeBytesOn, volumeName } from './disk-space';
 import { Downloader, type DownloadEvent, type DownloaderOptions, type DownloadRequest } from './downloader';
 import { proxySettingsFromEnv } from './http';
+import type { GenerationModel } from '../pipeline/types';
+import { readModelFolder } from './model-folder';
 import { ModelStore, type InstalledModel } from './store';
 
 export interface ModelsServiceOptions {
@@ -94,8 +96,8 @@ export class ModelsService {
     return this.summarise(id, entry, installed);
   }
 
-  /** A model's folder, ready for the pipeline; a clear error when it cannot be used yet. */
-  async resolveForGeneration(id: string): Promise<InstalledModel> {
+  /** A model ready for the pipeline: its folder read and checked, with its name; a clear error when it cannot be used yet. */
+  async resolveForGeneration(id: string): Promise<GenerationModel> {
     const installed = await (await this.store()).get(id);
     if (!installed) {
       throw new EaselError('not_found', `The model ${id} is not installed. Download it from the Models screen first.`, { id });
@@ -107,7 +109,7 @@ export class ModelsService {
         { id, state: installed.state },
       );
     }
-    return installed;
+    return { id, name: installed.displayName, folder: await readModelFolder(installed.dir) };
   }
 
   async plan(id: string): Promise<DownloadPlanSummary> {

@@ -1,16 +1,11 @@
 import path from 'node:path';
 import sharp from 'sharp';
-import {
-  type GenerateRequest,
-  type ImageMetadata,
-  type ProviderName,
-  generateRequestSchema,
-} from '../../../src-preload/api';
+import type { ImageMetadata, ProviderChoice, ProviderName, TokenCount } from '../../../src-preload/api';
 import { EaselError } from '../errors';
 import { renderPlaceholder } from '../placeholder';
 import { type Conditioning, type PromptTokenizer, encodeConditioning } from './conditioning';
 import { type ProviderHealth, ProvidersExhausted, type SkippedProvider, checkOutput, runWithFallback } from '../runtime/fallback';
-import { providerLabels } from '../runtime/providers';
+import { providerCandidates, providerLabels } from '../runtime/providers';
 import type { SessionCache } from '../runtime/session-cache';
 import type { OnnxSessionOptions } from '../runtime/session';
 import { type GraphSession, floatOutput, outputName, tensorInput } from './graph';
@@ -23,11 +18,19 @@ import {
   previewLatents,
   rgbToImageTensor,
 } from './latents';
-import { type ModelFolder, type ModelPartName, readModelFolder } from '../models/model-folder';
+import type { GeneratedImage } from '../generated-image';
+import type { ModelFolder, ModelPartName } from '../models/model-folder';
 import { MAX_SEED, TorchCpuGenerator } from './rng';
 import { createScheduler, img2imgStart } from './schedulers';
 import { ClipTokenizer } from './tokenizer';
-import { type Clock, type GenerateOptions, type GeneratedImage, type GenerationProgress, systemClock } from './types';
+import {
+  type Clock,
+  type GenerateOptions,
+  type GenerationModel,
+  type GenerationParams,
+  type GenerationProgress,
+  systemClock,
+} from './types';
 import { type UnetLayout, UnetRunner, readUnetLayout } from './unet';
 
 export interface PipelineDeps {
@@ -35,18 +38,22 @@ export interface PipelineDeps {
   sessions: SessionCache;
   /** The machine's providers, best first (e.g. cuda, webgpu, cpu). */
   providerOrder: () => ProviderName[] | Promise<ProviderName[]>;
+  /** The provider chosen in Settings, which 'auto' tries first; 'auto' (the default) for none. */
+  preferredProvider?: () => ProviderChoice | Promise<ProviderChoice>;
+  /** Keep one model's sessions at a time: a generation with another model first frees the previous one's. */
+  oneModelAtATime?: boolean;
   /** Which providers failed for which model on this machine, kept across runs. */
   health: ProviderHealth;
   /** Options for every session the pipeline creates (CPU threads). */
   sessionOptions?: OnnxSessionOptions;
   clock?: Clock;
-  /** Maps a request's modelId to a model folder; the default takes the id as a path. */
-  resolveModel?: (modelId: string) => string | Promise<string>;
   /** Recorded in each image's metadata, e.g. "Easel 0.1.0". */
   app?: string;
 }
 
 interface LoadedModel {
+  id: string;
+  name: string;
   folder: ModelFolder;
   tokenizer: PromptTokenizer;
   tokenizer2: PromptTokenizer | null;
@@ -64,7 +71,7 @@ interface ProviderSessions {
 
 /** What one request needs throughout; `guided` is settled once the UNet's inputs are known. */
 interface RequestPlan {
-  request: GenerateRequest;
+  request: GenerationParams;
   model: LoadedModel;
   guided: boolean;
   latentHeight: number;
@@ -98,17 +105,18 @@ class BadOutput extends EaselError {
 export class TextToImage {
   private readonly clock: Clock;
   private readonly tokenizers = new Map<string, Promise<ClipTokenizer>>();
+  /** The model the last generation used, when one model's sessions are kept at a time. */
+  private lastModelDir: string | null = null;
 
   constructor(private readonly deps: PipelineDeps) {
     this.clock = deps.clock ?? systemClock;
   }
 
-  async generate(input: GenerateRequest, options: GenerateOptions = {}): Promise<GeneratedImage[]> {
-    const request = validateRequest(input);
+  /** Makes `request.count` images with a model already read; parameters come validated from the boundary. */
+  async generate(request: GenerationParams, generationModel: GenerationModel, options: GenerateOptions = {}): Promise<GeneratedImage[]> {
     const started = this.clock.now();
     throwIfCancelled(options.signal);
-    const dir = await (this.deps.resolveModel ?? ((id: string) => id))(request.modelId);
-    const model = await this.loadModel(dir);
+    const model = await this.loadModel(generationModel);
     if (request.initImage !== undefined && model.folder.parts.vae_encoder === undefined) {
       throw new EaselError(
         'invalid_request',
@@ -132,7 +140,7 @@ export class TextToImage {
       initImage: request.initImage === undefined ? null : await decodeInitImage(request),
     };
 
-    const order = await this.candidates(request);
+    const order = await this.candidates(request, options.fallback ?? true);
     const renderFirst = async (provider: ProviderName, skipped: readonly SkippedProvider[]): Promise<FirstImage> => {
       const notes = skipped.map(skipNote);
       const sessions = await this.openSessions(model.folder, provider, request.initImage !== undefined);
@@ -159,7 +167,7 @@ export class TextToImage {
     try {
       first = (await runWithFallback(order, renderFirst, undefined, { health: this.deps.health, model: model.folder.dir })).value;
     } catch (error) {
-      if (error instanceof ProvidersExhausted) return this.placeholders(request, model.folder, error.attempts, options);
+      if (error instanceof ProvidersExhausted) return this.placeholders(request, model, error.attempts, options);
       throw error;
     }
     const images = [first.image];
@@ -175,8 +183,8 @@ export class TextToImage {
 
   /** What stands in for the request's images when no provider could run the model. */
   private async placeholders(
-    request: GenerateRequest,
-    folder: ModelFolder,
+    request: GenerationParams,
+    model: LoadedModel,
     attempts: readonly SkippedProvider[],
     options: GenerateOptions,
   ): Promise<GeneratedImage[]> {
@@ -189,7 +197,7 @@ export class TextToImage {
         width: request.width,
         height: request.height,
         reason,
-        parameters: parametersOf(request, folder),
+        parameters: parametersOf(request, model),
         notes: attempts.map(skipNote),
         createdAt: this.clock.date(),
         app: this.deps.app ?? 'Easel',
@@ -200,15 +208,20 @@ export class TextToImage {
     return placeholders;
   }
 
-  /**
-   * The model folder is read (and checked for unsafe files) on every request, which costs a few small
-   * reads; the tokenizers, slower to build, are kept per folder.
-   */
-  private async loadModel(dir: string): Promise<LoadedModel> {
-    const folder = await readModelFolder(dir);
+  /** The tokenizers, slow to build, are kept per folder; another model's sessions go first when asked to. */
+  private async loadModel({ id, name, folder }: GenerationModel): Promise<LoadedModel> {
+    if (this.deps.oneModelAtATime === true) {
+      if (this.lastModelDir !== null && this.lastModelDir !== folder.dir) await this.deps.sessions.releaseModel(this.lastModelDir);
+      this.lastModelDir = folder.dir;
+    }
     const tokenizer = await this.tokenizer(folder.tokenizerDir);
     const tokenizer2 = folder.tokenizer2Dir === null ? null : await this.tokenizer(folder.tokenizer2Dir);
-    return { folder, tokenizer, tokenizer2 };
+    return { id, name, folder, tokenizer, tokenizer2 };
+  }
+
+  /** How a prompt splits into the model's 75-token chunks, with the tokenizer generation uses. */
+  async countTokens(folder: ModelFolder, prompt: string): Promise<TokenCount> {
+    return (await this.tokenizer(folder.tokenizerDir)).countTokens(prompt);
   }
 
   /** The tokenizer in `dir`, loaded once and shared (the prompt box's token counter uses it too). */
@@ -227,13 +240,22 @@ export class TextToImage {
     for (const dir of this.tokenizers.keys()) {
       if (dir.startsWith(modelDir + path.sep)) this.tokenizers.delete(dir);
     }
+    if (this.lastModelDir === modelDir) this.lastModelDir = null;
     await this.deps.sessions.releaseModel(modelDir);
   }
 
-  private async candidates(request: GenerateRequest): Promise<ProviderName[]> {
-    const order = await this.deps.providerOrder();
-    if (request.provider === 'auto') return order;
-    return [request.provider, ...order.filter((p) => p !== request.provider)];
+  /** Frees every session and tokenizer; the pipeline can still be used and loads them again. */
+  async dispose(): Promise<void> {
+    this.tokenizers.clear();
+    this.lastModelDir = null;
+    await this.deps.sessions.releaseAll();
+  }
+
+  /** Without fallback only the first candidate runs, so a failure shows instead of a silent change of provider. */
+  private async candidates(request: GenerationParams, fallback: boolean): Promise<ProviderName[]> {
+    const preferred = (await this.deps.preferredProvider?.()) ?? 'auto';
+    const candidates = providerCandidates(request.provider, preferred, await this.deps.providerOrder());
+    return fallback ? candidates : candidates.slice(0, 1);
   }
 
   private async openSessions(folder: ModelFolder, provider: ProviderName, needEncoder: boolean): Promise<ProviderSessions> {
@@ -331,7 +353,7 @@ export class TextToImage {
     const decodeMs = this.clock.now() - decodeStart;
 
     const metadata: ImageMetadata = {
-      ...parametersOf(request, folder),
+      ...parametersOf(request, model),
       seed,
       provider: sessions.provider,
       timings: {
@@ -398,14 +420,6 @@ export class TextToImage {
   }
 }
 
-function validateRequest(input: GenerateRequest): GenerateRequest {
-  const parsed = generateRequestSchema.safeParse(input);
-  if (parsed.success) return parsed.data;
-  const issue = parsed.error.issues[0]!;
-  const field = issue.path.map(String).join('.') || 'request';
-  throw new EaselError('invalid_request', `${field}: ${issue.message}`, { field, issues: parsed.error.issues });
-}
-
 function throwIfCancelled(signal: AbortSignal | undefined): void {
   if (signal?.aborted === true) throw new EaselError('cancelled', 'The generation was cancelled.');
 }
@@ -415,12 +429,12 @@ export function seedFor(seed: string, index: number): string {
   return ((BigInt(seed) + BigInt(index)) % (MAX_SEED + 1n)).toString();
 }
 
-function parametersOf(request: GenerateRequest, folder: ModelFolder) {
+function parametersOf(request: GenerationParams, model: LoadedModel) {
   return {
     prompt: request.prompt,
     negativePrompt: request.negativePrompt,
-    modelId: request.modelId,
-    modelName: folder.name,
+    modelId: model.id,
+    modelName: model.name,
     scheduler: request.scheduler,
     steps: request.steps,
     guidance: request.guidance,
@@ -447,7 +461,7 @@ function checkSize(plan: RequestPlan, layout: UnetLayout): void {
   }
 }
 
-async function decodeInitImage(request: GenerateRequest): Promise<Float32Array> {
+async function decodeInitImage(request: GenerationParams): Promise<Float32Array> {
   const { width, height } = request;
   try {
     const { data, info } = await sharp(Buffer.from(request.initImage!.data, 'base64'))

@@ -1,11 +1,18 @@
-import type { ImageMetadata, ProviderName } from '../../../src-preload/api';
+import type { GenerateRequest, ProviderName } from '../../../src-preload/api';
+import type { GeneratedImage } from '../generated-image';
+import type { ModelFolder } from '../models/model-folder';
 
-/** One finished image: tightly packed RGB bytes (row-major, HxWx3) and what made it. */
-export interface GeneratedImage {
-  rgb: Uint8Array;
-  width: number;
-  height: number;
-  metadata: ImageMetadata;
+/**
+ * What the pipeline makes images from: a validated request without its model id (the model travels
+ * separately, already resolved), with the seed drawn.
+ */
+export type GenerationParams = Omit<GenerateRequest, 'modelId' | 'seed'> & { seed: string };
+
+/** The model a generation runs: its folder as read, and the id and name its images are saved under. */
+export interface GenerationModel {
+  id: string;
+  name: string;
+  folder: ModelFolder;
 }
 
 /** A cheap look at the latents while they are denoised: RGB bytes at 1/8 of the image size. */
@@ -34,6 +41,11 @@ export interface GenerateOptions {
   /** Each image as soon as it is finished, so a batch cancelled or failing later loses none of them. */
   onImage?: (image: GeneratedImage) => void | Promise<void>;
   signal?: AbortSignal;
+  /**
+   * false: run on the provider the parameters name and no other (the self-test); a failure then draws the
+   * placeholder instead of falling back. Default true.
+   */
+  fallback?: boolean;
 }
 
 /** Milliseconds from an arbitrary origin; injected so tests and benchmarks control time. */

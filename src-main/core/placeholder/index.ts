@@ -1,6 +1,6 @@
 import sharp from 'sharp';
 import type { GenerationParameters, ImageMetadata } from '../../../src-preload/api';
-import type { GeneratedImage } from '../pipeline/types';
+import type { GeneratedImage } from '../generated-image';
 
 export interface PlaceholderRequest {
   prompt: string;

@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import si from 'systeminformation';
-import type { ProviderName } from '../../../src-preload/api';
+import type { ProviderChoice, ProviderName } from '../../../src-preload/api';
 
 export interface MachineProviders {
   platform: NodeJS.Platform;
@@ -43,6 +43,17 @@ export function providerOrder(machine: MachineProviders): ProviderName[] {
 }
 
 /** The folder holding onnxruntime_binding.node and the provider libraries shipped beside it. */
+/**
+ * The providers to try for one request, best first; this is what 'auto' means everywhere. A named provider
+ * goes first with the machine's order behind it; 'auto' takes the provider chosen in Settings the same way,
+ * and the machine's order alone when that is 'auto' too.
+ */
+export function providerCandidates(choice: ProviderChoice, preferred: ProviderChoice, order: readonly ProviderName[]): ProviderName[] {
+  const first = choice === 'auto' ? preferred : choice;
+  if (first === 'auto') return [...order];
+  return [first, ...order.filter((provider) => provider !== first)];
+}
+
 export function ortBindingDir(platform: NodeJS.Platform = process.platform, arch: string = process.arch): string {
   const requireFromHere = createRequire(__filename);
   const packageDir = path.dirname(requireFromHere.resolve('onnxruntime-node/package.json'));

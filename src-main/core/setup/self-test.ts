@@ -6,27 +6,25 @@
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import type { GenerateRequest, ProviderCheck, ProviderName, SelfTestReport } from '../../../src-preload/api';
+import type { ProviderCheck, ProviderName, SelfTestReport } from '../../../src-preload/api';
 import { EaselError } from '../errors';
-import type { GeneratedImage } from '../pipeline/types';
+import type { GeneratedImage } from '../generated-image';
+import { type ModelFolder, readModelFolder } from '../models/model-folder';
+import type { Pipeline } from '../pipeline/create';
+import type { GenerationParams } from '../pipeline/types';
 import { checkOutput, type ProviderHealth } from '../runtime/fallback';
 import { providerLabels } from '../runtime/providers';
 import { explainProviderFailure } from './explain';
 
-/** What the self-test needs from the pipeline: `TextToImage` fits. */
-export interface SelfTestPipeline {
-  generate(request: GenerateRequest): Promise<GeneratedImage[]>;
-}
+/** What the self-test needs from the pipeline. */
+export type SelfTestPipeline = Pick<Pipeline, 'generate'>;
 
 export interface SelfTestOptions {
   /** A model folder in the diffusers ONNX layout; the built-in demo in the app. */
   modelDir: string;
   /** The providers to try; the CPU is added when missing, and always runs first as the reference. */
   providers: ProviderName[];
-  /**
-   * Runs one request on the provider it names. It should try only that provider (a provider order of its
-   * own that is empty), so a failure shows as a placeholder instead of a silent fallback.
-   */
+  /** Each request runs without fallback, on the provider it names, so a failure shows as a placeholder. */
   pipeline: SelfTestPipeline;
   /** Where mismatching providers are recorded; failures to load or run are recorded by the pipeline. */
   health?: ProviderHealth;
@@ -65,17 +63,14 @@ interface NativeSize {
   height: number;
 }
 
-async function readJson(file: string): Promise<Record<string, unknown> | null> {
-  try {
-    return JSON.parse(await fs.readFile(file, 'utf8')) as Record<string, unknown>;
-  } catch {
-    return null;
-  }
-}
-
 /** The size the UNet was trained at (its config's sample_size × 8); 64 pixels when the config does not say. */
-async function nativeSize(modelDir: string): Promise<NativeSize> {
-  const config = await readJson(path.join(modelDir, 'unet', 'config.json'));
+async function nativeSize(folder: ModelFolder): Promise<NativeSize> {
+  let config: Record<string, unknown> | null = null;
+  try {
+    config = JSON.parse(await fs.readFile(path.join(folder.dir, 'unet', 'config.json'), 'utf8')) as Record<string, unknown>;
+  } catch {
+    // No config: the default below.
+  }
   const sample = config?.['sample_size'];
   const side = typeof sample === 'number' && Number.isInteger(sample) && sample >= 8 ? sample * 8 : 64;
   return { width: side, height: side };
@@ -86,13 +81,10 @@ async function nativeSize(modelDir: string): Promise<NativeSize> {
  * Stable Diffusion UNet does about (weights × latent pixels) / 10.4 (SD 1.5: 860 M weights, 64×64
  * latents, 339 G multiply-adds), and a small UNet of the same shape scales the same way.
  */
-async function unetGmacs(modelDir: string, size: NativeSize): Promise<number> {
-  const unetDir = path.join(modelDir, 'unet');
+async function unetGmacs(folder: ModelFolder, size: NativeSize): Promise<number> {
+  const { unet } = folder.parts;
   let bytes = 0;
-  for (const name of await fs.readdir(unetDir)) {
-    if (name.endsWith('.json')) continue;
-    bytes += (await fs.stat(path.join(unetDir, name))).size;
-  }
+  for (const file of [unet.file, ...unet.externalData]) bytes += (await fs.stat(path.join(folder.dir, file))).size;
   const weights = bytes / 4;
   const latentPixels = (size.width / 8) * (size.height / 8);
   return (weights * latentPixels) / 10.4 / 1e9;
@@ -137,11 +129,13 @@ function testOrder(providers: ProviderName[]): ProviderName[] {
  */
 export async function selfTest(options: SelfTestOptions): Promise<SelfTestReport> {
   const clock = options.clock ?? { now: () => performance.now(), date: () => new Date() };
-  const modelDir = path.resolve(options.modelDir);
-  const size = options.side === undefined ? await nativeSize(modelDir) : { width: options.side, height: options.side };
+  // A broken model folder is not any provider's fault: its refusal is the self-test's answer.
+  const folder = await readModelFolder(options.modelDir);
+  const modelDir = folder.dir;
+  const model = { id: modelDir, name: folder.name, folder };
+  const size = options.side === undefined ? await nativeSize(folder) : { width: options.side, height: options.side };
   const steps = options.steps ?? DEFAULT_STEPS;
-  const request = (provider: ProviderName): GenerateRequest => ({
-    modelId: modelDir,
+  const params = (provider: ProviderName): GenerationParams => ({
     prompt: SELF_TEST_PROMPT,
     negativePrompt: '',
     steps,
@@ -157,21 +151,21 @@ export async function selfTest(options: SelfTestOptions): Promise<SelfTestReport
 
   const checks: ProviderCheck[] = [];
   let reference: Uint8Array | null = null;
-  let modelName = path.basename(modelDir);
+  let modelName = folder.name;
   for (const provider of testOrder(options.providers)) {
     let first: GeneratedImage;
     let timed: GeneratedImage;
     let firstSeconds: number;
     try {
       const started = clock.now();
-      [first] = (await options.pipeline.generate(request(provider))) as [GeneratedImage];
+      [first] = (await options.pipeline.generate(params(provider), model, { fallback: false })) as [GeneratedImage];
       firstSeconds = (clock.now() - started) / 1000;
       const failure = failureOf(first, provider);
       if (failure !== null) {
         checks.push(failed(provider, failure));
         continue;
       }
-      [timed] = (await options.pipeline.generate(request(provider))) as [GeneratedImage];
+      [timed] = (await options.pipeline.generate(params(provider), model, { fallback: false })) as [GeneratedImage];
       const again = failureOf(timed, provider);
       if (again !== null) {
         checks.push(failed(provider, again));
@@ -223,7 +217,7 @@ export async function selfTest(options: SelfTestOptions): Promise<SelfTestReport
       height: size.height,
       steps,
       guidance: GUIDANCE,
-      unetGmacs: round(await unetGmacs(modelDir, size), 6),
+      unetGmacs: round(await unetGmacs(folder, size), 6),
     },
     skipped: null,
     checks,

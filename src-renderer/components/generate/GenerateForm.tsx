@@ -1,7 +1,6 @@
 import { schedulerNames, type SchedulerName } from '../../../src-preload/api';
 import { schedulerLabels } from '../../../src-shared/schedulers';
-import { useAppStore } from '../../stores/app-store';
-import { isTurbo, randomSeed, useGenerateStore } from '../../stores/generate-store';
+import { isTurbo, useGenerateStore } from '../../stores/generate-store';
 import { useJobsStore } from '../../stores/jobs-store';
 import { InitImageField } from './InitImageField';
 import { NumberInput, SliderField } from './NumberField';
@@ -20,9 +19,11 @@ export async function generateNow(): Promise<void> {
     active.blur();
     active.focus();
   }
-  const provider = useAppStore.getState().settings?.preferredProvider ?? 'auto';
-  const request = useGenerateStore.getState().takeRequest(provider);
-  if (request) await useJobsStore.getState().enqueue(request);
+  const request = useGenerateStore.getState().takeRequest();
+  if (!request) return;
+  const job = await useJobsStore.getState().enqueue(request);
+  // An unlocked seed is drawn by Easel for each run: show the one this run got.
+  if (job && request.seed === undefined) useGenerateStore.getState().update({ seed: job.request.seed });
 }
 
 export function GenerateForm() {
@@ -107,7 +108,7 @@ export function GenerateForm() {
           seed={form.seed}
           locked={form.seedLocked}
           onChange={(patch) => form.update(patch)}
-          onRandomise={() => form.update({ seed: randomSeed() })}
+          onRandomise={() => form.update({ seed: '', seedLocked: false })}
         />
         <div className="field count-field">
           <label htmlFor="field-count">Batch count</label>

@@ -1,12 +1,12 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { GenerateRequest } from '../../../src-preload/api';
+import type { GeneratedImage } from '../../../src-main/core/generated-image';
 import { DEMO_MODEL_ID, findCatalogEntry } from '../../../src-main/core/models/catalog';
-import { TextToImage } from '../../../src-main/core/pipeline/generate';
-import type { GeneratedImage } from '../../../src-main/core/pipeline/types';
+import { readModelFolder } from '../../../src-main/core/models/model-folder';
+import { createPipeline, type Pipeline } from '../../../src-main/core/pipeline/create';
+import type { GenerationParams } from '../../../src-main/core/pipeline/types';
 import { ProviderHealth } from '../../../src-main/core/runtime/fallback';
-import { SessionCache } from '../../../src-main/core/runtime/session-cache';
 import { useTempDirs } from '../../helpers/temp';
 import { repoRoot } from '../../helpers/web-host';
 import { drawScene, readPicture, type Colour, type Shape } from './analyse';
@@ -33,8 +33,7 @@ const seenScenes: Scene[] = [
 ];
 
 const tempDir = useTempDirs();
-const sessions = new SessionCache();
-let pipeline: TextToImage;
+let pipeline: Pipeline | undefined;
 let heldOut: Scene[];
 
 beforeAll(async () => {
@@ -44,18 +43,17 @@ beforeAll(async () => {
   heldOut = file.combinations;
 });
 afterAll(async () => {
-  await sessions.releaseAll();
+  await pipeline?.dispose();
 });
 
 async function generate(prompt: string, options: { seed: string; count: number; guidance?: number }): Promise<GeneratedImage[]> {
-  pipeline ??= new TextToImage({
-    sessions,
+  pipeline ??= await createPipeline({
     providerOrder: () => ['cpu'],
     health: await ProviderHealth.open(path.join(await tempDir(), 'health.json')),
   });
   const defaults = findCatalogEntry(DEMO_MODEL_ID)!.defaults;
-  const request: GenerateRequest = {
-    modelId: demoDir,
+  const folder = await readModelFolder(demoDir);
+  const params: GenerationParams = {
     prompt,
     negativePrompt: '',
     steps: defaults.steps,
@@ -68,7 +66,7 @@ async function generate(prompt: string, options: { seed: string; count: number; 
     provider: 'cpu',
     preview: false,
   };
-  return pipeline.generate(request);
+  return pipeline.generate(params, { id: DEMO_MODEL_ID, name: folder.name, folder });
 }
 
 interface Score {

@@ -67,6 +67,33 @@ describe('the dispatcher at the host boundary', () => {
     expect(result).toMatchObject({ ok: false, error: { code: 'invalid_request', detail: [{ path: 'hubEndpoint' }] } });
   });
 
+  // A generate request is validated here only: the core and the pipeline take it as it comes through.
+  it.each([
+    ['steps', { steps: 0 }],
+    ['width', { width: 65 }],
+    ['height', { height: 4096 }],
+    ['guidance', { guidance: -1 }],
+    ['scheduler', { scheduler: 'karras-magic' }],
+    ['seed', { seed: '18446744073709551616' }],
+    ['count', { count: 0 }],
+    ['initImage.strength', { initImage: { data: 'AAAA', strength: 0 } }],
+  ])('refuses a generate request with a bad %s, naming the field, before anything is loaded', async (field, overrides) => {
+    const reached: Array<[Channel, unknown]> = [];
+    const request = { modelId: 'm', prompt: 'a cat', steps: 2, guidance: 7.5, width: 64, height: 64, scheduler: 'euler', ...overrides };
+    expect(await createDispatcher(recordingHandlers(reached))('jobs.enqueue', request)).toMatchObject({
+      ok: false,
+      error: { code: 'invalid_request', detail: [{ path: field }], message: expect.stringContaining(`${field}:`) },
+    });
+    expect(reached).toEqual([]);
+  });
+
+  it('lets a generate request leave the seed out, for the core to draw', async () => {
+    const reached: Array<[Channel, unknown]> = [];
+    const request = { modelId: 'm', prompt: 'a cat', steps: 2, guidance: 7.5, width: 64, height: 64, scheduler: 'euler' };
+    expect(await createDispatcher(recordingHandlers(reached))('jobs.enqueue', request)).toMatchObject({ ok: true });
+    expect(reached[0]?.[1]).not.toHaveProperty('seed');
+  });
+
   it('refuses relative folders, which would depend on where Easel started', async () => {
     const dispatch = createDispatcher(recordingHandlers([]));
     expect(await dispatch('settings.update', { galleryDir: 'Pictures/Easel' })).toMatchObject({ ok: false, error: { code: 'invalid_request' } });

@@ -77,6 +77,18 @@ describe('generation through the contract', () => {
     expect(thumbnail).toMatchObject({ ok: true, value: { dataUrl: expect.stringMatching(/^data:image\/webp;base64,/) } });
   });
 
+  it('draws the seed in the core when the request has none, and saves the images with it', async () => {
+    const { dispatch, modelId } = await setUp();
+    const { seed: _seed, ...withoutSeed } = request(modelId, { count: 2 });
+    const queued = await dispatch('jobs.enqueue', withoutSeed);
+    if (!queued.ok) throw new Error(queued.error.message);
+    const drawn = (queued.value as JobSummary).request.seed;
+    expect(drawn).toMatch(/^\d{1,20}$/);
+    const job = await finished(dispatch, (queued.value as JobSummary).id);
+    expect(job.request.seed).toBe(drawn);
+    expect(job.results.map((item) => item.meta.seed)).toEqual([drawn, ((BigInt(drawn) + 1n) % 2n ** 64n).toString()]);
+  });
+
   it('cancels a running job between steps', async () => {
     const { dispatch, modelId } = await setUp();
     const queued = await dispatch('jobs.enqueue', request(modelId, { steps: 200 }));

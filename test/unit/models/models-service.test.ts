@@ -79,7 +79,7 @@ describe('ModelsService', () => {
     expect(changes.some((change) => change.download?.state === 'downloading' && change.download.bytes > 0)).toBe(true);
     // The windows hear the final state last, whatever order the progress notices were made in.
     await expect.poll(() => changes.at(-1)?.state).toBe('installed');
-    expect((await service.resolveForGeneration('tiny')).dir).toBe(path.join(modelsDir, 'tiny'));
+    expect((await service.resolveForGeneration('tiny')).folder.dir).toBe(path.join(modelsDir, 'tiny'));
     expect(await service.verify('tiny')).toEqual({ id: 'tiny', ok: true, problems: [] });
   });
 

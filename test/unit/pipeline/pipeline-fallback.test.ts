@@ -12,7 +12,7 @@ describe('execution provider fallback', () => {
     const harness = await makeHarness(machineOrder);
     try {
       const model = await fixtureModel('sd15-optimum');
-      const [image] = await harness.pipeline.generate(smallRequest(model, { provider: 'webgpu' }));
+      const [image] = await harness.generate(smallRequest(model, { provider: 'webgpu' }));
       expect(image!.metadata.provider).toBe('cpu');
       expect(image!.metadata.placeholder).toBe(false);
       expect(image!.metadata.notes).toHaveLength(1);
@@ -20,7 +20,7 @@ describe('execution provider fallback', () => {
       expect(harness.health.isBad(model, 'webgpu')).toBe(true);
 
       // The next generation does not try WebGPU again, and says so.
-      const [again] = await harness.pipeline.generate(smallRequest(model));
+      const [again] = await harness.generate(smallRequest(model));
       expect(again!.metadata.provider).toBe('cpu');
       expect(again!.metadata.notes).toEqual([expect.stringMatching(/^WebGPU skipped: it failed before on this model/)]);
     } finally {
@@ -31,7 +31,7 @@ describe('execution provider fallback', () => {
   it('runs on the requested provider first when it works', async () => {
     const harness = await makeHarness(['webgpu', 'cpu']);
     try {
-      const [image] = await harness.pipeline.generate(smallRequest(await fixtureModel('sd15-optimum'), { provider: 'cpu' }));
+      const [image] = await harness.generate(smallRequest(await fixtureModel('sd15-optimum'), { provider: 'cpu' }));
       expect(image!.metadata.provider).toBe('cpu');
       expect(image!.metadata.notes).toEqual([]);
     } finally {
@@ -43,7 +43,7 @@ describe('execution provider fallback', () => {
     const harness = await makeHarness(['webgpu', 'cpu']);
     try {
       const model = await fixtureModel('sd15-optimum', { nan: true });
-      const images = await harness.pipeline.generate(smallRequest(model, { count: 2, seed: '10' }));
+      const images = await harness.generate(smallRequest(model, { count: 2, seed: '10' }));
       expect(images).toHaveLength(2);
       for (const [k, image] of images.entries()) {
         expect(image.rgb.length).toBe(64 * 64 * 3);
@@ -55,7 +55,7 @@ describe('execution provider fallback', () => {
       expect(harness.health.badProviders(model).map((bad) => bad.provider).sort()).toEqual(['cpu', 'webgpu']);
 
       // With every provider known bad, the next request tries them all again rather than give up untried.
-      const [retry] = await harness.pipeline.generate(smallRequest(model));
+      const [retry] = await harness.generate(smallRequest(model));
       expect(retry!.metadata.placeholder).toBe(true);
       expect(retry!.metadata.notes[1]).toBe('CPU skipped: the UNet produced NaN or infinite values');
     } finally {
@@ -68,9 +68,34 @@ describe('execution provider fallback', () => {
     try {
       const model = await fixtureModel('sd15-optimum');
       await harness.health.markBad(model, 'cpu', 'a driver crash last week');
-      const [image] = await harness.pipeline.generate(smallRequest(model));
+      const [image] = await harness.generate(smallRequest(model));
       expect(image!.metadata.provider).toBe('cpu');
       expect(harness.health.isBad(model, 'cpu')).toBe(false);
+    } finally {
+      await harness.dispose();
+    }
+  });
+
+  it('without fallback runs only the provider asked for, and draws a placeholder when it fails', async () => {
+    const harness = await makeHarness(machineOrder);
+    try {
+      const model = await fixtureModel('sd15-optimum');
+      const [image] = await harness.generate(smallRequest(model, { provider: 'webgpu' }), { fallback: false });
+      expect(image!.metadata).toMatchObject({ provider: 'placeholder', placeholder: true });
+      expect(image!.metadata.notes[0]).toMatch(/^WebGPU skipped/);
+      expect(image!.metadata.notes.some((note) => note.startsWith('CPU'))).toBe(false);
+    } finally {
+      await harness.dispose();
+    }
+  });
+
+  it("takes 'auto' as the provider chosen in Settings before the machine's order", async () => {
+    const harness = await makeHarness(['webgpu', 'cpu'], () => 'cpu');
+    try {
+      const [image] = await harness.generate(smallRequest(await fixtureModel('sd15-optimum'), { provider: 'auto' }));
+      expect(image!.metadata.provider).toBe('cpu');
+      // WebGPU, first in the machine's order, was never tried.
+      expect(image!.metadata.notes).toEqual([]);
     } finally {
       await harness.dispose();
     }

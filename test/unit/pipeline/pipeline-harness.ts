@@ -5,15 +5,20 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type { GenerateRequest, ProviderName } from '../../../src-preload/api';
-import { TextToImage } from '../../../src-main/core/pipeline/generate';
-import type { GeneratedImage } from '../../../src-main/core/pipeline/types';
+import type { GenerateRequest, ProviderChoice, ProviderName } from '../../../src-preload/api';
+import type { GeneratedImage } from '../../../src-main/core/generated-image';
+import { readModelFolder } from '../../../src-main/core/models/model-folder';
+import { createPipeline, type Pipeline } from '../../../src-main/core/pipeline/create';
+import { generationParams } from '../../../src-main/core/pipeline/params';
+import type { GenerateOptions } from '../../../src-main/core/pipeline/types';
 import { ProviderHealth } from '../../../src-main/core/runtime/fallback';
 import { OnnxSession } from '../../../src-main/core/runtime/session';
 import { SessionCache } from '../../../src-main/core/runtime/session-cache';
 
 export interface Harness {
-  pipeline: TextToImage;
+  pipeline: Pipeline;
+  /** What a host does with a request: the model folder read once (its id is the folder), then the pipeline. */
+  generate(request: GenerateRequest, options?: GenerateOptions): Promise<GeneratedImage[]>;
   sessions: SessionCache;
   health: ProviderHealth;
   /** Every session the cache created, in order. */
@@ -21,7 +26,8 @@ export interface Harness {
   dispose(): Promise<void>;
 }
 
-export async function makeHarness(order: ProviderName[] = ['cpu']): Promise<Harness> {
+/** `preferred`: the provider chosen in Settings, which 'auto' means first. */
+export async function makeHarness(order: ProviderName[] = ['cpu'], preferred?: () => ProviderChoice): Promise<Harness> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'easel-pipeline-'));
   const created: OnnxSession[] = [];
   const sessions = new SessionCache(async (modelPath, provider, options) => {
@@ -30,15 +36,20 @@ export async function makeHarness(order: ProviderName[] = ['cpu']): Promise<Harn
     return session;
   });
   const health = await ProviderHealth.open(path.join(dir, 'provider-health.json'), { machine: 'test-machine' });
-  const pipeline = new TextToImage({
+  const pipeline = await createPipeline({
     sessions,
     providerOrder: () => order,
     health,
-    sessionOptions: { cpuThreads: 1 },
+    cpuThreads: 1,
     app: 'Easel test',
+    ...(preferred ? { preferredProvider: preferred } : {}),
   });
   return {
     pipeline,
+    async generate(request, options) {
+      const folder = await readModelFolder(request.modelId);
+      return pipeline.generate(generationParams(request), { id: request.modelId, name: folder.name, folder }, options);
+    },
     sessions,
     health,
     created,

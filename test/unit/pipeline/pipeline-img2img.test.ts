@@ -41,10 +41,10 @@ describe.each([
     const model = await fixtureModel(kind);
     const events: GenerationProgress[] = [];
     const request = smallRequest(model, { steps: 4, initImage: { data: stripes, strength: 0.5 } });
-    const [a] = await harness.pipeline.generate(request, { onProgress: (p) => events.push(p) });
-    const [again] = await harness.pipeline.generate(request);
-    const [otherImage] = await harness.pipeline.generate({ ...request, initImage: { data: dots, strength: 0.5 } });
-    const [txt2img] = await harness.pipeline.generate({ ...request, initImage: undefined });
+    const [a] = await harness.generate(request, { onProgress: (p) => events.push(p) });
+    const [again] = await harness.generate(request);
+    const [otherImage] = await harness.generate({ ...request, initImage: { data: dots, strength: 0.5 } });
+    const [txt2img] = await harness.generate({ ...request, initImage: undefined });
     expect(a!.rgb.length).toBe(64 * 64 * 3);
     expect(a!.metadata.strength).toBe(0.5);
     expect(events.map((e) => e.step)).toEqual([1, 2]);
@@ -57,8 +57,8 @@ describe.each([
   it('moves further from the image as strength rises', async () => {
     const model = await fixtureModel(kind);
     const request = smallRequest(model, { steps: 4, scheduler: 'ddim' });
-    const [low] = await harness.pipeline.generate({ ...request, initImage: { data: stripes, strength: 0.25 } });
-    const [full] = await harness.pipeline.generate({ ...request, initImage: { data: stripes, strength: 1 } });
+    const [low] = await harness.generate({ ...request, initImage: { data: stripes, strength: 0.25 } });
+    const [full] = await harness.generate({ ...request, initImage: { data: stripes, strength: 1 } });
     expect(bytesOf(low!).equals(bytesOf(full!))).toBe(false);
   });
 });
@@ -67,7 +67,7 @@ describe('image to image requests that cannot run', () => {
   it('names the field of an image that is not an image', async () => {
     const model = await fixtureModel('sd15-optimum');
     const request = smallRequest(model, { initImage: { data: Buffer.from('not an image').toString('base64'), strength: 0.5 } });
-    await expect(harness.pipeline.generate(request)).rejects.toMatchObject({
+    await expect(harness.generate(request)).rejects.toMatchObject({
       code: 'invalid_request',
       detail: { field: 'initImage.data' },
     });
@@ -79,7 +79,7 @@ describe('image to image requests that cannot run', () => {
       await cp(await fixtureModel('sd15-optimum'), dir, { recursive: true });
       await rm(path.join(dir, 'vae_encoder'), { recursive: true });
       const request = smallRequest(dir, { initImage: { data: stripes, strength: 0.5 } });
-      await expect(harness.pipeline.generate(request)).rejects.toMatchObject({
+      await expect(harness.generate(request)).rejects.toMatchObject({
         code: 'invalid_request',
         detail: { field: 'initImage' },
         message: expect.stringContaining('no VAE encoder'),
@@ -92,7 +92,7 @@ describe('image to image requests that cannot run', () => {
   it('refuses a strength that leaves no step to run', async () => {
     const model = await fixtureModel('sd15-optimum');
     const request = smallRequest(model, { steps: 2, initImage: { data: stripes, strength: 0.1 } });
-    await expect(harness.pipeline.generate(request)).rejects.toMatchObject({
+    await expect(harness.generate(request)).rejects.toMatchObject({
       code: 'invalid_request',
       detail: { field: 'initImage.strength' },
     });

@@ -18,7 +18,7 @@ describe('text to image on every fixture kind with every scheduler', () => {
     const model = await fixtureModel(kind);
     const outputs = new Set<string>();
     for (const scheduler of schedulerNames) {
-      const [image, ...rest] = await harness.pipeline.generate(smallRequest(model, { scheduler }));
+      const [image, ...rest] = await harness.generate(smallRequest(model, { scheduler }));
       expect(rest).toHaveLength(0);
       expect(image!.width).toBe(64);
       expect(image!.height).toBe(64);
@@ -45,19 +45,19 @@ describe('seeds', () => {
   it('give identical bytes for the same seed and different bytes for another', async () => {
     const model = await fixtureModel('sd15-optimum');
     const request = smallRequest(model, { scheduler: 'euler-a', steps: 3 });
-    const [a] = await harness.pipeline.generate(request);
-    const [b] = await harness.pipeline.generate(request);
-    const [c] = await harness.pipeline.generate({ ...request, seed: '1235' });
+    const [a] = await harness.generate(request);
+    const [b] = await harness.generate(request);
+    const [c] = await harness.generate({ ...request, seed: '1235' });
     expect(bytesOf(a!).equals(bytesOf(b!))).toBe(true);
     expect(bytesOf(a!).equals(bytesOf(c!))).toBe(false);
   });
 
   it('make image k of a batch equal to a single image with seed + k', async () => {
     const model = await fixtureModel('sd15-legacy');
-    const batch = await harness.pipeline.generate(smallRequest(model, { scheduler: 'euler-a', count: 3, seed: '77' }));
+    const batch = await harness.generate(smallRequest(model, { scheduler: 'euler-a', count: 3, seed: '77' }));
     expect(batch.map((image) => image.metadata.seed)).toEqual(['77', '78', '79']);
     for (let k = 0; k < 3; k++) {
-      const [single] = await harness.pipeline.generate(smallRequest(model, { scheduler: 'euler-a', seed: String(77 + k) }));
+      const [single] = await harness.generate(smallRequest(model, { scheduler: 'euler-a', seed: String(77 + k) }));
       expect(bytesOf(batch[k]!).equals(bytesOf(single!))).toBe(true);
     }
   });
@@ -66,7 +66,7 @@ describe('seeds', () => {
     expect(seedFor('18446744073709551615', 1)).toBe('0');
     expect(seedFor('5', 2)).toBe('7');
     const model = await fixtureModel('sd15-optimum');
-    const images = await harness.pipeline.generate(smallRequest(model, { seed: '18446744073709551615', count: 2 }));
+    const images = await harness.generate(smallRequest(model, { seed: '18446744073709551615', count: 2 }));
     expect(images.map((image) => image.metadata.seed)).toEqual(['18446744073709551615', '0']);
   });
 });
@@ -74,33 +74,33 @@ describe('seeds', () => {
 describe('guidance', () => {
   it('changes the image of a base model', async () => {
     const model = await fixtureModel('sd15-optimum');
-    const [weak] = await harness.pipeline.generate(smallRequest(model, { guidance: 1 }));
-    const [strong] = await harness.pipeline.generate(smallRequest(model, { guidance: 7.5 }));
+    const [weak] = await harness.generate(smallRequest(model, { guidance: 1 }));
+    const [strong] = await harness.generate(smallRequest(model, { guidance: 7.5 }));
     expect(bytesOf(weak!).equals(bytesOf(strong!))).toBe(false);
   });
 
   it('runs Turbo without an unconditional batch: the negative prompt and guidance do nothing', async () => {
     const model = await fixtureModel('turbo');
-    const [a] = await harness.pipeline.generate(smallRequest(model, { guidance: 7.5, negativePrompt: 'blurry' }));
-    const [b] = await harness.pipeline.generate(smallRequest(model, { guidance: 0, negativePrompt: 'something else' }));
+    const [a] = await harness.generate(smallRequest(model, { guidance: 7.5, negativePrompt: 'blurry' }));
+    const [b] = await harness.generate(smallRequest(model, { guidance: 0, negativePrompt: 'something else' }));
     expect(bytesOf(a!).equals(bytesOf(b!))).toBe(true);
   });
 
   it('feeds LCM the guidance embedding instead of an unconditional batch', async () => {
     const model = await fixtureModel('lcm');
     const request = smallRequest(model, { scheduler: 'lcm', negativePrompt: '' });
-    const [a] = await harness.pipeline.generate({ ...request, guidance: 8 });
-    const [b] = await harness.pipeline.generate({ ...request, guidance: 2 });
-    const [c] = await harness.pipeline.generate({ ...request, guidance: 8, negativePrompt: 'anything' });
+    const [a] = await harness.generate({ ...request, guidance: 8 });
+    const [b] = await harness.generate({ ...request, guidance: 2 });
+    const [c] = await harness.generate({ ...request, guidance: 8, negativePrompt: 'anything' });
     expect(bytesOf(a!).equals(bytesOf(b!))).toBe(false);
     expect(bytesOf(a!).equals(bytesOf(c!))).toBe(true);
   });
 
   it('zeroes the SDXL negative conditioning only for an empty negative prompt', async () => {
     const model = await fixtureModel('sdxl');
-    const [empty] = await harness.pipeline.generate(smallRequest(model, { negativePrompt: '' }));
-    const [spaces] = await harness.pipeline.generate(smallRequest(model, { negativePrompt: '   ' }));
-    const [given] = await harness.pipeline.generate(smallRequest(model, { negativePrompt: 'blurry' }));
+    const [empty] = await harness.generate(smallRequest(model, { negativePrompt: '' }));
+    const [spaces] = await harness.generate(smallRequest(model, { negativePrompt: '   ' }));
+    const [given] = await harness.generate(smallRequest(model, { negativePrompt: 'blurry' }));
     expect(bytesOf(empty!).equals(bytesOf(spaces!))).toBe(true);
     expect(bytesOf(empty!).equals(bytesOf(given!))).toBe(false);
   });
@@ -108,8 +108,8 @@ describe('guidance', () => {
   it('encodes prompts past 75 tokens instead of cutting them', async () => {
     const model = await fixtureModel('sd15-optimum');
     const long = Array.from({ length: 90 }, (_, i) => `word${i}`).join(' ');
-    const [a] = await harness.pipeline.generate(smallRequest(model, { prompt: `${long} red` }));
-    const [b] = await harness.pipeline.generate(smallRequest(model, { prompt: `${long} blue` }));
+    const [a] = await harness.generate(smallRequest(model, { prompt: `${long} red` }));
+    const [b] = await harness.generate(smallRequest(model, { prompt: `${long} blue` }));
     expect(bytesOf(a!).equals(bytesOf(b!))).toBe(false);
   });
 });
@@ -120,7 +120,7 @@ describe('progress, previews and sessions', () => {
     try {
       const model = await fixtureModel('sd15-optimum');
       const events: GenerationProgress[] = [];
-      await local.pipeline.generate(smallRequest(model, { steps: 3, count: 2, preview: true }), {
+      await local.generate(smallRequest(model, { steps: 3, count: 2, preview: true }), {
         onProgress: (progress) => events.push(progress),
       });
       expect(events.map((e) => [e.image, e.step, e.totalSteps])).toEqual([
@@ -136,9 +136,16 @@ describe('progress, previews and sessions', () => {
       expect(events.at(-1)!.etaMs).toBe(0);
       const sessionsAfterFirst = local.created.length;
       expect(sessionsAfterFirst).toBe(3); // text encoder, UNet, VAE decoder
-      await local.pipeline.generate(smallRequest(model));
-      await local.pipeline.generate(smallRequest(model, { scheduler: 'ddim', seed: '9' }));
+      await local.generate(smallRequest(model));
+      await local.generate(smallRequest(model, { scheduler: 'ddim', seed: '9' }));
       expect(local.created.length).toBe(sessionsAfterFirst);
+
+      // dispose() frees every session; the pipeline loads them again when used after it.
+      await local.pipeline.dispose();
+      expect(local.sessions.size).toBe(0);
+      expect(local.created.slice(0, sessionsAfterFirst).every((session) => session.isReleased)).toBe(true);
+      await local.generate(smallRequest(model));
+      expect(local.created.length).toBe(2 * sessionsAfterFirst);
     } finally {
       await local.dispose();
     }
@@ -153,7 +160,7 @@ describe('cancelling', () => {
       const controller = new AbortController();
       const steps: number[] = [];
       await expect(
-        local.pipeline.generate(smallRequest(model, { steps: 4 }), {
+        local.generate(smallRequest(model, { steps: 4 }), {
           signal: controller.signal,
           onProgress: (progress) => {
             steps.push(progress.step);
@@ -166,7 +173,7 @@ describe('cancelling', () => {
       // Cancelling is not a provider failure: nothing is marked bad and the next run works on the same sessions.
       expect(local.health.badProviders(model)).toEqual([]);
       const created = local.created.length;
-      const [image] = await local.pipeline.generate(smallRequest(model));
+      const [image] = await local.generate(smallRequest(model));
       expect(image!.metadata.provider).toBe('cpu');
       expect(local.created.length).toBe(created);
     } finally {
@@ -180,7 +187,7 @@ describe('cancelling', () => {
       const controller = new AbortController();
       controller.abort();
       await expect(
-        local.pipeline.generate(smallRequest(await fixtureModel('sd15-optimum')), { signal: controller.signal }),
+        local.generate(smallRequest(await fixtureModel('sd15-optimum')), { signal: controller.signal }),
       ).rejects.toMatchObject({ code: 'cancelled' });
       expect(local.created).toHaveLength(0);
     } finally {

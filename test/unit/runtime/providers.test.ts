@@ -7,6 +7,7 @@ import {
   cudaLibraryPresent,
   detectMachineProviders,
   physicalCoreCount,
+  providerCandidates,
   providerOrder,
   sessionOptions,
 } from '../../../src-main/core/runtime/providers';
@@ -37,6 +38,21 @@ describe('providerOrder', () => {
   it('leaves out what this onnxruntime build lacks but always keeps CPU', () => {
     expect(providerOrder({ platform: 'win32', cudaAvailable: true, supported: ['cpu', 'dml'] })).toEqual(['dml', 'cpu']);
     expect(providerOrder({ platform: 'darwin', cudaAvailable: false, supported: [] })).toEqual(['cpu']);
+  });
+});
+
+describe('providerCandidates', () => {
+  const order = ['cuda', 'webgpu', 'cpu'] as const;
+
+  it("takes 'auto' as the provider chosen in Settings, then the machine's order", () => {
+    expect(providerCandidates('auto', 'auto', order)).toEqual(['cuda', 'webgpu', 'cpu']);
+    expect(providerCandidates('auto', 'cpu', order)).toEqual(['cpu', 'cuda', 'webgpu']);
+  });
+
+  it('puts a named provider first whatever Settings say, even one the machine order leaves out', () => {
+    expect(providerCandidates('webgpu', 'cpu', order)).toEqual(['webgpu', 'cuda', 'cpu']);
+    expect(providerCandidates('dml', 'auto', order)).toEqual(['dml', 'cuda', 'webgpu', 'cpu']);
+    expect(providerCandidates('cpu', 'auto', [])).toEqual(['cpu']);
   });
 });
 

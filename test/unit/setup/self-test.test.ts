@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { GenerateRequest, ProviderName } from '../../../src-preload/api';
-import type { GeneratedImage } from '../../../src-main/core/pipeline/types';
+import type { ProviderName } from '../../../src-preload/api';
+import type { GeneratedImage } from '../../../src-main/core/generated-image';
 import { explainProviderFailure } from '../../../src-main/core/setup/explain';
 import { meanAbsoluteDifference, selfTest, type SelfTestPipeline } from '../../../src-main/core/setup/self-test';
 import { detectMachineProviders } from '../../../src-main/core/runtime/providers';
@@ -83,9 +83,9 @@ describe('the self-test on this machine', () => {
     // Stands in for a GPU driver that computes wrong results: DirectML cannot run here, so its requests
     // run on the CPU and come back with the picture inverted, labelled as DirectML's.
     const wrongDml: SelfTestPipeline = {
-      async generate(request: GenerateRequest): Promise<GeneratedImage[]> {
-        if (request.provider !== 'dml') return harness.pipeline.generate(request);
-        const images = await harness.pipeline.generate({ ...request, provider: 'cpu' });
+      async generate(params, model, options): Promise<GeneratedImage[]> {
+        if (params.provider !== 'dml') return harness.pipeline.generate(params, model, options);
+        const images = await harness.pipeline.generate({ ...params, provider: 'cpu' }, model, options);
         return images.map((image) => ({
           ...image,
           rgb: image.rgb.map((value) => 255 - value),
@@ -114,9 +114,9 @@ describe('the system service', () => {
     const modelDir = await fixtureModel('sd15-legacy');
     let runs = 0;
     const counting: SelfTestPipeline = {
-      generate: (request) => {
+      generate: (params, model, options) => {
         runs += 1;
-        return harness.pipeline.generate({ ...request, steps: 2, width: 64, height: 64 });
+        return harness.pipeline.generate({ ...params, steps: 2, width: 64, height: 64 }, model, options);
       },
     };
     const service = new SystemService({

@@ -6,7 +6,7 @@ import { runModelsCommand } from '../../../src-main/cli/models';
 import { findCatalogEntry } from '../../../src-main/core/models/catalog';
 import { FakeHub, payload } from '../../fixtures/hub/fake-hub';
 import { captureOutput } from '../../helpers/streams';
-import { writeModelFolder } from './model-folder-files';
+import { writeModelFolder } from '../models/model-folder-files';
 
 let root: string;
 

@@ -22,7 +22,7 @@ function captureIo() {
     io: {
       stdout: { write: (text: string) => (stdout += text) },
       stderr: { write: (text: string) => (stderr += text) },
-      env: { EASEL_DATA_DIR: path.join(scratch, 'data') },
+      dataDir: path.join(scratch, 'data'),
     },
     out: () => stdout,
     err: () => stderr,
