@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readModelFolder } from '../../../src-main/core/models/model-folder';
+import { parseSchedulerConfig } from '../../../src-main/core/pipeline/schedulers';
 import { type FixtureKind, fixtureModel } from '../../fixtures/models';
 import { onnxBytes } from './model-folder-files';
 
@@ -80,6 +81,20 @@ describe('readModelFolder', () => {
     await mkdir(path.join(dir, 'safety_checker'));
     await writeFile(path.join(dir, 'safety_checker', 'model.onnx'), onnxBytes({ externalLocation: '../../secret' }));
     await expect(readModelFolder(dir)).rejects.toMatchObject({ code: 'model_unsafe', message: expect.stringContaining('safety_checker/model.onnx') });
+  });
+
+  it('reads config text with the bare Infinity and NaN tokens Python writes', async () => {
+    const dir = await copyOf('sd15-optimum', 'python-json');
+    const file = path.join(dir, 'scheduler', 'scheduler_config.json');
+    await writeFile(file, '{"lambda_min_clipped": -Infinity, "sigma_min": NaN, "_class_name": "say -Infinity \\" NaN", "beta_end": 0.012}');
+    const folder = await readModelFolder(dir);
+    expect(folder.schedulerClass).toBe('say -Infinity " NaN');
+    const config = parseSchedulerConfig(folder.schedulerConfig);
+    expect(config.lambdaMinClipped).toBe(-Infinity);
+    expect(config.sigmaMin).toBeUndefined();
+    expect(config.betaEnd).toBe(0.012);
+    await writeFile(file, '{"beta_end": }');
+    await expect(readModelFolder(dir)).rejects.toMatchObject({ code: 'model_invalid', message: expect.stringContaining('not valid JSON') });
   });
 
   it('takes the VAE scaling factor from the config, not the architecture default', async () => {

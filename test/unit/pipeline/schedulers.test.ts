@@ -3,12 +3,9 @@ import { EaselError } from '../../../src-main/core/errors';
 import {
   createScheduler,
   img2imgStart,
-  isSchedulerName,
   type NoiseSource,
   parseSchedulerConfig,
-  parseSchedulerConfigText,
   type Scheduler,
-  schedulerInfo,
   type SchedulerName,
   schedulerNames,
 } from '../../../src-main/core/pipeline/schedulers';
@@ -28,7 +25,8 @@ const sd15 = {
   clip_sample: false,
 };
 
-const deterministic: SchedulerName[] = schedulerNames.filter((n) => !schedulerInfo[n].stochastic);
+/** The schedulers that draw noise during step (Euler ancestral, LCM); the rest are deterministic. */
+const deterministic: SchedulerName[] = schedulerNames.filter((n) => n !== 'euler-a' && n !== 'lcm');
 
 /** alphas_cumprod of SD's scaled_linear schedule, computed independently in float64. */
 function sdAlphasCumprod(): number[] {
@@ -124,11 +122,8 @@ function run(
 }
 
 describe('scheduler names', () => {
-  it('lists every scheduler once and recognises only those names', () => {
+  it('lists every scheduler once', () => {
     expect(new Set(schedulerNames).size).toBe(10);
-    for (const name of schedulerNames) expect(isSchedulerName(name)).toBe(true);
-    expect(isSchedulerName('dpm++')).toBe(false);
-    expect(isSchedulerName(undefined)).toBe(false);
   });
 
   it('builds every scheduler from an SD 1.5 config, whatever class saved it', () => {
@@ -205,16 +200,6 @@ describe('config parsing', () => {
     expect(createScheduler('ddim', config).name).toBe('ddim');
     expectEaselError(() => createScheduler('pndm', { ...sd15, prediction_type: 'sample' }), 'model_invalid', 'prediction_type');
     expectEaselError(() => createScheduler('unipc', { ...sd15, solver_type: 'rk4' }), 'model_invalid', '"solver_type"');
-  });
-
-  it('reads config text with the bare Infinity and NaN tokens Python writes', () => {
-    const config = parseSchedulerConfigText(
-      '{"lambda_min_clipped": -Infinity, "sigma_min": NaN, "_class_name": "say -Infinity \\" NaN", "beta_end": 0.012}',
-    );
-    expect(config.lambdaMinClipped).toBe(-Infinity);
-    expect(config.sigmaMin).toBeUndefined();
-    expect(config.betaEnd).toBe(0.012);
-    expectEaselError(() => parseSchedulerConfigText('{"beta_end": }'), 'model_invalid', 'not valid JSON');
   });
 
   it('refuses step counts the schedule cannot give', () => {

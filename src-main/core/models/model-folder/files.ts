@@ -73,8 +73,7 @@ export async function readJsonObject(root: string, relative: string, required: b
   }
   let parsed: unknown;
   try {
-    // Configs written by Python may hold the bare tokens Infinity/NaN, which JSON.parse rejects.
-    parsed = JSON.parse(text.replace(/(?<=[:,[]\s*)-?Infinity\b|(?<=[:,[]\s*)NaN\b/g, 'null'));
+    parsed = parsePythonJson(text);
   } catch (error) {
     throw new EaselError('model_invalid', `The model file ${file} is not valid JSON: ${(error as Error).message}`, { file });
   }
@@ -92,4 +91,40 @@ export function stringField(object: Record<string, unknown> | null, key: string)
 export function numberField(object: Record<string, unknown> | null, key: string): number | null {
   const value = object?.[key];
   return typeof value === 'number' && Number.isFinite(value) ? value : null;
+}
+
+/**
+ * JSON as Python writes it: configs saved by Python may hold the bare tokens `Infinity`, `-Infinity` and
+ * `NaN` (e.g. a scheduler's lambda_min_clipped), which JSON.parse rejects. Outside strings they are read as
+ * the numbers they stand for, NaN as null ("use the default").
+ */
+export function parsePythonJson(text: string): unknown {
+  let json = '';
+  let inString = false;
+  let i = 0;
+  while (i < text.length) {
+    const ch = text[i]!;
+    if (inString) {
+      json += ch;
+      if (ch === '\\') {
+        json += text[i + 1] ?? '';
+        i += 2;
+        continue;
+      }
+      if (ch === '"') inString = false;
+      i += 1;
+      continue;
+    }
+    if (ch === '"') inString = true;
+    const token = ['-Infinity', 'Infinity', 'NaN'].find((t) => text.startsWith(t, i));
+    if (token !== undefined) {
+      // 1e999 is past float64, so JSON.parse reads it as Infinity.
+      json += token === 'NaN' ? 'null' : token === 'Infinity' ? '1e999' : '-1e999';
+      i += token.length;
+      continue;
+    }
+    json += ch;
+    i += 1;
+  }
+  return JSON.parse(json);
 }

@@ -201,50 +201,6 @@ export function parseSchedulerConfig(raw: unknown): SchedulerConfig {
   return parsed;
 }
 
-/**
- * Parses the text of a scheduler_config.json. Configs saved by Python carry bare `-Infinity`,
- * `Infinity` and `NaN` tokens (e.g. lambda_min_clipped) that JSON.parse rejects; outside strings
- * they are read as the numbers they stand for (NaN as null, i.e. "use the default").
- */
-export function parseSchedulerConfigText(text: string): SchedulerConfig {
-  let json = '';
-  let inString = false;
-  let i = 0;
-  while (i < text.length) {
-    const ch = text[i] as string;
-    if (inString) {
-      json += ch;
-      if (ch === '\\') {
-        json += text[i + 1] ?? '';
-        i += 2;
-        continue;
-      }
-      if (ch === '"') inString = false;
-      i += 1;
-      continue;
-    }
-    if (ch === '"') inString = true;
-    const token = ['-Infinity', 'Infinity', 'NaN'].find((t) => text.startsWith(t, i));
-    if (token !== undefined) {
-      json += token === 'NaN' ? 'null' : token === 'Infinity' ? '1e999' : '-1e999';
-      i += token.length;
-      continue;
-    }
-    json += ch;
-    i += 1;
-  }
-  let raw: unknown;
-  try {
-    raw = JSON.parse(json);
-  } catch (error) {
-    throw new EaselError(
-      'model_invalid',
-      `The model's scheduler config is not valid JSON: ${(error as Error).message}`,
-    );
-  }
-  return parseSchedulerConfig(raw);
-}
-
 /** Rejects a config that turns on an option this scheduler would need but Easel does not implement. */
 export function rejectUnsupported(
   scheduler: string,

@@ -15,7 +15,6 @@ import { UniPcScheduler } from './unipc';
 export type { NoiseSource, Scheduler, SchedulerName } from './types';
 export {
   parseSchedulerConfig,
-  parseSchedulerConfigText,
   type BetaSchedule,
   type FinalSigmasType,
   type PredictionType,
@@ -24,50 +23,6 @@ export {
 } from './config';
 
 export { schedulerNames };
-
-export function isSchedulerName(value: unknown): value is SchedulerName {
-  return typeof value === 'string' && (schedulerNames as readonly string[]).includes(value);
-}
-
-/** What a pipeline needs to know about each scheduler besides its interface (the label people see is in src-shared/schedulers.ts). */
-export interface SchedulerInfo {
-  /** The diffusers class it reproduces. */
-  diffusersClass: string;
-  /** Draws from the NoiseSource during step (the result then depends on the noise seed too). */
-  stochastic: boolean;
-  /** Model calls per denoising step: Heun evaluates twice per noise level. */
-  modelCallsPerStep: 1 | 2;
-  /** Meant for LCM-distilled models (few steps, guidance around 1-2). */
-  forDistilledModels: boolean;
-}
-
-export const schedulerInfo: Readonly<Record<SchedulerName, SchedulerInfo>> = {
-  ddim: { diffusersClass: 'DDIMScheduler', stochastic: false, modelCallsPerStep: 1, forDistilledModels: false },
-  pndm: { diffusersClass: 'PNDMScheduler', stochastic: false, modelCallsPerStep: 1, forDistilledModels: false },
-  lms: { diffusersClass: 'LMSDiscreteScheduler', stochastic: false, modelCallsPerStep: 1, forDistilledModels: false },
-  euler: { diffusersClass: 'EulerDiscreteScheduler', stochastic: false, modelCallsPerStep: 1, forDistilledModels: false },
-  'euler-a': {
-    diffusersClass: 'EulerAncestralDiscreteScheduler',
-    stochastic: true,
-    modelCallsPerStep: 1,
-    forDistilledModels: false,
-  },
-  heun: { diffusersClass: 'HeunDiscreteScheduler', stochastic: false, modelCallsPerStep: 2, forDistilledModels: false },
-  'dpmpp-2m': {
-    diffusersClass: 'DPMSolverMultistepScheduler',
-    stochastic: false,
-    modelCallsPerStep: 1,
-    forDistilledModels: false,
-  },
-  'dpmpp-2m-karras': {
-    diffusersClass: 'DPMSolverMultistepScheduler',
-    stochastic: false,
-    modelCallsPerStep: 1,
-    forDistilledModels: false,
-  },
-  unipc: { diffusersClass: 'UniPCMultistepScheduler', stochastic: false, modelCallsPerStep: 1, forDistilledModels: false },
-  lcm: { diffusersClass: 'LCMScheduler', stochastic: true, modelCallsPerStep: 1, forDistilledModels: true },
-};
 
 /**
  * Builds a scheduler from a model's scheduler_config.json (the parsed JSON object, or the result of
