@@ -214,3 +214,30 @@ function partFile(part: ModelPartName): string {
 function listInWords(items: readonly string[]): string {
   return items.length <= 1 ? (items[0] ?? '') : `${items.slice(0, -1).join(', ')} and ${items.at(-1)}`;
 }
+
+/**
+ * Remembers folders already read, so queuing a request or counting a prompt's tokens does not parse every
+ * ONNX header again (those reads are synchronous and would hold up progress and cancel of a running job).
+ * A remembered folder is used only while every file it lists keeps its size and modification time.
+ */
+export class ModelFolderCache {
+  private readonly folders = new Map<string, { fingerprint: string; folder: ModelFolder }>();
+
+  async read(dir: string): Promise<ModelFolder> {
+    const root = path.resolve(dir);
+    const known = this.folders.get(root);
+    if (known !== undefined && (await fingerprintOf(root, known.folder.files)) === known.fingerprint) return known.folder;
+    const folder = await readModelFolder(root);
+    this.folders.set(root, { fingerprint: await fingerprintOf(root, folder.files), folder });
+    return folder;
+  }
+
+  forget(dir: string): void {
+    this.folders.delete(path.resolve(dir));
+  }
+}
+
+async function fingerprintOf(root: string, files: readonly string[]): Promise<string> {
+  const stats = await Promise.all(files.map((file) => fsp.stat(path.join(root, file)).catch(() => null)));
+  return stats.map((stat) => (stat === null ? '-' : `${stat.size}:${stat.mtimeMs}`)).join('|');
+}

@@ -15,7 +15,7 @@ import { freeBytesOn, volumeName } from './disk-space';
 import { Downloader, type DownloadEvent, type DownloaderOptions, type DownloadRequest } from './downloader';
 import { proxySettingsFromEnv } from './http';
 import type { GenerationModel } from '../pipeline/types';
-import { readModelFolder } from './model-folder';
+import { ModelFolderCache } from './model-folder';
 import { ModelStore, type InstalledModel } from './store';
 
 export interface ModelsServiceOptions {
@@ -62,6 +62,7 @@ export class ModelsService {
   private readonly starting = new Set<string>();
   /** Models folders already cleared of what crashed removes and imports left behind. */
   private readonly tidied = new Set<string>();
+  private readonly folders = new ModelFolderCache();
 
   constructor(private readonly options: ModelsServiceOptions) {
     this.catalog = options.catalog ?? CATALOG;
@@ -109,7 +110,7 @@ export class ModelsService {
         { id, state: installed.state },
       );
     }
-    return { id, name: installed.displayName, folder: await readModelFolder(installed.dir) };
+    return { id, name: installed.displayName, folder: await this.folders.read(installed.dir) };
   }
 
   async plan(id: string): Promise<DownloadPlanSummary> {
@@ -207,7 +208,10 @@ export class ModelsService {
     if (this.active.has(id)) await this.cancel(id);
     const store = await this.store();
     const installed = await store.get(id);
-    if (installed) await this.options.onModelGone?.(installed.dir);
+    if (installed) {
+      this.folders.forget(installed.dir);
+      await this.options.onModelGone?.(installed.dir);
+    }
     await store.remove(id);
     this.stopped.delete(id);
     const entry = this.catalog.find((candidate) => candidate.id === id);

@@ -2,7 +2,7 @@ import { cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readModelFolder } from '../../../src-main/core/models/model-folder';
+import { ModelFolderCache, readModelFolder } from '../../../src-main/core/models/model-folder';
 import { parseSchedulerConfig } from '../../../src-main/core/pipeline/schedulers';
 import { type FixtureKind, fixtureModel } from '../../fixtures/models';
 import { onnxBytes } from './model-folder-files';
@@ -146,5 +146,21 @@ describe('readModelFolder', () => {
     const dir = await copyOf('sd15-optimum', 'bad-json');
     await writeFile(path.join(dir, 'model_index.json'), '{ nope');
     await expect(readModelFolder(dir)).rejects.toMatchObject({ code: 'model_invalid', message: expect.stringContaining('not valid JSON') });
+  });
+});
+
+describe('ModelFolderCache', () => {
+  it('reads a folder once while its files stay as they were, and again after one changes', async () => {
+    const dir = await copyOf('sd15-optimum', 'cached');
+    const cache = new ModelFolderCache();
+    const first = await cache.read(dir);
+    expect(await cache.read(dir)).toBe(first);
+    const config = path.join(dir, 'scheduler', 'scheduler_config.json');
+    await writeFile(config, JSON.stringify({ ...first.schedulerConfig, steps_offset: 0, extra: 'changed to another size' }));
+    const second = await cache.read(dir);
+    expect(second).not.toBe(first);
+    expect(second.schedulerConfig.steps_offset).toBe(0);
+    cache.forget(dir);
+    expect(await cache.read(dir)).not.toBe(second);
   });
 });
