@@ -10,6 +10,50 @@ const imageSide = z
   .max(2048, 'must be at most 2048 pixels')
   .refine((side) => side % 8 === 0, 'must be a multiple of 8');
 
+export const inpaintAreas = ['whole', 'masked'] as const;
+export type InpaintArea = (typeof inpaintAreas)[number];
+export const maskFills = ['original', 'noise'] as const;
+export type MaskFill = (typeof maskFills)[number];
+
+const outpaintSide = z
+  .number()
+  .int()
+  .min(0)
+  .max(1024, 'must be at most 1024 pixels')
+  .refine((side) => side % 8 === 0, 'must be a multiple of 8');
+export const outpaintSchema = z
+  .object({ left: outpaintSide, top: outpaintSide, right: outpaintSide, bottom: outpaintSide })
+  .strict()
+  .refine((o) => o.left + o.top + o.right + o.bottom > 0, 'extend at least one side');
+export type Outpaint = z.infer<typeof outpaintSchema>;
+
+const initImageSchema = z
+  .object({
+    data: z.string().min(1).max(60_000_000),
+    strength: z.number().gt(0).max(1),
+    /** Inpainting: a PNG or JPEG as base64, white = repaint, black = keep; any size of the image's aspect ratio. */
+    mask: z.string().min(1).max(60_000_000).optional(),
+    /** Outpainting: pixels to add on each side; the new area is repainted. */
+    outpaint: outpaintSchema.optional(),
+    /** Gaussian blur (pixels) of the mask for the final paste over the original (A1111's "Mask blur"; default 4). */
+    maskBlur: z.number().int().min(0).max(64).optional(),
+    /** Repaint at the whole picture's size, or only a crop around the mask at the model's native size (default whole). */
+    inpaintArea: z.enum(inpaintAreas).optional(),
+    /** Pixels of context around the mask in the "masked" area (default 32). */
+    maskPadding: z.number().int().min(0).max(512).optional(),
+    /** What the masked area starts from: the original pixels, or latent noise (default original). */
+    fill: z.enum(maskFills).optional(),
+  })
+  .strict()
+  .superRefine((init, context) => {
+    if (init.mask !== undefined || init.outpaint !== undefined) return;
+    for (const field of ['maskBlur', 'inpaintArea', 'maskPadding', 'fill'] as const) {
+      if (init[field] !== undefined) {
+        context.addIssue({ code: z.ZodIssueCode.custom, path: [field], message: 'only applies with a mask or outpaint' });
+      }
+    }
+  });
+
 export const generateRequestSchema = z
   .object({
     modelId: z.string().min(1, 'Choose a model'),
@@ -24,11 +68,8 @@ export const generateRequestSchema = z
     seed: seedSchema.optional(),
     count: z.number().int().min(1).max(16).default(1),
     provider: providerChoiceSchema.default('auto'),
-    /** img2img: a PNG or JPEG as base64, and how far from it the result may move (0–1). */
-    initImage: z
-      .object({ data: z.string().min(1).max(60_000_000), strength: z.number().gt(0).max(1) })
-      .strict()
-      .optional(),
+    /** img2img: a PNG or JPEG as base64, and how far from it the result may move (0–1); with a mask or outpaint, an edit. */
+    initImage: initImageSchema.optional(),
     preview: z.boolean().default(true),
   })
   .strict();
@@ -48,6 +89,12 @@ export interface GenerationParameters {
   width: number;
   height: number;
   strength?: number;
+  /** Inpainting and outpainting: what A1111 records as Mask blur, Inpaint area, Masked area padding, Masked content. */
+  maskBlur?: number;
+  inpaintArea?: InpaintArea;
+  maskPadding?: number;
+  maskedContent?: MaskFill;
+  outpaint?: Outpaint;
 }
 
 export interface GenerationTimings {

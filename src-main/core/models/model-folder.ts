@@ -97,13 +97,21 @@ export interface ModelFolder {
   /** SDXL pipelines zero the negative conditioning when the negative prompt is empty. */
   forceZerosForEmptyPrompt: boolean;
   parts: ModelParts;
-  /** Channels of the UNet's `sample` input: 4 for text-to-image UNets, 9 for inpainting ones; null if symbolic. */
+  /**
+   * Channels of the UNet's `sample` input: 4 for text-to-image UNets, 9 for inpainting ones. Exports with a
+   * symbolic channel axis (the legacy script's) say it only in unet/config.json's in_channels; null if neither does.
+   */
   unetInChannels: number | null;
+  /** An inpainting UNet: its sample is the latents, the mask and the masked image's latents (9 channels). */
+  inpainting: boolean;
+  /** The UNet's native image side in pixels: its config's sample_size × 8, else its family's. */
+  nativeSize: number;
   /** Every file in the folder, `/`-separated, relative and sorted. */
   files: string[];
 }
 
 const SD1_SCALING = 0.18215;
+const INPAINT_CHANNELS = 9;
 const SDXL_SCALING = 0.13025;
 
 /**
@@ -185,7 +193,8 @@ export async function readModelFolder(dir: string): Promise<ModelFolder> {
   }
   const forceZeros = modelIndex['force_zeros_for_empty_prompt'];
   const typedParts = parts as ModelParts;
-  const inChannels = typedParts.unet.inputs.find((input) => input.name === 'sample')?.shape?.[1];
+  const sampleChannels = typedParts.unet.inputs.find((input) => input.name === 'sample')?.shape?.[1];
+  const unetInChannels = typeof sampleChannels === 'number' ? sampleChannels : numberField(unetConfig, 'in_channels');
   return {
     dir: root,
     name: nameOrPath !== null && nameOrPath !== '' ? path.basename(nameOrPath) : path.basename(root),
@@ -200,9 +209,17 @@ export async function readModelFolder(dir: string): Promise<ModelFolder> {
     vaeScalingFactor: scaling,
     forceZerosForEmptyPrompt: typeof forceZeros === 'boolean' ? forceZeros : xl,
     parts: typedParts,
-    unetInChannels: typeof inChannels === 'number' ? inChannels : null,
+    unetInChannels,
+    inpainting: unetInChannels === INPAINT_CHANNELS,
+    nativeSize: nativeSize(unetConfig, architecture, xl),
     files,
   };
+}
+
+function nativeSize(unetConfig: Record<string, unknown>, architecture: ModelArchitecture, xl: boolean): number {
+  const sampleSize = numberField(unetConfig, 'sample_size');
+  if (sampleSize !== null && Number.isInteger(sampleSize) && sampleSize >= 8) return sampleSize * 8;
+  return xl ? 1024 : architecture === 'sd2' ? 768 : 512;
 }
 
 function partFile(part: ModelPartName): string {

@@ -1,6 +1,5 @@
 import path from 'node:path';
-import sharp from 'sharp';
-import type { ImageMetadata, ProviderChoice, ProviderName, TokenCount } from '../../../src-preload/api';
+import type { GenerationParameters, ImageMetadata, ProviderChoice, ProviderName, TokenCount } from '../../../src-preload/api';
 import { EaselError } from '../errors';
 import { renderPlaceholder } from '../placeholder';
 import { type Conditioning, type PromptTokenizer, encodeConditioning } from './conditioning';
@@ -16,12 +15,13 @@ import {
   imageTensorToRgb,
   isBlackImage,
   previewLatents,
-  rgbToImageTensor,
 } from './latents';
 import type { GeneratedImage } from '../generated-image';
 import type { ModelFolder, ModelPartName } from '../models/model-folder';
+import { type EditPlan, composeEdit, decodeInitImage, editSettings, prepareEdit } from './edit';
 import { MAX_SEED, TorchCpuGenerator } from './rng';
 import { createScheduler, img2imgStart } from './schedulers';
+import { blendKnownRegion, img2imgLatents, inpaintLatents, type InpaintStart, posteriorLatents } from './start-latents';
 import { ClipTokenizer } from './tokenizer';
 import {
   type Clock,
@@ -74,9 +74,15 @@ interface RequestPlan {
   request: GenerationParams;
   model: LoadedModel;
   guided: boolean;
+  /** The size diffused: the request's, or for "only masked" inpainting the crop's working size. */
+  width: number;
+  height: number;
   latentHeight: number;
   latentWidth: number;
+  /** img2img: the init image as the VAE encoder takes it. */
   initImage: Float32Array | null;
+  /** Inpainting and outpainting. */
+  edit: EditPlan | null;
 }
 
 /** The first image on the provider that could render it, with what the rest of the batch reuses. */
@@ -124,20 +130,27 @@ export class TextToImage {
         { field: 'initImage' },
       );
     }
-    if (request.initImage !== undefined && Math.round(request.steps * request.initImage.strength) < 1) {
+    if (request.initImage !== undefined && Math.trunc(request.steps * request.initImage.strength) < 1) {
       throw new EaselError(
         'invalid_request',
         `A strength of ${request.initImage.strength} with ${request.steps} steps leaves no step to run; raise the strength or the steps.`,
         { field: 'initImage.strength' },
       );
     }
+    const settings = editSettings(request);
+    const edit = settings === null ? null : await prepareEdit(request, settings, model.folder.nativeSize);
+    const width = edit?.width ?? request.width;
+    const height = edit?.height ?? request.height;
     const plan: RequestPlan = {
       request,
       model,
       guided: false,
-      latentHeight: request.height / 8,
-      latentWidth: request.width / 8,
-      initImage: request.initImage === undefined ? null : await decodeInitImage(request),
+      width,
+      height,
+      latentHeight: height / 8,
+      latentWidth: width / 8,
+      initImage: request.initImage === undefined || edit !== null ? null : await decodeInitImage(request),
+      edit,
     };
 
     const order = await this.candidates(request, options.fallback ?? true);
@@ -145,6 +158,13 @@ export class TextToImage {
       const notes = skipped.map(skipNote);
       const sessions = await this.openSessions(model.folder, provider, request.initImage !== undefined);
       checkSize(plan, sessions.unetLayout);
+      if (model.folder.inpainting && plan.edit === null) {
+        throw new EaselError(
+          'invalid_request',
+          `The model ${model.folder.name} is an inpainting model: give it a starting image with a mask (or outpaint).`,
+          { field: 'initImage.mask' },
+        );
+      }
       // Distilled models (LCM: known from the config or the UNet's timestep_cond; Turbo) run without an unconditional batch.
       const distilled =
         model.folder.architecture === 'lcm' || model.folder.architecture === 'turbo' || sessions.unetLayout.timestepCond !== null;
@@ -296,12 +316,29 @@ export class TextToImage {
     const latentLength = latentDims[0]! * latentDims[1]! * latentDims[2]!;
     let timesteps = scheduler.timesteps;
     let latents: Float32Array;
-    if (plan.initImage !== null) {
-      const start = img2imgStart(scheduler, request.initImage!.strength);
+    let inpaint: InpaintStart | null = null;
+    if (request.initImage !== undefined) {
+      const start = img2imgStart(scheduler, request.initImage.strength);
       scheduler.setBeginIndex(start.beginIndex);
       timesteps = timesteps.slice(start.beginIndex);
-      const imageLatents = await this.encodeImage(sessions, plan, folder.vaeScalingFactor, latentLength);
-      latents = scheduler.addNoise(imageLatents, generator.randn(latentLength), start.timestep);
+      const encode = (image: Float32Array) => this.encodeImage(sessions, plan, image, latentLength, generator);
+      if (plan.edit === null) {
+        latents = await img2imgLatents(encode, plan.initImage!, scheduler, start.timestep, generator);
+      } else {
+        const inputs = {
+          image: plan.edit.image,
+          mask: plan.edit.mask,
+          width: plan.width,
+          height: plan.height,
+          latentChannels: unetLayout.latentChannels,
+          inpaintingUnet: folder.inpainting,
+          strength: request.initImage.strength,
+          fill: plan.edit.settings.fill,
+          fillSeed: BigInt(seed) ^ FILL_SEED_MIX,
+        };
+        inpaint = await inpaintLatents(encode, inputs, scheduler, start.timestep, generator);
+        latents = inpaint.latents;
+      }
     } else {
       latents = generator.randn(latentLength);
       const sigma = scheduler.initNoiseSigma;
@@ -311,10 +348,11 @@ export class TextToImage {
     const timeIds =
       unetLayout.timeIds === null
         ? null
-        : Float32Array.from([request.height, request.width, 0, 0, request.height, request.width]);
+        : Float32Array.from([plan.height, plan.width, 0, 0, plan.height, plan.width]);
     const timestepCond =
       unetLayout.timestepCond === null ? null : guidanceScaleEmbedding(request.guidance - 1, unetLayout.timestepCondDim);
-    const unet = new UnetRunner(sessions.unet, unetLayout, conditioning, { timeIds, timestepCond }, latentLength, latentDims);
+    const unetChannels = inpaint?.unetChannels ?? null;
+    const unet = new UnetRunner(sessions.unet, unetLayout, conditioning, { timeIds, timestepCond, channels: unetChannels }, latentLength, latentDims);
 
     const denoiseStart = this.clock.now();
     const total = timesteps.length;
@@ -328,6 +366,9 @@ export class TextToImage {
         ? combineGuidance(prediction, request.guidance, new Float32Array(latentLength))
         : prediction;
       latents = scheduler.step(noisePrediction, t, latents, generator);
+      if (inpaint !== null && !folder.inpainting) {
+        latents = blendKnownRegion(latents, inpaint, scheduler, step < total - 1 ? timesteps[step + 1]! : null);
+      }
       if (options.onProgress !== undefined) {
         const now = this.clock.now();
         const perStep = (now - denoiseStart) / (step + 1);
@@ -349,7 +390,8 @@ export class TextToImage {
     if (hasNonFinite(latents)) throw new BadOutput('the denoised latents hold NaN or infinite values');
 
     const decodeStart = this.clock.now();
-    const rgb = await this.decode(sessions, plan, latents, latentDims);
+    const decoded = await this.decode(sessions, plan, latents, latentDims);
+    const rgb = plan.edit === null ? decoded : await composeEdit(plan.edit, decoded);
     const decodeMs = this.clock.now() - decodeStart;
 
     const metadata: ImageMetadata = {
@@ -384,7 +426,7 @@ export class TextToImage {
     const output = outputName(sessions.decoder, 'sample');
     const outputs = await sessions.decoder.run({ [input.name]: { data: scaled, dims: [1, ...latentDims] } }, [output]);
     const image = floatOutput(outputs, output);
-    const { width, height } = plan.request;
+    const { width, height } = plan;
     if (image.length !== 3 * width * height) {
       throw new EaselError('model_invalid', `The VAE decoder gave ${image.length} values for a ${width}x${height} image.`);
     }
@@ -395,28 +437,26 @@ export class TextToImage {
     return rgb;
   }
 
-  /** img2img: the init image's latents (the distribution's mean when the encoder gives its parameters). */
+  /** An image's scaled latents: a posterior sample drawn from the job's generator (see posteriorLatents). */
   private async encodeImage(
     sessions: ProviderSessions,
     plan: RequestPlan,
-    scalingFactor: number,
+    image: Float32Array,
     latentLength: number,
+    generator: TorchCpuGenerator,
   ): Promise<Float32Array> {
     const encoder = sessions.vaeEncoder!;
-    const { width, height } = plan.request;
+    const { width, height } = plan;
     const input = tensorInput(encoder, 'sample');
     // The legacy export gives a sample (latent_sample), optimum the distribution's parameters.
     const output = encoder.outputs.some((o) => o.name === 'latent_sample') ? 'latent_sample' : outputName(encoder, 'latent_parameters');
-    const outputs = await encoder.run({ [input.name]: { data: plan.initImage!, dims: [1, 3, height, width] } }, [output]);
+    const outputs = await encoder.run({ [input.name]: { data: image, dims: [1, 3, height, width] } }, [output]);
     const encoded = floatOutput(outputs, output);
     if (encoded.length !== latentLength && encoded.length !== 2 * latentLength) {
       throw new EaselError('model_invalid', `The VAE encoder gave ${encoded.length} values; expected ${latentLength} latents.`);
     }
-    // latent_parameters is [mean | logvar] along the channel axis: the first half is the mean.
-    const latents = new Float32Array(latentLength);
-    for (let i = 0; i < latentLength; i++) latents[i] = encoded[i]! * scalingFactor;
-    if (hasNonFinite(latents)) throw new BadOutput('the VAE encoder produced NaN or infinite values');
-    return latents;
+    if (hasNonFinite(encoded)) throw new BadOutput('the VAE encoder produced NaN or infinite values');
+    return posteriorLatents(encoded, latentLength, plan.model.folder.vaeScalingFactor, generator);
   }
 }
 
@@ -424,12 +464,16 @@ function throwIfCancelled(signal: AbortSignal | undefined): void {
   if (signal?.aborted === true) throw new EaselError('cancelled', 'The generation was cancelled.');
 }
 
+/** Mixed into an image's seed for the latent noise of the "noise" fill, a stream apart from the job's. */
+const FILL_SEED_MIX = 0x9e3779b97f4a7c15n;
+
 /** Image k of a request uses seed + k (wrapping past 2^64 - 1), so it can be reproduced on its own. */
 export function seedFor(seed: string, index: number): string {
   return ((BigInt(seed) + BigInt(index)) % (MAX_SEED + 1n)).toString();
 }
 
-function parametersOf(request: GenerationParams, model: LoadedModel) {
+function parametersOf(request: GenerationParams, model: LoadedModel): GenerationParameters {
+  const settings = editSettings(request);
   return {
     prompt: request.prompt,
     negativePrompt: request.negativePrompt,
@@ -442,6 +486,15 @@ function parametersOf(request: GenerationParams, model: LoadedModel) {
     width: request.width,
     height: request.height,
     ...(request.initImage === undefined ? {} : { strength: request.initImage.strength }),
+    ...(settings === null
+      ? {}
+      : {
+          maskBlur: settings.maskBlur,
+          inpaintArea: settings.inpaintArea,
+          ...(settings.inpaintArea === 'masked' ? { maskPadding: settings.maskPadding } : {}),
+          maskedContent: settings.fill,
+          ...(settings.outpaint === null ? {} : { outpaint: settings.outpaint }),
+        }),
   };
 }
 
@@ -458,24 +511,6 @@ function checkSize(plan: RequestPlan, layout: UnetLayout): void {
         { field, supported: fixed * 8 },
       );
     }
-  }
-}
-
-async function decodeInitImage(request: GenerationParams): Promise<Float32Array> {
-  const { width, height } = request;
-  try {
-    const { data, info } = await sharp(Buffer.from(request.initImage!.data, 'base64'))
-      .removeAlpha()
-      .toColourspace('srgb')
-      .resize(width, height, { fit: 'fill' })
-      .raw()
-      .toBuffer({ resolveWithObject: true });
-    if (info.channels !== 3) throw new Error(`decoded ${info.channels} channels`);
-    return rgbToImageTensor(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), height, width);
-  } catch (error) {
-    throw new EaselError('invalid_request', `The starting image could not be read as a PNG or JPEG: ${(error as Error).message}`, {
-      field: 'initImage.data',
-    });
   }
 }
 

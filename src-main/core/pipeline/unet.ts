@@ -13,6 +13,7 @@ export interface UnetLayout {
   timestepCond: TensorInfo | null;
   /** The batch the graph is fixed to, or null when any batch runs. */
   fixedBatch: number | null;
+  /** Channels of the latents themselves (4; an inpainting UNet's sample has 5 more). */
   latentChannels: number;
   /** Latent height/width the graph is fixed to (image size / 8), or null when free. */
   latentHeight: number | null;
@@ -20,6 +21,9 @@ export interface UnetLayout {
   timestepCondDim: number;
   output: string;
 }
+
+/** An inpainting UNet's sample: 4 latent channels, the mask, and the masked image's 4 latent channels. */
+const INPAINT_CHANNELS = 9;
 
 export function readUnetLayout(session: GraphSession): UnetLayout {
   const required = (name: string, fallbackIndex: number): TensorInfo => {
@@ -35,6 +39,7 @@ export function readUnetLayout(session: GraphSession): UnetLayout {
   const timestep = required('timestep', 1);
   const hiddenStates = required('encoder_hidden_states', 2);
   const timestepCond = findInput(session, 'timestep_cond') ?? null;
+  const sampleChannels = staticDim(sample, 1);
   const timestepShape =
     timestep.dims.length === 0 ? 'scalar' : timestep.dims.length === 1 && timestep.dims[0] === 1 ? 'single' : 'batch';
   return {
@@ -46,12 +51,20 @@ export function readUnetLayout(session: GraphSession): UnetLayout {
     timeIds: findInput(session, 'time_ids') ?? null,
     timestepCond,
     fixedBatch: staticDim(sample, 0),
-    latentChannels: staticDim(sample, 1) ?? 4,
+    latentChannels: sampleChannels === null || sampleChannels === INPAINT_CHANNELS ? 4 : sampleChannels,
     latentHeight: staticDim(sample, 2),
     latentWidth: staticDim(sample, 3),
     timestepCondDim: timestepCond === null ? 0 : (staticDim(timestepCond, 1) ?? 256),
     output: session.outputs[0]?.name ?? 'out_sample',
   };
+}
+
+/** What the UNet takes besides the latents and the text, the same at every step. */
+export interface UnetExtras {
+  timeIds: Float32Array | null;
+  timestepCond: Float32Array | null;
+  /** Channels appended to the latents of every row (an inpainting UNet's mask and masked-image latents). */
+  channels?: { data: Float32Array; count: number } | null;
 }
 
 /**
@@ -61,21 +74,27 @@ export function readUnetLayout(session: GraphSession): UnetLayout {
 export class UnetRunner {
   private readonly conditionFeeds: Array<Record<string, HostTensor>>;
   private readonly batchSample: Float32Array;
-  private readonly latentDims: number[];
+  private readonly sampleDims: number[];
+  /** Values per row of the sample: the latents, then any appended channels. */
+  private readonly rowLength: number;
 
   constructor(
     private readonly session: GraphSession,
     private readonly layout: UnetLayout,
     conditioning: Conditioning,
-    extras: { timeIds: Float32Array | null; timestepCond: Float32Array | null },
+    extras: UnetExtras,
     latentLength: number,
     latentDims: number[],
   ) {
     const split = layout.fixedBatch === 1 && conditioning.rows === 2;
     const batches = split ? [[0], [1]] : [conditioning.rows === 2 ? [0, 1] : [0]];
     this.conditionFeeds = batches.map((rows) => this.conditionFeed(conditioning, rows, extras));
-    this.batchSample = new Float32Array(latentLength * (split ? 1 : conditioning.rows));
-    this.latentDims = latentDims;
+    const appended = extras.channels ?? null;
+    this.rowLength = latentLength + (appended === null ? 0 : appended.data.length);
+    const rows = split ? 1 : conditioning.rows;
+    this.batchSample = new Float32Array(this.rowLength * rows);
+    if (appended !== null) for (let r = 0; r < rows; r++) this.batchSample.set(appended.data, r * this.rowLength + latentLength);
+    this.sampleDims = appended === null ? latentDims : [latentDims[0]! + appended.count, ...latentDims.slice(1)];
   }
 
   get calls(): number {
@@ -86,8 +105,8 @@ export class UnetRunner {
   async predict(scaled: Float32Array, t: number): Promise<Float32Array> {
     if (this.conditionFeeds.length === 1) {
       const feed = this.conditionFeeds[0]!;
-      const rows = this.batchSample.length / scaled.length;
-      for (let r = 0; r < rows; r++) this.batchSample.set(scaled, r * scaled.length);
+      const rows = this.batchSample.length / this.rowLength;
+      for (let r = 0; r < rows; r++) this.batchSample.set(scaled, r * this.rowLength);
       return this.call(feed, rows, t);
     }
     this.batchSample.set(scaled);
@@ -101,7 +120,7 @@ export class UnetRunner {
   private async call(condition: Record<string, HostTensor>, rows: number, t: number): Promise<Float32Array> {
     const feeds: Record<string, HostTensor> = {
       ...condition,
-      [this.layout.sample.name]: { data: this.batchSample, dims: [rows, ...this.latentDims] },
+      [this.layout.sample.name]: { data: this.batchSample, dims: [rows, ...this.sampleDims] },
       [this.layout.timestep.name]: this.timestepTensor(t, rows),
     };
     const outputs = await this.session.run(feeds, [this.layout.output]);
@@ -120,7 +139,7 @@ export class UnetRunner {
   private conditionFeed(
     conditioning: Conditioning,
     rows: number[],
-    extras: { timeIds: Float32Array | null; timestepCond: Float32Array | null },
+    extras: UnetExtras,
   ): Record<string, HostTensor> {
     const { layout } = this;
     const rowLength = conditioning.sequence * conditioning.dim;

@@ -454,20 +454,25 @@ describe('img2img: addNoise and setBeginIndex', () => {
     );
   });
 
-  it('starts from the last round(n * strength) steps and still ends on the clean latent', () => {
+  it('starts from the last int(n * strength) steps, at (n - steps) * order as diffusers, and still ends on the clean latent', () => {
     for (const name of deterministic) {
       const scheduler = createScheduler(name, { ...sd15, set_alpha_to_one: true });
       scheduler.setTimesteps(10);
-      const start = img2imgStart(scheduler, 0.55);
+      // 6.9 steps: diffusers truncates to 6 (rounding would give 7).
+      const start = img2imgStart(scheduler, 0.69);
       expect(start.denoisingSteps).toBe(6);
-      const expectedBegin = name === 'heun' ? 8 : name === 'pndm' ? 5 : 4;
+      const expectedBegin = name === 'heun' ? 8 : 4;
       expect(start.beginIndex).toBe(expectedBegin);
       expect(start.timestep).toBe(scheduler.timesteps[expectedBegin]);
       scheduler.setBeginIndex(start.beginIndex);
       const noisy = scheduler.addNoise(x0, eps, start.timestep);
       const { sample, calls } = run(scheduler, noisy, oracle(x0, eps, 'epsilon'), start.beginIndex);
-      expect(calls).toBe(name === 'heun' ? 11 : 6);
-      expectClose(sample, x0, 1e-4, 1e-4);
+      // PNDM's list repeats its second timestep, so from index 4 it has one entry more than the steps run.
+      expect(calls).toBe(name === 'heun' ? 11 : name === 'pndm' ? 7 : 6);
+      // diffusers' PNDM restarts its warm-up at the cut and then walks the rest of its list, whose early repeat
+      // puts every later entry one level late, so it does not land on the clean latent; the reference test
+      // (pipeline-edit-reference) holds it to diffusers' own numbers instead.
+      if (name !== 'pndm') expectClose(sample, x0, 1e-4, 1e-4);
     }
   });
 
@@ -488,14 +493,13 @@ describe('img2img: addNoise and setBeginIndex', () => {
     const heun = createScheduler('heun', sd15);
     heun.setTimesteps(5);
     expectEaselError(() => heun.setBeginIndex(3), 'invalid_request', 'corrector');
-    const pndm = createScheduler('pndm', sd15);
-    pndm.setTimesteps(5);
-    expectEaselError(() => pndm.setBeginIndex(1), 'invalid_request', 'repeated');
     const euler = createScheduler('euler', sd15);
     euler.setTimesteps(5);
     expectEaselError(() => euler.setBeginIndex(5), 'invalid_request', 'step 5');
     expectEaselError(() => img2imgStart(euler, 0), 'invalid_request', 'Strength');
     expectEaselError(() => img2imgStart(euler, 0.05), 'invalid_request', 'no step');
+    // 5 * 0.19 = 0.95: truncated to no step at all.
+    expectEaselError(() => img2imgStart(euler, 0.19), 'invalid_request', 'no step');
   });
 
   it('strength 1 runs the whole schedule', () => {

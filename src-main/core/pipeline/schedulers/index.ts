@@ -64,13 +64,18 @@ export interface Img2ImgStart {
   beginIndex: number;
   /** Noise the image latents to this timestep with addNoise. */
   timestep: number;
-  /** Denoising steps actually run: round(numInferenceSteps * strength). */
+  /** Denoising steps actually run: int(numInferenceSteps * strength), as diffusers truncates it. */
   denoisingSteps: number;
 }
 
+/** diffusers' `scheduler.order`: model calls per step in the schedule (Heun repeats each timestep). */
+function schedulerOrder(scheduler: Scheduler): number {
+  return scheduler.name === 'heun' ? 2 : 1;
+}
+
 /**
- * With strength s in (0, 1], img2img runs the last round(n * s) of the n denoising steps (as
- * diffusers' img2img pipelines do, counting Heun's and PNDM's repeated entries with their step).
+ * With strength s in (0, 1], img2img runs the last int(n * s) of the n denoising steps, starting at
+ * `timesteps[(n - int(n * s)) * order]` exactly as diffusers' img2img and inpaint pipelines' get_timesteps.
  * Call after setTimesteps(n).
  */
 export function img2imgStart(scheduler: Scheduler, strength: number): Img2ImgStart {
@@ -81,7 +86,7 @@ export function img2imgStart(scheduler: Scheduler, strength: number): Img2ImgSta
   if (!(strength > 0 && strength <= 1)) {
     throw new EaselError('invalid_request', `Strength must be above 0 and at most 1; got ${strength}.`, { strength });
   }
-  const denoisingSteps = Math.min(Math.round(steps * strength), steps);
+  const denoisingSteps = Math.min(Math.trunc(steps * strength), steps);
   if (denoisingSteps < 1) {
     throw new EaselError(
       'invalid_request',
@@ -89,8 +94,6 @@ export function img2imgStart(scheduler: Scheduler, strength: number): Img2ImgSta
       { strength, steps },
     );
   }
-  const skipped = steps - denoisingSteps;
-  const beginIndex =
-    scheduler.name === 'heun' ? 2 * skipped : scheduler.name === 'pndm' && skipped > 0 ? skipped + 1 : skipped;
+  const beginIndex = (steps - denoisingSteps) * schedulerOrder(scheduler);
   return { beginIndex, timestep: scheduler.timesteps[beginIndex] as number, denoisingSteps };
 }

@@ -106,19 +106,15 @@ export class PndmScheduler implements Scheduler {
   }
 
   /**
-   * Starting part-way (img2img) runs plain PLMS from an empty history with rising order, since the
-   * repeated warm-up entry is not in the tail of the schedule; index 1 (that repeat) is refused.
+   * Starting part-way (img2img) begins afresh, warm-up step included, at whatever entry it is given: diffusers'
+   * pipelines take `timesteps[t_start:]` of a freshly set PNDM schedule, so its first two calls there are the
+   * Euler step and its correction even when the repeated entry was cut off.
    */
   setBeginIndex(index: number): void {
     checkBeginIndex(this.name, this.timesteps, index);
-    if (index === 1) {
-      throw new EaselError('invalid_request', 'The PNDM scheduler cannot start at its repeated second step.', {
-        index,
-      });
-    }
     this.ets = [];
     this.firstSample = null;
-    this.counter = index === 0 ? 0 : 2;
+    this.counter = 0;
   }
 }
 
