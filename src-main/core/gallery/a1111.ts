@@ -3,6 +3,7 @@ import {
   type GenerationParameters,
   type ImageMetadata,
   type ImportedParameters,
+  type MaskFill,
   type ParametersSource,
   type SchedulerName,
 } from '../../../src-preload/api';
@@ -86,11 +87,39 @@ export function formatA1111Parameters(meta: ImageMetadata): string {
   fields.push(['CFG scale', String(meta.guidance)], ['Seed', meta.seed], ['Size', `${meta.width}x${meta.height}`]);
   if (meta.modelName) fields.push(['Model', quote(meta.modelName)]);
   if (meta.strength !== undefined) fields.push(['Denoising strength', String(meta.strength)]);
+  fields.push(...inpaintFields(meta));
   if (meta.app) fields.push(['Version', quote(meta.app)]);
   const lines = [meta.prompt];
   if (meta.negativePrompt) lines.push(`Negative prompt: ${meta.negativePrompt}`);
   lines.push(fields.map(([key, value]) => `${key}: ${value}`).join(', '));
   return lines.join('\n');
+}
+
+/** A1111's names for the masked area's starting content (its img2img "Masked content" choices). */
+const MASKED_CONTENT: Record<MaskFill, string> = { original: 'original', noise: 'latent noise' };
+
+/** The inpaint fields A1111 writes, spelled as it writes them; "Only masked" brings its padding along. */
+function inpaintFields(meta: GenerationParameters): [string, string][] {
+  const fields: [string, string][] = [];
+  if (meta.maskBlur !== undefined) fields.push(['Mask blur', String(meta.maskBlur)]);
+  if (meta.maskedContent !== undefined) fields.push(['Masked content', MASKED_CONTENT[meta.maskedContent]]);
+  if (meta.inpaintArea === 'masked') {
+    fields.push(['Inpaint area', 'Only masked']);
+    if (meta.maskPadding !== undefined) fields.push(['Masked area padding', String(meta.maskPadding)]);
+  }
+  return fields;
+}
+
+function parseInpaintFields(params: Map<string, string>, result: Partial<GenerationParameters>): void {
+  const blur = Number(params.get('Mask blur'));
+  if (params.has('Mask blur') && Number.isInteger(blur) && blur >= 0 && blur <= 64) result.maskBlur = blur;
+  const content = params.get('Masked content');
+  for (const [fill, name] of Object.entries(MASKED_CONTENT)) if (content === name) result.maskedContent = fill as MaskFill;
+  const area = params.get('Inpaint area');
+  if (area === 'Only masked') result.inpaintArea = 'masked';
+  if (area === 'Whole picture') result.inpaintArea = 'whole';
+  const padding = Number(params.get('Masked area padding'));
+  if (params.has('Masked area padding') && Number.isInteger(padding) && padding >= 0 && padding <= 512) result.maskPadding = padding;
 }
 
 /** One `Key: value` pair of the last line; a quoted value may contain commas and escaped quotes. */
@@ -149,6 +178,7 @@ export function parseA1111Parameters(text: string): Partial<GenerationParameters
   const strength = Number(params.get('Denoising strength'));
   const hiresFix = params.has('Hires upscale') || params.has('Hires resize') || params.has('Hires steps');
   if (params.has('Denoising strength') && !hiresFix && strength > 0 && strength <= 1) result.strength = strength;
+  parseInpaintFields(params, result);
   return result;
 }
 
@@ -167,6 +197,9 @@ function pickParameters(meta: ImageMetadata): Partial<GenerationParameters> {
     height,
   };
   if (strength !== undefined) params.strength = strength;
+  for (const key of ['maskBlur', 'inpaintArea', 'maskPadding', 'maskedContent', 'outpaint'] as const) {
+    if (meta[key] !== undefined) Object.assign(params, { [key]: meta[key] });
+  }
   return params;
 }
 

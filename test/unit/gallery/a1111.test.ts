@@ -44,6 +44,22 @@ describe('formatA1111Parameters', () => {
     expect(text).toContain('Model: "SD 1.5: pruned, fp16", Denoising strength: 0.6');
   });
 
+  it("writes the inpaint fields as A1111 spells them and reads them back", () => {
+    const masked = imageMeta({ strength: 0.75, maskBlur: 4, maskedContent: 'original', inpaintArea: 'masked', maskPadding: 32 });
+    const text = formatA1111Parameters(masked);
+    expect(text).toContain(
+      'Denoising strength: 0.75, Mask blur: 4, Masked content: original, Inpaint area: Only masked, Masked area padding: 32, Version',
+    );
+    expect(parseA1111Parameters(text)).toMatchObject({ strength: 0.75, maskBlur: 4, maskedContent: 'original', inpaintArea: 'masked', maskPadding: 32 });
+    const whole = formatA1111Parameters(imageMeta({ strength: 1, maskBlur: 0, maskedContent: 'noise', inpaintArea: 'whole', maskPadding: 32 }));
+    expect(whole).toContain('Denoising strength: 1, Mask blur: 0, Masked content: latent noise, Version');
+    expect(parseA1111Parameters(whole)).toMatchObject({ maskBlur: 0, maskedContent: 'noise' });
+    expect(parseA1111Parameters('x\nSteps: 20, Seed: 1, Inpaint area: Whole picture, Mask blur: 8')).toMatchObject({
+      inpaintArea: 'whole',
+      maskBlur: 8,
+    });
+  });
+
   it('round-trips every scheduler, multi-line prompts and 20-digit seeds through the parser', () => {
     for (const scheduler of schedulerNames) {
       const meta = imageMeta({
