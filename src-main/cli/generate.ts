@@ -1,7 +1,16 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { type GenerateRequestInput, type ProviderChoice, generateRequestSchema } from '../../src-preload/api';
+import sharp from 'sharp';
+import {
+  type GenerateRequestInput,
+  type InpaintArea,
+  type MaskFill,
+  type Outpaint,
+  type ProviderChoice,
+  generateRequestSchema,
+} from '../../src-preload/api';
+import type { ErrorInfo } from '../../src-preload/api';
 import { EaselError, toErrorInfo } from '../core/errors';
 import { writeNewFileAtomic } from '../core/fs/atomic';
 import { encodePngWithParameters } from '../core/gallery/png-encode';
@@ -26,13 +35,23 @@ export const generateUsage = `Usage: easel generate --model DIR --prompt TEXT --
   --negative TEXT      what to keep out of the image
   --steps N            denoising steps (default 20)
   --guidance G         classifier-free guidance scale (default 7.5)
-  --size WxH           image size in pixels, multiples of 8 (default 512x512)
+  --size WxH           image size in pixels, multiples of 8 (default 512x512; with --init-image, the
+                       image's own size rounded down to multiples of 8)
   --scheduler NAME     ddim, pndm, lms, euler, euler-a, heun, dpmpp-2m, dpmpp-2m-karras, unipc, lcm (default euler-a)
   --seed N             0 to 18446744073709551615 (default: random)
   --count N            images to make; image k uses seed + k (default 1)
   --provider NAME      auto, cuda, dml, coreml, webgpu or cpu (default auto)
   --init-image FILE    start from this PNG or JPEG (img2img)
-  --strength S         how far from the init image to move, 0-1 (default 0.75)
+  --strength S         how far from the init image to move, 0-1 (default 0.75; 1 with --mask or --outpaint)
+  --mask FILE          inpaint: repaint where this PNG or JPEG is white, keep where black (any size of
+                       the image's aspect ratio)
+  --mask-blur PX       blur of the mask where the result is pasted over the image (default 4)
+  --inpaint-area A     whole (the whole picture) or masked (a crop around the mask at the model's native
+                       size, pasted back; default whole)
+  --mask-padding PX    context around the mask for --inpaint-area masked (default 32)
+  --fill F             what the repainted area starts from below strength 1: original or noise (default original)
+  --outpaint L,T,R,B   extend the picture by these pixels left, top, right, bottom (multiples of 8); the
+                       result is the image size plus them
   --out DIR            where to write the PNGs (created if missing)
 `;
 
@@ -85,7 +104,7 @@ export async function runGenerateCommand(args: string[], io: GenerateCommandIo):
     return images.some((image) => image.metadata.placeholder) ? 3 : 0;
   } catch (error) {
     const info = toErrorInfo(error);
-    io.stderr.write(`easel generate: ${info.message} [${info.code}]\n`);
+    io.stderr.write(`easel generate: ${withFlag(info)} [${info.code}]\n`);
     return info.code === 'invalid_request' ? 2 : 1;
   } finally {
     await ownPipeline?.dispose();
@@ -105,8 +124,17 @@ interface GenerateArgs {
   provider: string | undefined;
   initImage: string | undefined;
   strength: string | undefined;
+  mask: string | undefined;
+  maskBlur: string | undefined;
+  inpaintArea: string | undefined;
+  maskPadding: string | undefined;
+  fill: string | undefined;
+  outpaint: string | undefined;
   out: string;
 }
+
+/** Flags that need --init-image, by the field of the request they fill. */
+const EDIT_FLAGS = ['mask', 'mask-blur', 'inpaint-area', 'mask-padding', 'fill', 'outpaint'] as const;
 
 function parseGenerateArgs(args: string[]): GenerateArgs | 'help' {
   const { values, positionals } = parseArgs({
@@ -126,6 +154,12 @@ function parseGenerateArgs(args: string[]): GenerateArgs | 'help' {
       provider: { type: 'string' },
       'init-image': { type: 'string' },
       strength: { type: 'string' },
+      mask: { type: 'string' },
+      'mask-blur': { type: 'string' },
+      'inpaint-area': { type: 'string' },
+      'mask-padding': { type: 'string' },
+      fill: { type: 'string' },
+      outpaint: { type: 'string' },
       out: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -135,8 +169,8 @@ function parseGenerateArgs(args: string[]): GenerateArgs | 'help' {
   for (const required of ['model', 'prompt', 'out'] as const) {
     if (values[required] === undefined) throw new Error(`--${required} is required.`);
   }
-  if (values.strength !== undefined && values['init-image'] === undefined) {
-    throw new Error('--strength only applies with --init-image.');
+  for (const flag of ['strength', ...EDIT_FLAGS] as const) {
+    if (values[flag] !== undefined && values['init-image'] === undefined) throw new Error(`--${flag} only applies with --init-image.`);
   }
   return {
     model: values.model!,
@@ -151,13 +185,25 @@ function parseGenerateArgs(args: string[]): GenerateArgs | 'help' {
     provider: values.provider,
     initImage: values['init-image'],
     strength: values.strength,
+    mask: values.mask,
+    maskBlur: values['mask-blur'],
+    inpaintArea: values['inpaint-area'],
+    maskPadding: values['mask-padding'],
+    fill: values.fill,
+    outpaint: values.outpaint,
     out: path.resolve(values.out!),
   };
 }
 
 /** Turns the flags into the contract's request and validates it, once, with the same schema the hosts use. */
 async function buildRequest(args: GenerateArgs) {
-  const [width, height] = parseSize(args.size ?? '512x512');
+  const init = args.initImage === undefined ? null : await readInitImage(args.initImage);
+  const outpaint = args.outpaint === undefined ? null : parseOutpaint(args.outpaint);
+  let [width, height] = args.size !== undefined ? parseSize(args.size) : init !== null ? init.size : [512, 512];
+  if (outpaint !== null) {
+    width += outpaint.left + outpaint.right;
+    height += outpaint.top + outpaint.bottom;
+  }
   const input: GenerateRequestInput = {
     modelId: path.resolve(args.model),
     prompt: args.prompt,
@@ -173,16 +219,18 @@ async function buildRequest(args: GenerateArgs) {
     provider: (args.provider ?? 'auto') as ProviderChoice,
     preview: false,
   };
-  if (args.initImage !== undefined) {
-    let data: Buffer;
-    try {
-      data = await fs.readFile(args.initImage);
-    } catch (error) {
-      throw new EaselError('invalid_request', `--init-image: cannot read ${args.initImage} (${(error as Error).message}).`, {
-        field: 'initImage',
-      });
-    }
-    input.initImage = { data: data.toString('base64'), strength: parseNumber(args.strength ?? '0.75', 'strength') };
+  if (init !== null) {
+    const edit = args.mask !== undefined || outpaint !== null;
+    input.initImage = {
+      data: init.data.toString('base64'),
+      strength: parseNumber(args.strength ?? (edit ? '1' : '0.75'), 'strength'),
+      ...(args.mask === undefined ? {} : { mask: (await readFlagFile(args.mask, 'mask')).toString('base64') }),
+      ...(outpaint === null ? {} : { outpaint }),
+      ...(args.maskBlur === undefined ? {} : { maskBlur: parseNumber(args.maskBlur, 'mask-blur') }),
+      ...(args.inpaintArea === undefined ? {} : { inpaintArea: args.inpaintArea as InpaintArea }),
+      ...(args.maskPadding === undefined ? {} : { maskPadding: parseNumber(args.maskPadding, 'mask-padding') }),
+      ...(args.fill === undefined ? {} : { fill: args.fill as MaskFill }),
+    };
   }
   const parsed = generateRequestSchema.safeParse(input);
   if (!parsed.success) {
@@ -193,10 +241,28 @@ async function buildRequest(args: GenerateArgs) {
   return parsed.data;
 }
 
+/** A request error from the pipeline (field "initImage.mask") names the flag it came from, as the CLI's own do. */
+function withFlag(info: ErrorInfo): string {
+  const field = (info.detail as { field?: unknown } | undefined)?.field;
+  if (info.code !== 'invalid_request' || typeof field !== 'string' || info.message.startsWith('--')) return info.message;
+  return `--${flagFor(field.split('.'))}: ${info.message}`;
+}
+
 /** The command-line flag a schema field comes from, so the message names what the user typed. */
 function flagFor(fieldPath: string[]): string {
   const [head, tail] = fieldPath;
-  if (head === 'initImage') return tail === 'strength' ? 'strength' : 'init-image';
+  if (head === 'initImage') {
+    const editFlags: Record<string, string> = {
+      strength: 'strength',
+      mask: 'mask',
+      maskBlur: 'mask-blur',
+      inpaintArea: 'inpaint-area',
+      maskPadding: 'mask-padding',
+      fill: 'fill',
+      outpaint: 'outpaint',
+    };
+    return editFlags[tail ?? ''] ?? 'init-image';
+  }
   const flags: Record<string, string> = {
     modelId: 'model',
     negativePrompt: 'negative',
@@ -204,6 +270,41 @@ function flagFor(fieldPath: string[]): string {
     height: 'size',
   };
   return flags[head ?? ''] ?? head ?? 'arguments';
+}
+
+async function readFlagFile(file: string, flag: string): Promise<Buffer> {
+  try {
+    return await fs.readFile(file);
+  } catch (error) {
+    throw new EaselError('invalid_request', `--${flag}: cannot read ${file} (${(error as Error).message}).`, { field: flag });
+  }
+}
+
+/** The init image's bytes and its size rounded down to multiples of 8, the size used when --size is absent. */
+async function readInitImage(file: string): Promise<{ data: Buffer; size: [number, number] }> {
+  const data = await readFlagFile(file, 'init-image');
+  let meta: { width?: number | undefined; height?: number | undefined };
+  try {
+    meta = await sharp(data).metadata();
+  } catch (error) {
+    throw new EaselError('invalid_request', `--init-image: ${file} is not a PNG or JPEG (${(error as Error).message}).`, {
+      field: 'init-image',
+    });
+  }
+  const round = (side: number | undefined) => Math.floor((side ?? 0) / 8) * 8;
+  return { data, size: [round(meta.width), round(meta.height)] };
+}
+
+function parseOutpaint(text: string): Outpaint {
+  const parts = text.split(',').map((part) => part.trim());
+  const values = parts.map(Number);
+  if (parts.length !== 4 || parts.some((part) => part === '') || values.some((value) => !Number.isInteger(value) || value < 0)) {
+    throw new EaselError('invalid_request', `--outpaint: "${text}" is not LEFT,TOP,RIGHT,BOTTOM in pixels, e.g. 0,0,128,0.`, {
+      field: 'outpaint',
+    });
+  }
+  const [left, top, right, bottom] = values as [number, number, number, number];
+  return { left, top, right, bottom };
 }
 
 function parseSize(text: string): [number, number] {
