@@ -8,6 +8,7 @@ import {
   cropRegion,
   isEmptyMask,
   maskBounds,
+  maskImageTensor,
   overlayMask,
   pasteWithMask,
 } from './mask';
@@ -46,6 +47,8 @@ export interface EditPlan {
   image: Float32Array;
   /** The diffused region's binary mask, one value per pixel (1 = repaint). */
   mask: Float32Array;
+  /** `image * (mask < 0.5)`, what an inpainting UNet sees of the picture. */
+  maskedImage: Float32Array;
 }
 
 /** What an edit reads of a generate request. */
@@ -127,8 +130,7 @@ export async function prepareEdit(request: EditRequest, settings: EditSettings, 
       region: whole,
       width: canvasWidth,
       height: canvasHeight,
-      image: rgbToImageTensor(canvas, canvasHeight, canvasWidth),
-      mask,
+      ...diffusionInputs(rgbToImageTensor(canvas, canvasHeight, canvasWidth), mask),
     };
   }
   const bounds = maskBounds(overlay, canvasWidth, canvasHeight)!;
@@ -147,9 +149,12 @@ export async function prepareEdit(request: EditRequest, settings: EditSettings, 
     region,
     width,
     height,
-    image: rgbToImageTensor(cropped, height, width),
-    mask: croppedMask,
+    ...diffusionInputs(rgbToImageTensor(cropped, height, width), croppedMask),
   };
+}
+
+function diffusionInputs(image: Float32Array, mask: Float32Array) {
+  return { image, mask, maskedImage: maskImageTensor(image, mask) };
 }
 
 /** The generated region put back: scaled to its place on the canvas, then pasted through the overlay mask. */

@@ -83,6 +83,8 @@ interface RequestPlan {
   initImage: Float32Array | null;
   /** Inpainting and outpainting. */
   edit: EditPlan | null;
+  /** The VAE encoder's output per image tensor, so a batch encodes each image once (only the draws differ). */
+  encoded: WeakMap<Float32Array, Float32Array>;
 }
 
 /** The first image on the provider that could render it, with what the rest of the batch reuses. */
@@ -151,6 +153,7 @@ export class TextToImage {
       latentWidth: width / 8,
       initImage: request.initImage === undefined || edit !== null ? null : await decodeInitImage(request),
       edit,
+      encoded: new WeakMap(),
     };
 
     const order = await this.candidates(request, options.fallback ?? true);
@@ -327,6 +330,7 @@ export class TextToImage {
       } else {
         const inputs = {
           image: plan.edit.image,
+          maskedImage: plan.edit.maskedImage,
           mask: plan.edit.mask,
           width: plan.width,
           height: plan.height,
@@ -445,17 +449,21 @@ export class TextToImage {
     latentLength: number,
     generator: TorchCpuGenerator,
   ): Promise<Float32Array> {
-    const encoder = sessions.vaeEncoder!;
-    const { width, height } = plan;
-    const input = tensorInput(encoder, 'sample');
-    // The legacy export gives a sample (latent_sample), optimum the distribution's parameters.
-    const output = encoder.outputs.some((o) => o.name === 'latent_sample') ? 'latent_sample' : outputName(encoder, 'latent_parameters');
-    const outputs = await encoder.run({ [input.name]: { data: image, dims: [1, 3, height, width] } }, [output]);
-    const encoded = floatOutput(outputs, output);
-    if (encoded.length !== latentLength && encoded.length !== 2 * latentLength) {
-      throw new EaselError('model_invalid', `The VAE encoder gave ${encoded.length} values; expected ${latentLength} latents.`);
+    let encoded = plan.encoded.get(image);
+    if (encoded === undefined) {
+      const encoder = sessions.vaeEncoder!;
+      const { width, height } = plan;
+      const input = tensorInput(encoder, 'sample');
+      // The legacy export gives a sample (latent_sample), optimum the distribution's parameters.
+      const output = encoder.outputs.some((o) => o.name === 'latent_sample') ? 'latent_sample' : outputName(encoder, 'latent_parameters');
+      const outputs = await encoder.run({ [input.name]: { data: image, dims: [1, 3, height, width] } }, [output]);
+      encoded = floatOutput(outputs, output);
+      if (encoded.length !== latentLength && encoded.length !== 2 * latentLength) {
+        throw new EaselError('model_invalid', `The VAE encoder gave ${encoded.length} values; expected ${latentLength} latents.`);
+      }
+      if (hasNonFinite(encoded)) throw new BadOutput('the VAE encoder produced NaN or infinite values');
+      plan.encoded.set(image, encoded);
     }
-    if (hasNonFinite(encoded)) throw new BadOutput('the VAE encoder produced NaN or infinite values');
     return posteriorLatents(encoded, latentLength, plan.model.folder.vaeScalingFactor, generator);
   }
 }

@@ -1,5 +1,5 @@
 import type { MaskFill } from '../../../src-preload/api';
-import { resizeMaskNearest, maskImageTensor } from './mask';
+import { resizeMaskNearest } from './mask';
 import { TorchCpuGenerator } from './rng';
 import type { Scheduler } from './schedulers';
 
@@ -65,6 +65,8 @@ export interface InpaintStart {
 
 export interface InpaintInputs {
   image: Float32Array;
+  /** diffusers' `image * (mask < 0.5)` (see maskImageTensor). */
+  maskedImage: Float32Array;
   mask: Float32Array;
   width: number;
   height: number;
@@ -106,7 +108,7 @@ export async function inpaintLatents(
     const start = inputs.fill === 'noise' ? fillWithNoise(imageLatents!, latentMask, inputs.fillSeed) : imageLatents!;
     latents = scheduler.addNoise(start, noise, startTimestep);
   }
-  const maskedLatents = await encode(maskImageTensor(inputs.image, inputs.mask));
+  const maskedLatents = await encode(inputs.maskedImage);
   const unetChannels = inputs.inpaintingUnet
     ? { data: concatenate(latentMask, maskedLatents), count: 1 + inputs.latentChannels }
     : null;

@@ -93,6 +93,14 @@ describe('inpainting options', () => {
     }
   });
 
+  it('makes image k of a batch as seed + k alone would', async () => {
+    const model = await fixtureModel('sd15-inpaint-legacy');
+    const [, second] = await harness.generate(inpaintRequest(model, { strength: 0.6 }, { count: 2, seed: '40' }));
+    const [alone] = await harness.generate(inpaintRequest(model, { strength: 0.6 }, { seed: '41' }));
+    expect(Buffer.from(second!.rgb).equals(Buffer.from(alone!.rgb))).toBe(true);
+    expect(second!.metadata.seed).toBe('41');
+  });
+
   it('takes a mask of any size with the image aspect ratio', async () => {
     const model = await fixtureModel('sd15-optimum');
     const small = await png(rectangleMask(16, 16, HOLE.map((v) => v / 4)), 16, 16, 1);
