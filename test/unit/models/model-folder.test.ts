@@ -59,6 +59,18 @@ describe('readModelFolder', () => {
     expect(folder.modelIndex['_class_name']).toBeTypeOf('string');
   });
 
+  it('knows inpainting UNets from their sample input, or from unet/config.json where the export left it symbolic', async () => {
+    for (const kind of ['sd15-inpaint-optimum', 'sdxl-inpaint', 'sd15-inpaint-legacy'] as const) {
+      const folder = await readModelFolder(await fixtureModel(kind));
+      expect(folder).toMatchObject({ unetInChannels: 9, inpainting: true });
+    }
+    const legacy = await readModelFolder(await fixtureModel('sd15-inpaint-legacy'));
+    expect(legacy.parts.unet.inputs.find((input) => input.name === 'sample')?.shape?.[1]).toBeTypeOf('string');
+    const regular = await readModelFolder(await fixtureModel('sd15-legacy'));
+    expect(regular).toMatchObject({ unetInChannels: 4, inpainting: false, nativeSize: 512 });
+    expect((await readModelFolder(await fixtureModel('sdxl'))).nativeSize).toBe(1024);
+  });
+
   it.each([
     ['sd15-optimum', 'sd15'],
     ['sd21', 'sd21'],
