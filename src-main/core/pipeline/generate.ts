@@ -140,6 +140,13 @@ export class TextToImage {
       );
     }
     const settings = editSettings(request);
+    if (model.folder.inpainting && settings === null) {
+      throw new EaselError(
+        'invalid_request',
+        `The model ${model.folder.name} is an inpainting model: give it a starting image with a mask (or outpaint).`,
+        { field: 'initImage.mask' },
+      );
+    }
     const edit = settings === null ? null : await prepareEdit(request, settings, model.folder.nativeSize);
     const width = edit?.width ?? request.width;
     const height = edit?.height ?? request.height;
@@ -161,13 +168,6 @@ export class TextToImage {
       const notes = skipped.map(skipNote);
       const sessions = await this.openSessions(model.folder, provider, request.initImage !== undefined);
       checkSize(plan, sessions.unetLayout);
-      if (model.folder.inpainting && plan.edit === null) {
-        throw new EaselError(
-          'invalid_request',
-          `The model ${model.folder.name} is an inpainting model: give it a starting image with a mask (or outpaint).`,
-          { field: 'initImage.mask' },
-        );
-      }
       // Distilled models (LCM: known from the config or the UNet's timestep_cond; Turbo) run without an unconditional batch.
       const distilled =
         model.folder.architecture === 'lcm' || model.folder.architecture === 'turbo' || sessions.unetLayout.timestepCond !== null;
