@@ -104,8 +104,11 @@ export interface ModelFolder {
   unetInChannels: number | null;
   /** An inpainting UNet: its sample is the latents, the mask and the masked image's latents (9 channels). */
   inpainting: boolean;
-  /** The UNet's native image side in pixels: its config's sample_size × 8, else its family's. */
-  nativeSize: number;
+  /**
+   * The UNet's native image size in pixels: pinned by its sample input in fixed-shape exports (`fixed`), else
+   * its config's sample_size × 8, else its family's.
+   */
+  nativeSize: NativeSize;
   /** Every file in the folder, `/`-separated, relative and sorted. */
   files: string[];
 }
@@ -193,7 +196,8 @@ export async function readModelFolder(dir: string): Promise<ModelFolder> {
   }
   const forceZeros = modelIndex['force_zeros_for_empty_prompt'];
   const typedParts = parts as ModelParts;
-  const sampleChannels = typedParts.unet.inputs.find((input) => input.name === 'sample')?.shape?.[1];
+  const sampleShape = typedParts.unet.inputs.find((input) => input.name === 'sample')?.shape ?? [];
+  const sampleChannels = sampleShape[1];
   const unetInChannels = typeof sampleChannels === 'number' ? sampleChannels : numberField(unetConfig, 'in_channels');
   return {
     dir: root,
@@ -211,15 +215,31 @@ export async function readModelFolder(dir: string): Promise<ModelFolder> {
     parts: typedParts,
     unetInChannels,
     inpainting: unetInChannels === INPAINT_CHANNELS,
-    nativeSize: nativeSize(unetConfig, architecture, xl),
+    nativeSize: nativeSize(sampleShape, unetConfig, architecture, xl),
     files,
   };
 }
 
-function nativeSize(unetConfig: Record<string, unknown>, architecture: ModelArchitecture, xl: boolean): number {
+export interface NativeSize {
+  width: number;
+  height: number;
+  /** The export accepts no other size. */
+  fixed: boolean;
+}
+
+function nativeSize(
+  sampleShape: ReadonlyArray<number | string | null | undefined>,
+  unetConfig: Record<string, unknown>,
+  architecture: ModelArchitecture,
+  xl: boolean,
+): NativeSize {
+  const [height, width] = [sampleShape[2], sampleShape[3]];
+  if (typeof height === 'number' && typeof width === 'number' && height > 0 && width > 0) {
+    return { width: width * 8, height: height * 8, fixed: true };
+  }
   const sampleSize = numberField(unetConfig, 'sample_size');
-  if (sampleSize !== null && Number.isInteger(sampleSize) && sampleSize >= 8) return sampleSize * 8;
-  return xl ? 1024 : architecture === 'sd2' ? 768 : 512;
+  const side = sampleSize !== null && Number.isInteger(sampleSize) && sampleSize >= 8 ? sampleSize * 8 : xl ? 1024 : architecture === 'sd2' ? 768 : 512;
+  return { width: side, height: side, fixed: false };
 }
 
 function partFile(part: ModelPartName): string {

@@ -1,6 +1,7 @@
 import sharp from 'sharp';
 import type { GenerateRequest, InpaintArea, MaskFill, Outpaint } from '../../../src-preload/api';
 import { EaselError } from '../errors';
+import type { NativeSize } from '../models/model-folder';
 import { rgbToImageTensor } from './latents';
 import {
   type Region,
@@ -80,7 +81,7 @@ export async function decodeInitImage(request: EditRequest): Promise<Float32Arra
 }
 
 /** Decodes and checks the image and mask of an edit and lays out the canvas, mask and diffused region. */
-export async function prepareEdit(request: EditRequest, settings: EditSettings, nativeSide: number): Promise<EditPlan> {
+export async function prepareEdit(request: EditRequest, settings: EditSettings, native: NativeSize): Promise<EditPlan> {
   const init = request.initImage!;
   const { width: canvasWidth, height: canvasHeight } = request;
   const outpaint = settings.outpaint ?? { left: 0, top: 0, right: 0, bottom: 0 };
@@ -135,7 +136,8 @@ export async function prepareEdit(request: EditRequest, settings: EditSettings, 
   }
   const bounds = maskBounds(overlay, canvasWidth, canvasHeight)!;
   const padded = cropRegion(bounds, settings.maskPadding, canvasWidth, canvasHeight, 1, 1);
-  const [width, height] = processingSize(padded, nativeSide);
+  // A fixed-shape export takes its one size; otherwise the crop's shape at the native size.
+  const [width, height] = native.fixed ? [native.width, native.height] : processingSize(padded, Math.max(native.width, native.height));
   const region = cropRegion(bounds, settings.maskPadding, canvasWidth, canvasHeight, width, height);
   const cropped = await resizeRegion(canvas, canvasWidth, canvasHeight, 3, region, width, height);
   const maskBytes = Uint8Array.from(mask, (value) => value * 255);

@@ -67,8 +67,8 @@ describe('readModelFolder', () => {
     const legacy = await readModelFolder(await fixtureModel('sd15-inpaint-legacy'));
     expect(legacy.parts.unet.inputs.find((input) => input.name === 'sample')?.shape?.[1]).toBeTypeOf('string');
     const regular = await readModelFolder(await fixtureModel('sd15-legacy'));
-    expect(regular).toMatchObject({ unetInChannels: 4, inpainting: false, nativeSize: 512 });
-    expect((await readModelFolder(await fixtureModel('sdxl'))).nativeSize).toBe(1024);
+    expect(regular).toMatchObject({ unetInChannels: 4, inpainting: false, nativeSize: { width: 512, height: 512, fixed: false } });
+    expect((await readModelFolder(await fixtureModel('sdxl'))).nativeSize).toEqual({ width: 1024, height: 1024, fixed: false });
   });
 
   it.each([

@@ -1,8 +1,13 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type GenerateRequest, generateRequestSchema, schedulerNames } from '../../../src-preload/api';
 import { EaselError } from '../../../src-main/core/errors';
+import { readModelFolder } from '../../../src-main/core/models/model-folder';
 import { fixtureModel, inpaintFixtureKinds } from '../../fixtures/models';
+import { createReferenceModel } from '../../fixtures/reference-models';
 import { type Harness, makeHarness, smallRequest } from './pipeline-harness';
 
 const SIZE = 64;
@@ -129,6 +134,26 @@ describe('inpainting options', () => {
     expect(image!.metadata).toMatchObject({ inpaintArea: 'masked', maskPadding: 8, maskBlur: 0 });
     const [whole] = await harness.generate(inpaintRequest(model, { maskBlur: 0 }));
     expect(Buffer.from(whole!.rgb).equals(Buffer.from(image!.rgb))).toBe(false);
+  });
+
+  it('repaints only masked at the size a fixed-shape UNet takes, whatever the crop', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'easel-fixed-'));
+    try {
+      // Pinned to 8x8 latents (64 pixels) while its config says 512.
+      await createReferenceModel(dir, 9, 8);
+      await writeFile(path.join(dir, 'unet/config.json'), JSON.stringify({ in_channels: 9, sample_size: 64 }));
+      expect((await readModelFolder(dir)).nativeSize).toEqual({ width: 64, height: 64, fixed: true });
+      const wideMask = await png(rectangleMask(SIZE, SIZE, [4, 28, 60, 36]), SIZE, SIZE, 1);
+      const request = inpaintRequest(dir, { mask: wideMask, inpaintArea: 'masked', maskPadding: 0, maskBlur: 0 }, { prompt: 'cat' });
+      const [image] = await harness.generate(request);
+      for (let y = 0; y < SIZE; y++) {
+        for (let x = 0; x < SIZE; x++) {
+          if (outside(x, y, [4, 28, 60, 36], 0)) expect(pixel(image!.rgb, SIZE, x, y)).toEqual(pixel(picture, SIZE, x, y));
+        }
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('outpaints: a larger canvas whose old area keeps the picture away from the seam', async () => {
