@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { providerNameSchema, schedulerNameSchema, type ImageMetadata } from '../../../src-preload/api';
+import { inpaintAreas, maskFills, providerNameSchema, schedulerNameSchema, type ImageMetadata } from '../../../src-preload/api';
 
 /** The PNG text keyword under which Easel stores an image's full ImageMetadata as JSON. */
 export const EASEL_CHUNK = 'easel';
@@ -18,6 +18,13 @@ const imageMetadataSchema = z.object({
   width: z.number().int().positive(),
   height: z.number().int().positive(),
   strength: z.number().optional(),
+  maskBlur: z.number().int().nonnegative().optional(),
+  inpaintArea: z.enum(inpaintAreas).optional(),
+  maskPadding: z.number().int().nonnegative().optional(),
+  maskedContent: z.enum(maskFills).optional(),
+  outpaint: z
+    .object({ left: z.number().int(), top: z.number().int(), right: z.number().int(), bottom: z.number().int() })
+    .optional(),
   provider: z.union([providerNameSchema, z.literal('placeholder')]),
   timings: z.object({
     totalMs: z.number(),

@@ -60,6 +60,11 @@ describe('formatA1111Parameters', () => {
     });
   });
 
+  it("keeps an edit's fields in Easel's own chunk, outpaint extents included", () => {
+    const edit = { strength: 1, maskBlur: 4, inpaintArea: 'masked', maskPadding: 16, maskedContent: 'noise', outpaint: { left: 64, top: 0, right: 0, bottom: 8 } } as const;
+    expect(parseImageParameters({ easel: formatEaselMetadata(imageMeta(edit)) })).toMatchObject({ ...edit, source: 'easel' });
+  });
+
   it('round-trips every scheduler, multi-line prompts and 20-digit seeds through the parser', () => {
     for (const scheduler of schedulerNames) {
       const meta = imageMeta({
