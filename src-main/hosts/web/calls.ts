@@ -1,0 +1,89 @@
+import type http from 'node:http';
+import type { ErrorInfo, Result } from '../../../src-preload/api';
+import type { Dispatch } from '../dispatch';
+
+/** Only these channels carry images (base64, up to 60 MB in the contract); every other call is small. */
+const LARGE_BODY_CHANNELS = new Set(['jobs.enqueue', 'gallery.readParameters']);
+export const MAX_LARGE_BODY_BYTES = 64 * 1024 * 1024;
+export const MAX_SMALL_BODY_BYTES = 1024 * 1024;
+
+export function bodyLimitFor(channel: string): number {
+  return LARGE_BODY_CHANNELS.has(channel) ? MAX_LARGE_BODY_BYTES : MAX_SMALL_BODY_BYTES;
+}
+
+export function sendResult(res: http.ServerResponse, status: number, body: Result<unknown>): void {
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
+  res.end(JSON.stringify(body));
+}
+
+export function sendError(res: http.ServerResponse, status: number, error: ErrorInfo): void {
+  sendResult(res, status, { ok: false, error });
+}
+
+function statusFor(error: ErrorInfo): number {
+  if (error.code === 'invalid_request') return 400;
+  return error.code === 'unknown_channel' || error.code === 'not_found' ? 404 : 200;
+}
+
+class BodyTooLarge extends Error {}
+
+/**
+ * Reads the body into one buffer sized from Content-Length when it is declared, counting bytes as
+ * they arrive: a declared or actual size past `limit` stops the read before anything more is kept.
+ */
+function readBody(req: http.IncomingMessage, limit: number): Promise<Buffer> {
+  const declared = Number(req.headers['content-length']);
+  if (Number.isFinite(declared) && declared > limit) return Promise.reject(new BodyTooLarge());
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        req.off('data', onData);
+        chunks.length = 0;
+        reject(new BodyTooLarge());
+        return;
+      }
+      chunks.push(chunk);
+    };
+    req.on('data', onData);
+    req.on('end', () => resolve(Buffer.concat(chunks, size)));
+    req.on('error', reject);
+  });
+}
+
+/** One contract call: `POST /api/call/<channel>` with a JSON body, answered with the Result as JSON. */
+export async function handleCall(
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  channel: string,
+  dispatch: Dispatch,
+): Promise<void> {
+  if (req.method !== 'POST') {
+    sendError(res, 405, { code: 'invalid_request', message: 'Calls are POST requests with a JSON body.' });
+    return;
+  }
+  const limit = bodyLimitFor(channel);
+  let payload: unknown;
+  try {
+    const body = await readBody(req, limit);
+    payload = body.length === 0 ? undefined : JSON.parse(body.toString('utf8'));
+  } catch (error) {
+    const tooLarge = error instanceof BodyTooLarge;
+    if (tooLarge) {
+      // The rest of the body is not read: the connection closes once the 413 is out.
+      res.setHeader('connection', 'close');
+      res.on('finish', () => req.destroy());
+    }
+    sendError(res, tooLarge ? 413 : 400, {
+      code: 'invalid_request',
+      message: tooLarge
+        ? `The request is larger than ${limit / (1024 * 1024)} MB, the most ${channel} accepts.`
+        : 'The request body is not valid JSON.',
+    });
+    return;
+  }
+  const result = await dispatch(channel, payload);
+  sendResult(res, result.ok ? 200 : statusFor(result.error), result);
+}
