@@ -11,11 +11,14 @@ import { contentSecurityPolicy } from './hosts/content-security-policy';
 import { createDispatcher } from './hosts/dispatch';
 import { APP_ORIGIN, forwardEvents, installIpc } from './hosts/electron-ipc';
 import { createHandlers, type HostServices } from './hosts/handlers';
+import { installProcessGuard } from './hosts/process-guard';
 
 // Pages load from app://easel/…, never file://, so the CSP and the origin check mean something.
 protocol.registerSchemesAsPrivileged([
   { scheme: 'app', privileges: { standard: true, secure: true, supportFetchAPI: true } },
 ]);
+
+installProcessGuard((line) => console.error(line));
 
 const appRoot = findAppRoot();
 const rendererDir = path.join(appRoot, 'dist', 'renderer');

@@ -5,10 +5,12 @@ import { currentPathEnvironment, resolveAppPaths } from './core/app-paths';
 import { Easel } from './core/easel';
 import { createDispatcher } from './hosts/dispatch';
 import { createHandlers } from './hosts/handlers';
+import { installProcessGuard } from './hosts/process-guard';
 import { isLoopbackAddress, startWebHost } from './hosts/web-server';
 
 /** `npm run serve`: Easel's UI and core in a browser, through the web host. */
 async function main(): Promise<void> {
+  installProcessGuard((line) => console.error(line));
   const { values } = parseArgs({
     options: {
       host: { type: 'string', default: '127.0.0.1' },
