@@ -38,7 +38,7 @@ export const generateUsage = `Usage: easel generate --model DIR --prompt TEXT --
   --size WxH           image size in pixels, multiples of 8 (default 512x512; with --init-image, the
                        image's own size rounded down to multiples of 8)
   --scheduler NAME     ddim, pndm, lms, euler, euler-a, heun, dpmpp-2m, dpmpp-2m-karras, unipc, lcm (default euler-a)
-  --seed N             0 to 18446744073709551615 (default: random)
+  --seed N             0 to 18446744073709551615; -1 or none for random (as in A1111)
   --count N            images to make; image k uses seed + k (default 1)
   --provider NAME      auto, cuda, dml, coreml, webgpu or cpu (default auto)
   --init-image FILE    start from this PNG or JPEG (img2img)
@@ -73,7 +73,7 @@ export async function runGenerateCommand(args: string[], io: GenerateCommandIo):
     const request = await buildRequest(parsed);
     const folder = await readModelFolder(request.modelId);
     const params = generationParams(request);
-    await fs.mkdir(parsed.out, { recursive: true });
+    await makeOutputFolder(parsed.out);
     const pipeline =
       io.pipeline ?? (ownPipeline = await createPipeline({ health: await ProviderHealth.open(path.join(io.dataDir, 'provider-health.json')) }));
     let lastImage = -1;
@@ -136,33 +136,55 @@ interface GenerateArgs {
 /** Flags that need --init-image, by the field of the request they fill. */
 const EDIT_FLAGS = ['mask', 'mask-blur', 'inpaint-area', 'mask-padding', 'fill', 'outpaint'] as const;
 
+const GENERATE_OPTIONS = {
+  model: { type: 'string' },
+  prompt: { type: 'string' },
+  negative: { type: 'string' },
+  steps: { type: 'string' },
+  guidance: { type: 'string' },
+  size: { type: 'string' },
+  scheduler: { type: 'string' },
+  seed: { type: 'string' },
+  count: { type: 'string' },
+  provider: { type: 'string' },
+  'init-image': { type: 'string' },
+  strength: { type: 'string' },
+  mask: { type: 'string' },
+  'mask-blur': { type: 'string' },
+  'inpaint-area': { type: 'string' },
+  'mask-padding': { type: 'string' },
+  fill: { type: 'string' },
+  outpaint: { type: 'string' },
+  out: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+/**
+ * node:util's parseArgs reads `--seed -1` as a missing value followed by an unknown flag; a value
+ * that looks like a negative number (`-1`, `-64x64`) belongs to the flag before it, so it is joined
+ * as `--seed=-1` and reaches the checks that name the flag.
+ */
+function joinNegativeValues(args: string[]): string[] {
+  const joined: string[] = [];
+  for (let index = 0; index < args.length; index += 1) {
+    const arg = args[index] as string;
+    const next = args[index + 1];
+    const name = arg.startsWith('--') ? arg.slice(2) : '';
+    const takesValue = name in GENERATE_OPTIONS && GENERATE_OPTIONS[name as keyof typeof GENERATE_OPTIONS].type === 'string';
+    if (takesValue && next !== undefined && /^-[\d.]/.test(next)) {
+      joined.push(`${arg}=${next}`);
+      index += 1;
+    } else joined.push(arg);
+  }
+  return joined;
+}
+
 function parseGenerateArgs(args: string[]): GenerateArgs | 'help' {
   const { values, positionals } = parseArgs({
-    args,
+    args: joinNegativeValues(args),
     strict: true,
     allowPositionals: true,
-    options: {
-      model: { type: 'string' },
-      prompt: { type: 'string' },
-      negative: { type: 'string' },
-      steps: { type: 'string' },
-      guidance: { type: 'string' },
-      size: { type: 'string' },
-      scheduler: { type: 'string' },
-      seed: { type: 'string' },
-      count: { type: 'string' },
-      provider: { type: 'string' },
-      'init-image': { type: 'string' },
-      strength: { type: 'string' },
-      mask: { type: 'string' },
-      'mask-blur': { type: 'string' },
-      'inpaint-area': { type: 'string' },
-      'mask-padding': { type: 'string' },
-      fill: { type: 'string' },
-      outpaint: { type: 'string' },
-      out: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
+    options: GENERATE_OPTIONS,
   });
   if (values.help === true) return 'help';
   if (positionals.length > 0) throw new Error(`Unexpected argument "${positionals[0]}".`);
@@ -213,8 +235,8 @@ async function buildRequest(args: GenerateArgs) {
     width,
     height,
     scheduler: (args.scheduler ?? 'euler-a') as GenerateRequestInput['scheduler'],
-    // No --seed: the core draws one, as it does for the app.
-    ...(args.seed === undefined ? {} : { seed: args.seed }),
+    // No --seed, or -1 as in A1111: the core draws one, as it does for the app.
+    ...(args.seed === undefined || args.seed === '-1' ? {} : { seed: args.seed }),
     count: parseNumber(args.count ?? '1', 'count'),
     provider: (args.provider ?? 'auto') as ProviderChoice,
     preview: false,
@@ -309,7 +331,11 @@ function parseOutpaint(text: string): Outpaint {
 
 function parseSize(text: string): [number, number] {
   const match = /^(\d+)x(\d+)$/i.exec(text.trim());
-  if (match === null) throw new EaselError('invalid_request', `--size: "${text}" is not WIDTHxHEIGHT, e.g. 512x512.`, { field: 'size' });
+  if (match === null) {
+    throw new EaselError('invalid_request', `--size: "${text}" is not WIDTHxHEIGHT in whole positive pixels, e.g. 512x512.`, {
+      field: 'size',
+    });
+  }
   return [Number(match[1]), Number(match[2])];
 }
 
@@ -319,6 +345,17 @@ function parseNumber(text: string, flag: string): number {
     throw new EaselError('invalid_request', `--${flag}: "${text}" is not a number.`, { field: flag });
   }
   return value;
+}
+
+/** The folder for the images: made when missing, refused with a clear message when a file has that name. */
+async function makeOutputFolder(folder: string): Promise<void> {
+  const existing = await fs.stat(folder).catch(() => null);
+  if (existing && !existing.isDirectory()) {
+    throw new EaselError('invalid_request', `--out: ${folder} is a file, not a folder. Give a folder for the images.`, {
+      field: 'out',
+    });
+  }
+  await fs.mkdir(folder, { recursive: true });
 }
 
 function ms(value: number): string {
