@@ -44,7 +44,17 @@ function isSafeExternalUrl(url: string): boolean {
 }
 
 const desktopServices: HostServices = {
+  // openPath runs a file with its default program, so it only ever gets a folder Easel checked is one.
   openFolder: async (folder) => (await shell.openPath(folder)) === '',
+  chooseFolder: async (which) => {
+    const window = BrowserWindow.getFocusedWindow();
+    const options: Electron.OpenDialogOptions = {
+      title: which === 'gallery' ? 'Choose the gallery folder' : 'Choose the models folder',
+      properties: ['openDirectory', 'createDirectory'],
+    };
+    const choice = window ? await dialog.showOpenDialog(window, options) : await dialog.showOpenDialog(options);
+    return choice.canceled ? null : (choice.filePaths[0] ?? null);
+  },
   saveFile: async (suggestedName, bytes) => {
     const window = BrowserWindow.getFocusedWindow();
     const options = { defaultPath: path.join(app.getPath('pictures'), suggestedName), filters: [{ name: 'PNG image', extensions: ['png'] }] };

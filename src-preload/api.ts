@@ -15,7 +15,7 @@ import { countTokensRequest, generateRequestSchema, type TokenCount } from './co
 import { jobRequest, type JobSummary } from './contract/jobs';
 import { importModelRequest, modelRequest } from './contract/models';
 import type { DownloadPlanSummary, ModelSummary, VerifySummary } from './contract/models';
-import { settingsPatchSchema, type PublicSettings } from './contract/settings';
+import { chooseFolderRequest, settingsPatchSchema, type PublicSettings } from './contract/settings';
 import { forceRequest, type AppInfo, type HardwareReport, type Recommendation, type SelfTestReport } from './contract/system';
 
 export * from './contract/common';
@@ -33,6 +33,7 @@ export const channelSchemas = {
   'app.info': noRequest,
   'settings.get': noRequest,
   'settings.update': settingsPatchSchema,
+  'settings.chooseFolder': chooseFolderRequest,
   'models.list': noRequest,
   'models.plan': modelRequest,
   'models.download': modelRequest,
@@ -66,6 +67,8 @@ export interface ChannelResponses {
   'app.info': AppInfo;
   'settings.get': PublicSettings;
   'settings.update': PublicSettings;
+  /** `chosen` is false when the person cancelled the dialog. */
+  'settings.chooseFolder': { chosen: boolean; settings: PublicSettings };
   'models.list': ModelSummary[];
   'models.plan': DownloadPlanSummary;
   'models.download': ModelSummary;

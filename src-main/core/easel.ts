@@ -1,6 +1,8 @@
+import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import type { AppInfo, GenerateRequest, JobSummary, TokenCount } from '../../src-preload/api';
+import type { AppInfo, GenerateRequest, JobSummary, Settings, TokenCount } from '../../src-preload/api';
 import { galleryDir, modelsDir, type AppPaths } from './app-paths';
+import { EaselError } from './errors';
 import { EventBus } from './events';
 import { GalleryService } from './gallery/gallery-service';
 import { GenerationJobs } from './jobs/generation-jobs';
@@ -13,6 +15,7 @@ import { defaultMachineKey, ProviderHealth } from './runtime/fallback';
 import { detectMachineProviders } from './runtime/providers';
 import { SessionCache } from './runtime/session-cache';
 import { SystemService } from './setup/system-service';
+import { checkFolderNamedByPage, type FolderKind } from './settings/folder-choice';
 import { SettingsStore, toPublicSettings } from './settings/settings-store';
 
 export interface EaselOptions {
@@ -101,6 +104,24 @@ export class Easel {
         gallery: galleryDir(this.options.paths, settings),
       },
     };
+  }
+
+  /**
+   * Makes `folder` the gallery or models folder. One the person picked in the system's folder dialog is
+   * theirs to pick; one a page named must be empty or already Easel's (checkFolderNamedByPage).
+   */
+  async useFolder(which: FolderKind, folder: string, chosenIn: 'dialog' | 'page'): Promise<Settings> {
+    if (chosenIn === 'page') await checkFolderNamedByPage(which, folder);
+    return this.settings.update(which === 'gallery' ? { galleryDir: folder } : { modelsDir: folder });
+  }
+
+  /** The gallery folder for the file manager, only while it is a folder: opening a file could run it. */
+  async galleryFolderToOpen(): Promise<string> {
+    const folder = (await this.info()).paths.gallery;
+    if (!(await fs.stat(folder).catch(() => undefined))?.isDirectory()) {
+      throw new EaselError('not_found', `The gallery folder ${folder} does not exist yet; it appears with the first image.`, { path: folder });
+    }
+    return folder;
   }
 
   /**

@@ -1,5 +1,6 @@
 import type { Channel, ParsedRequestOf, ResponseOf } from '../../src-preload/api';
 import type { Easel } from '../core/easel';
+import { EaselError } from '../core/errors';
 import { toPublicSettings } from '../core/settings/settings-store';
 
 export type HandlerTable = {
@@ -10,6 +11,8 @@ export type HandlerTable = {
 export interface HostServices {
   /** Opens a folder in the system's file manager; false where the host cannot. */
   openFolder(folder: string): Promise<boolean>;
+  /** Shows the system's folder dialog; null when the person cancelled. Absent where no dialog exists (a browser). */
+  chooseFolder?(which: 'gallery' | 'models'): Promise<string | null>;
   /** Asks where to save a file and writes it there; null when the person cancelled or the host cannot ask. */
   saveFile(suggestedName: string, bytes: Buffer): Promise<string | null>;
 }
@@ -26,6 +29,18 @@ export function createHandlers(easel: Easel, host: HostServices = browserHostSer
     'app.info': () => easel.info(),
     'settings.get': async () => toPublicSettings(await easel.settings.get()),
     'settings.update': async (patch) => toPublicSettings(await easel.settings.update(patch)),
+    'settings.chooseFolder': async ({ which, path, confirmed }) => {
+      if (host.chooseFolder) {
+        // The desktop window never names the folder: main asks the person.
+        const chosen = await host.chooseFolder(which);
+        const settings = chosen === null ? await easel.settings.get() : await easel.useFolder(which, chosen, 'dialog');
+        return { chosen: chosen !== null, settings: toPublicSettings(settings) };
+      }
+      if (path === undefined || confirmed !== true) {
+        throw new EaselError('invalid_request', 'Name the folder and confirm the change in Settings.');
+      }
+      return { chosen: true, settings: toPublicSettings(await easel.useFolder(which, path, 'page')) };
+    },
     'models.list': () => easel.models.list(),
     'models.plan': ({ id }) => easel.models.plan(id),
     'models.download': ({ id }) => easel.models.download(id),
@@ -51,8 +66,8 @@ export function createHandlers(easel: Easel, host: HostServices = browserHostSer
       return { saved: saved !== null, path: saved };
     },
     'gallery.openFolder': async () => {
-      const { paths } = await easel.info();
-      return { path: paths.gallery, opened: await host.openFolder(paths.gallery) };
+      const folder = await easel.galleryFolderToOpen();
+      return { path: folder, opened: await host.openFolder(folder) };
     },
     'gallery.readParameters': async ({ data }) => easel.gallery.readParameters(data),
     'prompt.countTokens': ({ modelId, prompt }) => easel.countTokens(modelId, prompt),

@@ -43,9 +43,30 @@ export type Settings = z.output<typeof settingsSchema>;
 export type PublicSettings = Omit<Settings, 'hubToken'> & { hubTokenSet: boolean };
 
 /** Only the fields named change; no defaults are filled in, or a patch would reset the rest. */
-export const settingsPatchSchema = z
-  .object(settingsFields)
-  .partial()
-  .strict()
-  .refine((patch) => Object.keys(patch).length > 0, { message: 'Nothing to change' });
+const patchOf = <T extends z.ZodRawShape>(fields: T) =>
+  z
+    .object(fields)
+    .partial()
+    .strict()
+    .refine((patch) => Object.keys(patch).length > 0, { message: 'Nothing to change' });
+
+/** Any field, for the core's own writes: the folders arrive here only through settings.chooseFolder. */
+export const storedSettingsPatchSchema = patchOf(settingsFields);
+export type StoredSettingsPatch = z.input<typeof storedSettingsPatchSchema>;
+
+/**
+ * What a page may change. Not the folders: a page that could name them could make Easel read, write
+ * and delete anywhere; the person chooses them (settings.chooseFolder).
+ */
+const { galleryDir: _gallery, modelsDir: _models, ...pageSettingsFields } = settingsFields;
+export const settingsPatchSchema = patchOf(pageSettingsFields);
 export type SettingsPatch = z.input<typeof settingsPatchSchema>;
+
+/**
+ * Changes the gallery or models folder. In the desktop app main shows a folder dialog and `path` is
+ * ignored; over the web host `path` names a folder that is empty or already Easel's, and `confirmed`
+ * says the person agreed in the UI.
+ */
+export const chooseFolderRequest = z
+  .object({ which: z.enum(['gallery', 'models']), path: absolutePath.optional(), confirmed: z.literal(true).optional() })
+  .strict();

@@ -3,7 +3,8 @@ import {
   DEFAULT_HUB_ENDPOINT,
   providerChoiceSchema,
   themeSchema,
-  type PublicSettings,
+  type ErrorInfo,
+  type SettingsPatch,
 } from '../../src-preload/api';
 import { providerChoiceLabels } from '../provider-labels';
 import { useAppStore } from '../stores/app-store';
@@ -68,12 +69,71 @@ function TokenField({ isSet, onSave }: { isSet: boolean; onSave: (token: string)
   );
 }
 
+/**
+ * The gallery or models folder. The desktop app asks in the system's folder dialog; in a browser the
+ * person types the folder, confirms, and Easel takes it only when it is empty or already Easel's,
+ * saying why not otherwise.
+ */
+function FolderField({ which, label, current, host }: { which: 'gallery' | 'models'; label: string; current: string; host: 'electron' | 'web' }) {
+  const chooseFolder = useAppStore((state) => state.chooseFolder);
+  const [draft, setDraft] = useState('');
+  const [confirming, setConfirming] = useState(false);
+  const [refusal, setRefusal] = useState<ErrorInfo | null>(null);
+  const id = `folder-${which}`;
+  const choose = async (path?: string) => {
+    setConfirming(false);
+    const error = await chooseFolder(which, path);
+    setRefusal(error);
+    if (!error) setDraft('');
+  };
+  return (
+    <div className="field">
+      <label htmlFor={id}>
+        <span>{label}</span>
+      </label>
+      <code>{current}</code>
+      {host === 'electron' ? (
+        <div className="row">
+          <button type="button" id={id} onClick={() => void choose()}>
+            Choose…
+          </button>
+        </div>
+      ) : (
+        <div className="row">
+          <input id={id} value={draft} placeholder="A full path to an empty or Easel folder" onChange={(event) => setDraft(event.target.value)} />
+          <button type="button" disabled={draft.trim() === ''} onClick={() => setConfirming(true)}>
+            Change
+          </button>
+        </div>
+      )}
+      {confirming && (
+        <div className="row" role="alertdialog" aria-label={`Confirm the ${which} folder`}>
+          <span>
+            Use <code>{draft.trim()}</code> as the {which} folder? Easel will write and delete its own files there.
+          </span>
+          <button type="button" onClick={() => void choose(draft.trim())}>
+            Use this folder
+          </button>
+          <button type="button" onClick={() => setConfirming(false)}>
+            Cancel
+          </button>
+        </div>
+      )}
+      {refusal && (
+        <p className="field-error" role="alert">
+          {refusal.message}
+        </p>
+      )}
+    </div>
+  );
+}
+
 export function SettingsScreen() {
   const settings = useAppStore((state) => state.settings);
   const info = useAppStore((state) => state.info);
   const updateSettings = useAppStore((state) => state.updateSettings);
   if (!settings || !info) return null;
-  const save = (patch: Partial<PublicSettings>) => void updateSettings(patch);
+  const save = (patch: SettingsPatch) => void updateSettings(patch);
   return (
     <div className="page">
       <header className="page-header">
@@ -103,8 +163,8 @@ export function SettingsScreen() {
           </select>
         </label>
         <h2>Folders</h2>
-        <TextSettingField label="Gallery folder" value={settings.galleryDir} placeholder={info.paths.gallery} onSave={(galleryDir) => save({ galleryDir })} />
-        <TextSettingField label="Models folder" value={settings.modelsDir} placeholder={info.paths.models} onSave={(modelsDir) => save({ modelsDir })} />
+        <FolderField which="gallery" label="Gallery folder" current={info.paths.gallery} host={info.host} />
+        <FolderField which="models" label="Models folder" current={info.paths.models} host={info.host} />
       </section>
       <section className="panel settings">
         <h2>Downloads</h2>

@@ -13,6 +13,11 @@ interface AppState {
   setScreen(screen: Screen): void;
   load(): Promise<void>;
   updateSettings(patch: SettingsPatch): Promise<boolean>;
+  /**
+   * Changes the gallery or models folder: the desktop app asks in the system's dialog (`path` unused);
+   * a browser sends the folder the person typed and confirmed. Returns why it was refused, or null.
+   */
+  chooseFolder(which: 'gallery' | 'models', path?: string): Promise<ErrorInfo | null>;
   dismissError(): void;
 }
 
@@ -37,6 +42,13 @@ export const useAppStore = create<AppState>((set) => ({
     const info = await easel.app.info();
     set({ settings: result.value, error: null, ...(info.ok ? { info: info.value } : {}) });
     return true;
+  },
+  chooseFolder: async (which, path) => {
+    const result = await easel.settings.chooseFolder(path === undefined ? { which } : { which, path, confirmed: true });
+    if (!result.ok) return result.error;
+    const info = await easel.app.info();
+    set({ settings: result.value.settings, ...(info.ok ? { info: info.value } : {}) });
+    return null;
   },
   dismissError: () => set({ error: null }),
 }));

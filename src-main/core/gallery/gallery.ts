@@ -6,7 +6,7 @@ import { fileError, removeTempFiles, writeNewFileAtomic } from '../fs/atomic';
 import { readFavourites, writeFavourites } from './favourites-file';
 import { checkImageId, isImageName, newImageNames } from './image-names';
 import { readImageRecord } from './image-record';
-import { IndexFile } from './index-file';
+import { GALLERY_INDEX_FILE, IndexFile } from './index-file';
 import { encodePngWithParameters } from './png-encode';
 import { GalleryIndex, type IndexRecord, type ListQuery } from './store';
 import { Thumbnails } from './thumbnails';
@@ -83,7 +83,7 @@ export class Gallery {
     this.favouritesPath = path.join(this.dir, '.easel-favourites.json');
     this.clock = options.clock ?? Date.now;
     this.indexFile = new IndexFile(
-      options.indexPath ?? path.join(this.dir, '.easel-index.json'),
+      options.indexPath ?? path.join(this.dir, GALLERY_INDEX_FILE),
       () => this.index.serialize(),
       options.indexWriteDelayMs ?? 250,
     );

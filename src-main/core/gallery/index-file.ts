@@ -3,6 +3,9 @@ import path from 'node:path';
 import { fileError, writeFileAtomic } from '../fs/atomic';
 import { GalleryIndex } from './store';
 
+/** The index's name in the gallery folder; its presence marks the folder as Easel's. */
+export const GALLERY_INDEX_FILE = '.easel-index.json';
+
 /**
  * The gallery index on disk (`.easel-index.json`): read once at open, written shortly after changes
  * (debounced) and on close. Losing it loses nothing: it is rebuilt from the PNGs.

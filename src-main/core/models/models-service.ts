@@ -16,6 +16,7 @@ import { Downloader, type DownloadEvent, type DownloaderOptions, type DownloadRe
 import { proxySettingsFromEnv } from './http';
 import type { GenerationModel } from '../pipeline/types';
 import { ModelFolderCache } from './model-folder';
+import { requireModelFolderTopLevel } from './import-guard';
 import { ModelStore, type InstalledModel } from './store';
 
 export interface ModelsServiceOptions {
@@ -234,6 +235,7 @@ export class ModelsService {
   }
 
   async importFolder(folder: string, mode: 'copy' | 'reference'): Promise<ModelSummary> {
+    await requireModelFolderTopLevel(folder);
     const model = await (await this.store()).importFolder(folder, { mode });
     const summary = this.summarise(model.id, undefined, model);
     this.options.onChange(summary);

@@ -310,6 +310,10 @@ export class ModelStore {
       throw new EaselError('forbidden', `${model.displayName} is built into Easel and cannot be removed.`, { id });
     }
     const dir = this.modelDir(id);
+    // Only a folder Easel made (its manifest says so) is deleted; a person's own folder of that name stays.
+    if (!(await readManifest(dir))) {
+      throw new EaselError('forbidden', `${id} in ${this.modelsDir} was not made by Easel, so Easel does not delete it.`, { id });
+    }
     // Rename first so a crash mid-delete never leaves a half model that still looks installed.
     const trash = path.join(this.modelsDir, `.removing-${id}-${randomBytes(4).toString('hex')}`);
     await fsp.rename(dir, trash);

@@ -1,11 +1,11 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import {
-  settingsPatchSchema,
   settingsSchema,
   type PublicSettings,
   type Settings,
-  type SettingsPatch,
+  storedSettingsPatchSchema,
+  type StoredSettingsPatch,
 } from '../../../src-preload/api';
 import { EaselError } from '../errors';
 import { writeJsonAtomic } from '../fs/atomic';
@@ -47,8 +47,8 @@ export class SettingsStore {
     return this.loaded;
   }
 
-  update(patch: SettingsPatch): Promise<Settings> {
-    const parsed = settingsPatchSchema.safeParse(patch);
+  update(patch: StoredSettingsPatch): Promise<Settings> {
+    const parsed = storedSettingsPatchSchema.safeParse(patch);
     if (!parsed.success) {
       const reason = parsed.error.issues[0]?.message ?? 'invalid';
       return Promise.reject(new EaselError('invalid_request', `Settings not changed: ${reason}`));

@@ -23,6 +23,7 @@ const badPayloads: Record<Channel, unknown> = {
   'app.info': { unexpected: true },
   'settings.get': 'not an object',
   'settings.update': { theme: 'purple' },
+  'settings.chooseFolder': { which: 'attic' },
   'models.list': { all: true },
   'models.plan': {},
   'models.download': { id: '../../etc' },
@@ -96,10 +97,16 @@ describe('the dispatcher at the host boundary', () => {
 
   it('refuses relative folders, which would depend on where Easel started', async () => {
     const dispatch = createDispatcher(recordingHandlers([]));
-    expect(await dispatch('settings.update', { galleryDir: 'Pictures/Easel' })).toMatchObject({ ok: false, error: { code: 'invalid_request' } });
+    expect(await dispatch('settings.chooseFolder', { which: 'gallery', path: 'Pictures/Easel' })).toMatchObject({ ok: false, error: { code: 'invalid_request' } });
     expect(await dispatch('models.import', { path: './my-model' })).toMatchObject({ ok: false, error: { code: 'invalid_request' } });
-    expect(await dispatch('settings.update', { galleryDir: 'C:\\Users\\me\\Pictures' })).toMatchObject({ ok: true });
-    expect(await dispatch('settings.update', { modelsDir: '/home/me/models' })).toMatchObject({ ok: true });
+    expect(await dispatch('settings.chooseFolder', { which: 'gallery', path: 'C:\\Users\\me\\Pictures', confirmed: true })).toMatchObject({ ok: true });
+    expect(await dispatch('settings.chooseFolder', { which: 'models', path: '/home/me/models', confirmed: true })).toMatchObject({ ok: true });
+  });
+
+  it('lets no page set the folders through settings.update (they are chosen through settings.chooseFolder)', async () => {
+    const dispatch = createDispatcher(recordingHandlers([]));
+    expect(await dispatch('settings.update', { galleryDir: '/home/me/Pictures' })).toMatchObject({ ok: false, error: { code: 'invalid_request' } });
+    expect(await dispatch('settings.update', { modelsDir: '/home/me/models' })).toMatchObject({ ok: false, error: { code: 'invalid_request' } });
   });
 
   it('refuses an empty settings patch and unknown settings', async () => {

@@ -22,13 +22,34 @@ describe('the app store', () => {
     expect(useAppStore.getState()).toMatchObject({ settings: null, error: ioError });
   });
 
-  it('saves a patch, then reads the app info again (the folders may have moved)', async () => {
+  it('saves a patch and clears the last error', async () => {
     useAppStore.setState({ error: ioError });
-    fake.answer('settings.update', (patch) => ok(settings({ galleryDir: patch.galleryDir ?? null })));
+    fake.answer('settings.update', (patch) => ok(settings({ theme: patch.theme ?? 'system' })));
+    fake.answer('app.info', appInfo());
+    expect(await useAppStore.getState().updateSettings({ theme: 'dark' })).toBe(true);
+    expect(fake.requests('settings.update')).toEqual([{ theme: 'dark' }]);
+    expect(useAppStore.getState()).toMatchObject({ settings: { theme: 'dark' }, error: null });
+  });
+
+  it('changes a folder through settings.chooseFolder, confirmed, then reads the app info again (the folder moved)', async () => {
+    fake.answer('settings.chooseFolder', (request) => ok({ chosen: true, settings: settings({ galleryDir: request.path ?? null }) }));
     fake.answer('app.info', appInfo({ paths: { data: '/data', models: '/data/models', gallery: '/pictures' } }));
-    expect(await useAppStore.getState().updateSettings({ galleryDir: '/pictures' })).toBe(true);
-    expect(fake.requests('settings.update')).toEqual([{ galleryDir: '/pictures' }]);
-    expect(useAppStore.getState()).toMatchObject({ settings: { galleryDir: '/pictures' }, info: { paths: { gallery: '/pictures' } }, error: null });
+    expect(await useAppStore.getState().chooseFolder('gallery', '/pictures')).toBeNull();
+    expect(fake.requests('settings.chooseFolder')).toEqual([{ which: 'gallery', path: '/pictures', confirmed: true }]);
+    expect(useAppStore.getState()).toMatchObject({ settings: { galleryDir: '/pictures' }, info: { paths: { gallery: '/pictures' } } });
+  });
+
+  it('hands back why a folder was refused and keeps the settings it had', async () => {
+    useAppStore.setState({ settings: settings({ galleryDir: null }) });
+    const refusal = { code: 'forbidden' as const, message: '/home/me holds files that are not Easel’s.' };
+    fake.fail('settings.chooseFolder', refusal);
+    expect(await useAppStore.getState().chooseFolder('gallery', '/home/me')).toEqual(refusal);
+    expect(useAppStore.getState().settings?.galleryDir).toBeNull();
+    // Without a path the desktop app's dialog decides; the page sends only which folder.
+    fake.answer('settings.chooseFolder', { chosen: false, settings: settings() });
+    fake.answer('app.info', appInfo());
+    expect(await useAppStore.getState().chooseFolder('models')).toBeNull();
+    expect(fake.requests('settings.chooseFolder').at(-1)).toEqual({ which: 'models' });
   });
 
   it('keeps the settings it had when a save fails, and says why', async () => {
