@@ -28,8 +28,7 @@ function parseEvent(data: string): { event: unknown; payload: unknown } | null {
 }
 
 /** The web host's side of the contract: calls over HTTP, events over one WebSocket that reconnects. */
-function createWebTransport(): Transport {
-  const token = takeToken();
+function createWebTransport(token: string): Transport {
   const listeners = new Map<EventName, Set<(payload: unknown) => void>>();
   let socket: WebSocket | null = null;
 
@@ -82,5 +81,9 @@ function createWebTransport(): Transport {
  * Everything in the renderer talks to Easel through `window.easel`: the preload's inside Electron, or
  * the same API over the web host's socket in a browser.
  */
-window.easel ??= createEaselApi(createWebTransport());
+const webToken = window.easel === undefined ? takeToken() : null;
+window.easel ??= createEaselApi(createWebTransport(webToken ?? ''));
 export const easel: EaselApi = window.easel;
+
+/** A browser opened Easel's address without the token the web host printed: nothing can be asked of the core. */
+export const tokenMissing = webToken === '';

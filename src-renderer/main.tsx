@@ -1,12 +1,14 @@
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './App';
+import { tokenMissing } from './bridge';
+import { TokenMissing } from './components/TokenMissing';
 import './styles.css';
 
 const root = document.getElementById('root');
 if (!root) throw new Error('index.html has no #root element');
 createRoot(root).render(
   <StrictMode>
-    <App />
+    {tokenMissing ? <TokenMissing /> : <App />}
   </StrictMode>,
 );

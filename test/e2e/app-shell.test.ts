@@ -85,4 +85,26 @@ describe('the app shell in Chromium through the web host', () => {
       await web.close();
     }
   });
+
+  it('tells a person who opened the address without its token how to open Easel', async () => {
+    ({ web } = await startTestHost(await tempDir(), path.join(repoRoot, 'dist', 'renderer')));
+    for (const viewport of [
+      { width: 1280, height: 800 },
+      { width: 900, height: 700 },
+    ]) {
+      const page = await browser.newPage({ viewport });
+      try {
+        const address = new URL(web.url);
+        address.search = '';
+        await page.goto(address.toString());
+        await expect.poll(() => page.getByRole('heading', { name: 'Open Easel from the address it printed' }).isVisible()).toBe(true);
+        expect(await page.getByText('npm run serve').isVisible()).toBe(true);
+        expect(await page.getByRole('navigation', { name: 'Main' }).count()).toBe(0);
+        await screenshot(page, `app-shell-no-token-${viewport.width}`);
+      } finally {
+        await page.close();
+      }
+    }
+    await web.close();
+  });
 });
