@@ -54,7 +54,8 @@ export class SettingsStore {
       return Promise.reject(new EaselError('invalid_request', `Settings not changed: ${reason}`));
     }
     const run = this.queue.then(async () => {
-      const next = settingsSchema.parse({ ...(await this.get()), ...parsed.data });
+      const current = await this.get();
+      const next = settingsSchema.parse({ ...current, ...parsed.data, ...tokenForHub(current, parsed.data) });
       await writeJsonAtomic(this.file, next);
       this.loaded = Promise.resolve(next);
       for (const listener of this.listeners) listener(next);
@@ -91,6 +92,15 @@ export class SettingsStore {
     this.options.onRecovered?.({ movedTo, reason });
     return settingsSchema.parse({});
   }
+}
+
+/**
+ * The access token was given for one hub: a new hub address forgets it (unless the same change sets a new
+ * one), so a changed address can never receive the old token.
+ */
+function tokenForHub(current: Settings, patch: StoredSettingsPatch): Partial<Settings> {
+  const hubChanged = patch.hubEndpoint !== undefined && patch.hubEndpoint !== current.hubEndpoint;
+  return hubChanged && patch.hubToken === undefined ? { hubToken: '' } : {};
 }
 
 export function toPublicSettings(settings: Settings): PublicSettings {

@@ -21,6 +21,17 @@ describe('SettingsStore', () => {
     expect((await reopened.get()).theme).toBe('dark');
   });
 
+  it('forgets the hub access token when the hub address changes, unless the same change gives a new one', async () => {
+    const store = new SettingsStore({ dataDir: await tempDir() });
+    await store.update({ hubToken: 'hf_for_the_hub' });
+    await store.update({ hubEndpoint: 'https://huggingface.co' });
+    expect((await store.get()).hubToken).toBe('hf_for_the_hub');
+    await store.update({ hubEndpoint: 'https://mirror.example.org' });
+    expect(toPublicSettings(await store.get())).toMatchObject({ hubEndpoint: 'https://mirror.example.org', hubTokenSet: false });
+    await store.update({ hubEndpoint: 'https://other.example.org', hubToken: 'hf_for_the_other' });
+    expect((await store.get()).hubToken).toBe('hf_for_the_other');
+  });
+
   it('leaves no temp files behind, and the last of concurrent updates wins on disk', async () => {
     const dataDir = await tempDir();
     const store = new SettingsStore({ dataDir });
