@@ -1,5 +1,6 @@
 import type { GenerationParameters } from '../../../src-preload/api';
 import { schedulerFromComfyUi } from './comfyui';
+import { parseJsonObject } from './json-object';
 
 /**
  * Reads Fooocus' own metadata scheme: a JSON object in the `parameters` chunk (with `fooocus_scheme` set to
@@ -9,14 +10,8 @@ import { schedulerFromComfyUi } from './comfyui';
  * not such an object; fields Easel cannot use are left out.
  */
 export function parseFooocusParameters(text: string): Partial<GenerationParameters> | null {
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    return null;
-  }
-  if (typeof json !== 'object' || json === null || Array.isArray(json)) return null;
-  const data = json as Record<string, unknown>;
+  const data = parseJsonObject(text);
+  if (data === null) return null;
   if (typeof data.prompt !== 'string' && !Array.isArray(data.full_prompt)) return null;
 
   const result: Partial<GenerationParameters> = {};

@@ -1,4 +1,5 @@
 import type { GenerationParameters, SchedulerName } from '../../../src-preload/api';
+import { parseJsonObject } from './json-object';
 
 /**
  * Reads generation parameters from InvokeAI's `invokeai_metadata` PNG chunk (InvokeAI 3 and later):
@@ -33,14 +34,8 @@ function positiveInteger(value: unknown): number | undefined {
 
 /** The parameters in an `invokeai_metadata` chunk, or null if it is not JSON with a prompt. */
 export function parseInvokeAiMetadata(text: string): Partial<GenerationParameters> | null {
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    return null;
-  }
-  if (typeof json !== 'object' || json === null || Array.isArray(json)) return null;
-  const data = json as Record<string, unknown>;
+  const data = parseJsonObject(text);
+  if (data === null) return null;
   if (typeof data.positive_prompt !== 'string') return null;
 
   const result: Partial<GenerationParameters> = { prompt: data.positive_prompt };
