@@ -2,7 +2,6 @@ import { existsSync, promises as fsp } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { EaselError } from '../../../src-main/core/errors';
 import {
   Downloader,
   type Clock,
@@ -13,6 +12,7 @@ import {
 import { proxySettingsFromEnv } from '../../../src-main/core/models/http';
 import { readManifest } from '../../../src-main/core/models/manifest';
 import { FakeHub, ForwardProxy, payload, sha256, TLS_CERT, type HubFile } from '../../fixtures/hub/fake-hub';
+import { caught } from '../../helpers/errors';
 
 const FILES: HubFile[] = [
   { path: 'model_index.json', content: Buffer.from('{"_class_name":"OnnxStableDiffusionPipeline"}\n'), lfs: false },
@@ -68,16 +68,6 @@ async function partialFiles(): Promise<string[]> {
   const root = path.join(dir, 'tiny');
   if (!existsSync(root)) return [];
   return (await fsp.readdir(root, { recursive: true })).map(String).filter((f) => f.includes('.partial'));
-}
-
-async function caught(promise: Promise<unknown>): Promise<EaselError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(EaselError);
-    return error as EaselError;
-  }
-  throw new Error('expected a failure');
 }
 
 beforeEach(async () => {

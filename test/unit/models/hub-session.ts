@@ -1,10 +1,10 @@
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
-import { afterEach, beforeEach, expect } from 'vitest';
-import { EaselError } from '../../../src-main/core/errors';
+import { afterEach, beforeEach } from 'vitest';
 import { Downloader, type DownloaderOptions, type DownloadRequest } from '../../../src-main/core/models/downloader';
 import { FakeHub, payload, type HubFile } from '../../fixtures/hub/fake-hub';
 import { useTempDirs } from '../../helpers/temp';
+export { caught } from '../../helpers/errors';
 
 /** A fake hub and a model folder per test, with a downloader that never waits long. */
 
@@ -67,15 +67,6 @@ export function useHubSession(): HubSession {
   return session;
 }
 
-export async function caught(promise: Promise<unknown>): Promise<EaselError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(EaselError);
-    return error as EaselError;
-  }
-  throw new Error('expected a failure');
-}
 
 /** Names of the files under `root`, `/`-separated, partial files included. */
 export async function filesUnder(root: string): Promise<string[]> {

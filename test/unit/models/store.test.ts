@@ -2,25 +2,15 @@ import { existsSync, promises as fsp } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { EaselError } from '../../../src-main/core/errors';
 import { CATALOG } from '../../../src-main/core/models/catalog';
 import { readManifest, writeManifest } from '../../../src-main/core/models/manifest';
 import { ModelStore } from '../../../src-main/core/models/store';
 import { onnxBytes, writeModelFolder } from './model-folder-files';
+import { caught } from '../../helpers/errors';
 
 let root: string;
 let modelsDir: string;
 let builtinDir: string;
-
-async function caught(promise: Promise<unknown>): Promise<EaselError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(EaselError);
-    return error as EaselError;
-  }
-  throw new Error('expected a failure');
-}
 
 function store(): ModelStore {
   return new ModelStore({ modelsDir, builtinModelsDir: builtinDir });
