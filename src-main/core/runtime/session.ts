@@ -45,11 +45,40 @@ export class OnnxSession {
    * weights next to it. Fails with provider_failed when the provider cannot start or cannot load this model.
    */
   static async create(modelPath: string, provider: ProviderName, options: OnnxSessionOptions = {}): Promise<OnnxSession> {
+    return OnnxSession.open(modelPath, undefined, provider, options);
+  }
+
+  /**
+   * A session of `modelPath` from an in-memory copy of it whose changed weights are inline (LoRAs merged);
+   * every other weight is read from the files in the model's folder, which is named to ONNX Runtime as the
+   * folder of external initializers.
+   */
+  static async createFromBytes(
+    modelPath: string,
+    bytes: Uint8Array,
+    provider: ProviderName,
+    options: OnnxSessionOptions = {},
+  ): Promise<OnnxSession> {
+    return OnnxSession.open(modelPath, bytes, provider, options);
+  }
+
+  private static async open(
+    modelPath: string,
+    bytes: Uint8Array | undefined,
+    provider: ProviderName,
+    options: OnnxSessionOptions,
+  ): Promise<OnnxSession> {
     const absolute = path.resolve(modelPath);
     checkOnnxFile(absolute);
     let session: ort.InferenceSession;
     try {
-      session = await ort.InferenceSession.create(absolute, sessionOptions(provider, options));
+      const ortOptions = sessionOptions(provider, options);
+      if (bytes === undefined) {
+        session = await ort.InferenceSession.create(absolute, ortOptions);
+      } else {
+        ortOptions.extra = { session: { model_external_initializers_file_folder_path: path.dirname(absolute) } };
+        session = await ort.InferenceSession.create(bytes, ortOptions);
+      }
     } catch (error) {
       const reason = firstLine(error);
       throw new EaselError(
