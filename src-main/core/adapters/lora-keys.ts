@@ -63,6 +63,10 @@ export function parseLoraKeys(names: readonly string[]): KeyParse {
         continue;
       }
       module = component === 'unet' ? renameKohyaUnet(mapped) : mapped;
+      if (component === 'unet' && !diffusersPlaces(module)) {
+        unused.push(name);
+        continue;
+      }
       underscored = true;
       part = kohya[3]!;
     } else if (diffusers) {
@@ -145,6 +149,16 @@ function sgmToDiffusers(name: string): string | undefined {
     return inner === undefined ? undefined : ['up', 'blocks', block, inner, layer, ...rest].join('_');
   }
   return name;
+}
+
+/**
+ * diffusers' kohya conversion turns every underscore into a dot and restores only the names it knows, so
+ * `conv_in`, `conv_out` and embedding layers other than a resnet's `time_emb_proj` end up naming no module and
+ * are not applied; they are left out here too, so the result is the image diffusers makes.
+ */
+function diffusersPlaces(module: string): boolean {
+  if (module === 'conv_in' || module === 'conv_out') return false;
+  return !module.includes('emb') || module.endsWith('_time_emb_proj');
 }
 
 /** The SGM-only layer names inside a block, renamed to diffusers' (on underscored names). */

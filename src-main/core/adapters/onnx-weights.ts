@@ -174,7 +174,9 @@ async function readInitializer(reader: Reader, start: number, end: number): Prom
     } else if (f.field === 2 && f.wireType === 0) tensor.dataType = f.value;
     else if (f.field === 4 && f.wireType === 2) tensor.data = { kind: 'floats', start: f.bodyStart, end: f.end };
     else if (f.field === 8 && f.wireType === 2) tensor.name = await text(reader, f);
-    else if (f.field === 9 && f.wireType === 2) tensor.data = { kind: 'raw', start: f.bodyStart, end: f.end };
+    else if (f.field === 9 && f.wireType === 2 && (f.end > f.bodyStart || tensor.data.kind === 'none')) {
+      tensor.data = { kind: 'raw', start: f.bodyStart, end: f.end };
+    }
     else if (f.field === 14 && f.wireType === 0) isExternal = f.value === 1;
     else if (f.field === 13 && f.wireType === 2) {
       let key = '';

@@ -85,6 +85,7 @@ function findInitializer(model: onnx.ModelProto, name: string): onnx.ITensorProt
 
 export function initializerValues(model: onnx.ModelProto, name: string): Float32Array {
   const tensor = findInitializer(model, name);
+  if (tensor.floatData && tensor.floatData.length > 0) return Float32Array.from(tensor.floatData);
   const bytes = Buffer.from(tensor.rawData ?? new Uint8Array());
   if (tensor.dataType === onnx.TensorProto.DataType.FLOAT16) {
     return float16ToFloat32(new Uint16Array(bytes.buffer, bytes.byteOffset, bytes.length / 2));
@@ -136,6 +137,7 @@ export async function writeReferenceModel(model: onnx.ModelProto, weights: Map<s
     if (values === undefined) continue;
     const data = tensor.dataType === onnx.TensorProto.DataType.FLOAT16 ? float32ToFloat16(values) : values;
     tensor.rawData = new Uint8Array(data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength));
+    tensor.floatData = [];
   }
   await mkdir(dir, { recursive: true });
   const file = path.join(dir, 'model.onnx');
