@@ -16,6 +16,8 @@ import type { WeightTarget, WeightTargets } from './weight-targets';
 export interface ScaledLora {
   lora: Lora;
   scale: number;
+  /** A1111's `<lora:name:text:unet>`: the UNet's own multiplier; `scale` otherwise. */
+  unetScale?: number;
 }
 
 /** Which target a LoRA layer names in this part, or undefined when the part has no such layer. */
@@ -56,8 +58,8 @@ export async function mergeLoras(
     const weight = await readInitializerFloats(index, tensor);
     const half = tensor.dataType === ONNX_FLOAT16;
     for (const { target, layer, lora } of contributions) {
-      if (lora.scale === 0) continue;
-      await addDelta(weight, target, layer, lora, half);
+      const scale = component === 'unet' ? (lora.unetScale ?? lora.scale) : lora.scale;
+      if (scale !== 0) await addDelta(weight, target, layer, lora.lora, scale, half);
     }
     const bytes = half ? float32ToFloat16(weight) : weight;
     values.set(name, { dims: tensor.dims, dataType: tensor.dataType, bytes: new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength) });
@@ -65,7 +67,14 @@ export async function mergeLoras(
   return values;
 }
 
-async function addDelta(weight: Float32Array, target: WeightTarget, layer: LoraLayerKeys, { lora, scale }: ScaledLora, half: boolean): Promise<void> {
+async function addDelta(
+  weight: Float32Array,
+  target: WeightTarget,
+  layer: LoraLayerKeys,
+  lora: Lora,
+  scale: number,
+  half: boolean,
+): Promise<void> {
   const down = await lora.file.readFloat32(layer.down);
   const up = await lora.file.readFloat32(layer.up);
   const rank = lora.file.tensor(layer.down).shape[0]!;

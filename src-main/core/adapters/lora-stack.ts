@@ -16,6 +16,7 @@ import { findWeightTargets, type WeightTargets } from './weight-targets';
 export interface LoraRequest {
   file: string;
   scale: number;
+  unetScale?: number;
 }
 
 const COMPONENTS: readonly LoraComponent[] = ['unet', 'text_encoder', 'text_encoder_2'];
@@ -37,7 +38,9 @@ export class LoraStack {
   static async open(modelDir: string, requests: readonly LoraRequest[]): Promise<LoraStack> {
     const loras: ScaledLora[] = [];
     try {
-      for (const request of requests) loras.push({ lora: await Lora.open(request.file), scale: request.scale });
+      for (const { file, scale, unetScale } of requests) {
+        loras.push({ lora: await Lora.open(file), scale, ...(unetScale !== undefined ? { unetScale } : {}) });
+      }
       const parts = new Map<LoraComponent, Part>();
       for (const component of COMPONENTS) {
         if (!loras.some(({ lora }) => lora.layers.some((layer) => layer.component === component))) continue;
@@ -50,7 +53,7 @@ export class LoraStack {
       const key = JSON.stringify(
         requests.map((request) => {
           const stat = statSync(request.file);
-          return [path.resolve(request.file), stat.size, stat.mtimeMs, request.scale];
+          return [path.resolve(request.file), stat.size, stat.mtimeMs, request.scale, request.unetScale ?? null];
         }),
       );
       return new LoraStack(modelDir, loras, parts, key);
