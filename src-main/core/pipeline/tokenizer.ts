@@ -60,8 +60,10 @@ export class ClipTokenizer {
   private constructor(
     private readonly vocab: Map<string, number>,
     private readonly mergeRanks: Map<string, number>,
-    tokens: { bos: string; eos: string; pad: string },
-    source: string,
+    private readonly tokens: { bos: string; eos: string; pad: string },
+    private readonly source: string,
+    /** Textual-inversion names (lower-cased) → the ids of the tokens added for them. */
+    private readonly added: ReadonlyMap<string, readonly number[]> = new Map(),
   ) {
     const idOf = (role: string, token: string): number => {
       const id = vocab.get(token);
@@ -104,13 +106,43 @@ export class ClipTokenizer {
     );
   }
 
+  /** Entries in the vocabulary: the first id a token added to it gets. */
+  get vocabSize(): number {
+    return this.vocab.size;
+  }
+
+  /**
+   * This tokenizer with textual-inversion tokens added: each name, written as a word in a prompt (any case),
+   * becomes its ids instead of its BPE tokens, as A1111 uses an embedding by its file name.
+   */
+  withAddedTokens(added: ReadonlyMap<string, readonly number[]>): ClipTokenizer {
+    return new ClipTokenizer(this.vocab, this.mergeRanks, this.tokens, this.source, added);
+  }
+
   /** BPE ids of `text`, without start and end tokens. */
   encode(text: string): number[] {
     const ids: number[] = [];
-    for (const match of clipCleanText(text).matchAll(WORD_PATTERN)) {
+    const cleaned = clipCleanText(text);
+    let from = 0;
+    for (const match of this.added.size > 0 ? cleaned.matchAll(this.addedPattern()) : []) {
+      ids.push(...this.encodeText(cleaned.slice(from, match.index)), ...(this.added.get(match[0].toLowerCase()) ?? []));
+      from = match.index + match[0].length;
+    }
+    ids.push(...this.encodeText(cleaned.slice(from)));
+    return ids;
+  }
+
+  private encodeText(cleaned: string): number[] {
+    const ids: number[] = [];
+    for (const match of cleaned.matchAll(WORD_PATTERN)) {
       for (const id of this.encodeWord(match[0])) ids.push(id);
     }
     return ids;
+  }
+
+  private addedPattern(): RegExp {
+    const names = [...this.added.keys()].sort((a, b) => b.length - a.length).map((name) => name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
+    return new RegExp(`(?<![\\p{L}\\p{N}_])(?:${names.join('|')})(?![\\p{L}\\p{N}_])`, 'giu');
   }
 
   /**

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { onnx } from 'onnx-proto';
 import { afterAll, describe, expect, it } from 'vitest';
-import { LoraStack } from '../../../src-main/core/adapters/lora-stack';
+import { ModelAdapters } from '../../../src-main/core/adapters/model-adapters';
 import { EaselError } from '../../../src-main/core/errors';
 import { type HostTensor, OnnxSession } from '../../../src-main/core/runtime/session';
 import { type FixtureKind, fixtureModel } from '../../fixtures/models';
@@ -71,8 +71,8 @@ async function loraFile(name: string, specs: LayerSpec[], metadata?: Record<stri
   return { file, layers };
 }
 
-async function openStack(dir: string, requests: Array<{ file: string; scale: number }>): Promise<LoraStack> {
-  const stack = await LoraStack.open(dir, requests);
+async function openStack(dir: string, requests: Array<{ file: string; scale: number }>): Promise<ModelAdapters> {
+  const stack = await ModelAdapters.open(dir, { loras: requests, embeddings: [], vocabSizes: {} });
   cleanup.push(() => stack.close());
   return stack;
 }
@@ -177,7 +177,7 @@ describe('LoRAs merged into the UNet in memory', () => {
       [{ prefix: 'lora_unet_output_blocks_0_1_transformer_blocks_3_attn1_to_q', format: 'kohya', rank: 2, inShape: [1280], out: 1280, target: { initializer: 'x', layout: 'in_out' } }],
       { ss_base_model_version: 'sdxl_base_v1-0', ss_sd_model_name: 'sd_xl_base_1.0.safetensors' },
     );
-    const error = await LoraStack.open(dir, [{ file: lora.file, scale: 1 }]).catch((thrown: unknown) => thrown);
+    const error = await ModelAdapters.open(dir, { loras: [{ file: lora.file, scale: 1 }], embeddings: [], vocabSizes: {} }).catch((thrown: unknown) => thrown);
     expect(error).toBeInstanceOf(EaselError);
     expect((error as EaselError).code).toBe('model_invalid');
     expect((error as EaselError).message).toContain('sdxl-only');

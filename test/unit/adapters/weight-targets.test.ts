@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { onnx } from 'onnx-proto';
 import { afterAll, describe, expect, it } from 'vitest';
-import { LoraStack } from '../../../src-main/core/adapters/lora-stack';
+import { ModelAdapters } from '../../../src-main/core/adapters/model-adapters';
 import { indexOnnxGraph } from '../../../src-main/core/adapters/onnx-weights';
 import { findWeightTargets } from '../../../src-main/core/adapters/weight-targets';
 import { OnnxSession } from '../../../src-main/core/runtime/session';
@@ -64,7 +64,7 @@ describe('finding a layer’s weight in the graph', () => {
     ]);
     const file = path.join(temp, 'variants.safetensors');
     await writeSafetensors(file, tensors);
-    const stack = await LoraStack.open(dir, [{ file, scale: 0.8 }]);
+    const stack = await ModelAdapters.open(dir, { loras: [{ file, scale: 0.8 }], embeddings: [], vocabSizes: {} });
     cleanup.push(() => stack.close());
     const unetFile = path.join(dir, 'unet', 'model.onnx');
     const merged = await OnnxSession.createFromBytes(unetFile, await stack.mergedModel('unet'), 'cpu');
