@@ -105,17 +105,20 @@ export function tokenEmbeddingTable(index: OnnxGraphIndex, vocabSize: number): {
 }
 
 /** The token-embedding matrix with the embeddings' rows appended, in the table's own element type. */
-export async function extendedTable(index: OnnxGraphIndex, tableName: string, rows: readonly Float32Array[]): Promise<InitializerValue> {
+export function extendedTable(index: OnnxGraphIndex, tableName: string, rows: readonly Float32Array[]): InitializerValue {
   const tensor = index.initializers.get(tableName)!;
-  const base = await readInitializerFloats(index, tensor);
   const [count, width] = tensor.dims as [number, number];
-  const values = new Float32Array((count + rows.length) * width);
-  values.set(base);
-  rows.forEach((row, i) => values.set(row, (count + i) * width));
-  const typed = tensor.dataType === ONNX_FLOAT16 ? float32ToFloat16(values) : values;
+  const half = tensor.dataType === ONNX_FLOAT16;
   return {
     dims: [count + rows.length, width],
     dataType: tensor.dataType,
-    bytes: new Uint8Array(typed.buffer, typed.byteOffset, typed.byteLength),
+    byteLength: (count + rows.length) * width * (half ? 2 : 4),
+    write: async (into) => {
+      const values = new Float32Array((count + rows.length) * width);
+      values.set(await readInitializerFloats(index, tensor));
+      rows.forEach((row, i) => values.set(row, (count + i) * width));
+      const typed = half ? float32ToFloat16(values) : values;
+      into.set(new Uint8Array(typed.buffer, typed.byteOffset, typed.byteLength));
+    },
   };
 }

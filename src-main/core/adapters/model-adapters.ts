@@ -71,6 +71,8 @@ export class ModelAdapters {
         parts.set(component, part);
       }
       for (const scaled of loras) refuseUnmatched(scaled, parts);
+      // Every matched layer's shape is checked now, so a LoRA for another model fails before any merging.
+      for (const [component, part] of parts) mergeLoras(part.index, part.targets, component, loras);
       const key = JSON.stringify([
         request.loras.map(({ file, scale, unetScale }) => {
           const stat = statSync(file);
@@ -99,8 +101,8 @@ export class ModelAdapters {
   async mergedModel(component: string): Promise<Uint8Array> {
     const part = this.parts.get(component as LoraComponent);
     if (part === undefined) throw new EaselError('internal', `No adapter changes the ${component}.`);
-    const values: Map<string, InitializerValue> = await mergeLoras(part.index, part.targets, component as LoraComponent, this.loras);
-    if (part.table !== undefined) values.set(part.table.name, await extendedTable(part.index, part.table.name, part.table.rows));
+    const values: Map<string, InitializerValue> = mergeLoras(part.index, part.targets, component as LoraComponent, this.loras);
+    if (part.table !== undefined) values.set(part.table.name, extendedTable(part.index, part.table.name, part.table.rows));
     return patchedModelBytes(part.index, values);
   }
 

@@ -281,19 +281,27 @@ function externalPath(modelFile: string, location: string): string {
   return resolved;
 }
 
-/** A new value for one initializer, in the initializer's own element type (float32 or float16 bits). */
+/**
+ * A new value for one initializer, in the initializer's own element type (float32 or float16 bits), written
+ * straight into the patched model's buffer when it is assembled, so a merged weight exists in memory once.
+ */
 export interface InitializerValue {
   dims: number[];
   dataType: number;
-  bytes: Uint8Array;
+  byteLength: number;
+  write(into: Uint8Array): Promise<void>;
 }
 
 /** Inline weights smaller than this are copied into the patched model rather than referenced. */
 const REFERENCE_THRESHOLD = 1024;
 
+/** Bytes known now, or a weight of known length written when the buffer is filled. */
+type Piece = Uint8Array | { length: number; write(into: Uint8Array): Promise<void> };
+
 /**
  * The bytes of a model equal to `index.file` except that the named initializers hold the given values. To be
- * loaded with the model's folder as ONNX Runtime's external-initializer folder.
+ * loaded with the model's folder as ONNX Runtime's external-initializer folder. The result is assembled in a
+ * single buffer: every piece's length is known before any weight is merged.
  */
 export async function patchedModelBytes(index: OnnxGraphIndex, values: ReadonlyMap<string, InitializerValue>): Promise<Uint8Array> {
   const handle = await fsp.open(index.file, 'r');
@@ -301,25 +309,32 @@ export async function patchedModelBytes(index: OnnxGraphIndex, values: ReadonlyM
     const reader = new Reader(handle, (await handle.stat()).size);
     const ownName = path.basename(index.file);
     const byStart = new Map([...index.initializers.values()].map((tensor) => [tensor.messageStart, tensor]));
-    const graphParts: Uint8Array[] = [];
+    const graph: Piece[] = [];
     for (const f of index.graphFields) {
       const tensor = f.field === 5 ? byStart.get(f.bodyStart) : undefined;
       const value = tensor ? values.get(tensor.name) : undefined;
       if (tensor && value) {
-        graphParts.push(lengthField(5, tensorMessage(tensor.name, value.dims, value.dataType, { raw: value.bytes })));
+        graph.push(...lengthField(5, tensorMessage(tensor.name, value.dims, value.dataType, { raw: value })));
       } else if (tensor && tensor.data.kind === 'raw' && tensor.data.end - tensor.data.start >= REFERENCE_THRESHOLD) {
         const reference = { location: ownName, offset: tensor.data.start, length: tensor.data.end - tensor.data.start };
-        graphParts.push(lengthField(5, tensorMessage(tensor.name, tensor.dims, tensor.dataType, { external: reference })));
+        graph.push(...lengthField(5, tensorMessage(tensor.name, tensor.dims, tensor.dataType, { external: reference })));
       } else {
-        graphParts.push(await reader.bytes(f.start, f.end));
+        graph.push(await reader.bytes(f.start, f.end));
       }
     }
-    const parts: Uint8Array[] = [];
+    const model: Piece[] = [];
     for (const f of index.modelFields) {
-      if (f.start === index.graphField.start) parts.push(lengthField(7, Buffer.concat(graphParts)));
-      else parts.push(await reader.bytes(f.start, f.end));
+      if (f.start === index.graphField.start) model.push(...lengthField(7, graph));
+      else model.push(await reader.bytes(f.start, f.end));
     }
-    return Buffer.concat(parts);
+    const out = new Uint8Array(model.reduce((total, piece) => total + piece.length, 0));
+    let at = 0;
+    for (const piece of model) {
+      if (piece instanceof Uint8Array) out.set(piece, at);
+      else await piece.write(out.subarray(at, at + piece.length));
+      at += piece.length;
+    }
+    return out;
   } finally {
     await handle.close();
   }
@@ -329,25 +344,27 @@ function tensorMessage(
   name: string,
   dims: number[],
   dataType: number,
-  data: { raw: Uint8Array } | { external: { location: string; offset: number; length: number } },
-): Buffer {
-  const parts: Uint8Array[] = [];
+  data: { raw: InitializerValue } | { external: { location: string; offset: number; length: number } },
+): Piece[] {
+  const parts: Piece[] = [];
   for (const dim of dims) parts.push(varint(1 << 3), varint(dim));
   parts.push(varint(2 << 3), varint(dataType));
-  parts.push(lengthField(8, Buffer.from(name, 'utf8')));
+  parts.push(...lengthField(8, [Buffer.from(name, 'utf8')]));
   if ('raw' in data) {
-    parts.push(lengthField(9, data.raw));
+    const { byteLength, write } = data.raw;
+    parts.push(...lengthField(9, [{ length: byteLength, write }]));
   } else {
     for (const [key, value] of Object.entries(data.external)) {
-      parts.push(lengthField(13, Buffer.concat([lengthField(1, Buffer.from(key)), lengthField(2, Buffer.from(String(value)))])));
+      parts.push(...lengthField(13, [...lengthField(1, [Buffer.from(key)]), ...lengthField(2, [Buffer.from(String(value))])]));
     }
     parts.push(varint(14 << 3), varint(1));
   }
-  return Buffer.concat(parts);
+  return parts;
 }
 
-function lengthField(field: number, body: Uint8Array): Buffer {
-  return Buffer.concat([varint((field << 3) | 2), varint(body.length), body]);
+function lengthField(field: number, body: Piece[]): Piece[] {
+  const length = body.reduce((total, piece) => total + piece.length, 0);
+  return [varint((field << 3) | 2), varint(length), ...body];
 }
 
 function varint(value: number): Buffer {

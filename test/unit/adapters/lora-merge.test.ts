@@ -189,8 +189,7 @@ describe('LoRAs merged into the UNet in memory', () => {
     const lora = await loraFile('wrong-size', [
       { prefix: `lora_unet_${ATTN.replaceAll('.', '_')}_to_k`, format: 'kohya', rank: 2, inShape: [1024], out: 8, target: { initializer: 'x', layout: 'in_out' } },
     ], { 'modelspec.architecture': 'stable-diffusion-v2-768-v/lora' });
-    const stack = await openStack(dir, [{ file: lora.file, scale: 1 }]);
-    const error = await stack.mergedModel('unet').catch((thrown: unknown) => thrown);
+    const error = await openStack(dir, [{ file: lora.file, scale: 1 }]).catch((thrown: unknown) => thrown);
     expect(error).toBeInstanceOf(EaselError);
     expect((error as EaselError).message).toMatch(/wrong-size does not fit this model.*stable-diffusion-v2-768-v\/lora/);
   });
