@@ -7,10 +7,25 @@ import path from 'node:path';
 import type { ProviderName } from '../../../src-preload/api';
 import { OnnxSession, type OnnxSessionOptions } from './session';
 
-export type SessionOpener = (modelPath: string, provider: ProviderName, options: OnnxSessionOptions) => Promise<OnnxSession>;
+/** `model`: an in-memory copy of the model with adapters applied (LoRAs, embeddings), to open instead of the file. */
+export type SessionOpener = (
+  modelPath: string,
+  provider: ProviderName,
+  options: OnnxSessionOptions,
+  model?: Uint8Array,
+) => Promise<OnnxSession>;
+
+/** A part with adapters applied: `key` names the adapter set; `model` builds the patched graph when needed. */
+export interface SessionVariant {
+  key: string;
+  model: () => Promise<Uint8Array>;
+}
 
 interface Entry {
   modelDir: string;
+  /** Model folder, component and provider: the part whose variants replace one another. */
+  part: string;
+  variant: string | null;
   session: Promise<OnnxSession>;
 }
 
@@ -18,7 +33,8 @@ export class SessionCache {
   private readonly entries = new Map<string, Entry>();
 
   constructor(
-    private readonly open: SessionOpener = (modelPath, provider, options) => OnnxSession.create(modelPath, provider, options),
+    private readonly open: SessionOpener = (modelPath, provider, options, model) =>
+      model === undefined ? OnnxSession.create(modelPath, provider, options) : OnnxSession.createFromBytes(modelPath, model, provider, options),
   ) {}
 
   /**
@@ -26,13 +42,26 @@ export class SessionCache {
    * different tuning (e.g. other fixed dimensions) are distinct. A failed creation is not cached, so the
    * next call tries again.
    */
-  get(modelDir: string, component: string, provider: ProviderName, options: OnnxSessionOptions = {}): Promise<OnnxSession> {
+  get(
+    modelDir: string,
+    component: string,
+    provider: ProviderName,
+    options: OnnxSessionOptions = {},
+    variant?: SessionVariant,
+  ): Promise<OnnxSession> {
     const dir = path.resolve(modelDir);
-    const key = JSON.stringify([dir, component, provider, tuningKey(options)]);
+    const part = JSON.stringify([dir, component, provider]);
+    const key = JSON.stringify([part, tuningKey(options), variant?.key ?? null]);
     const cached = this.entries.get(key);
     if (cached) return cached.session;
-    const session = this.open(path.join(dir, component, 'model.onnx'), provider, options);
-    this.entries.set(key, { modelDir: dir, session });
+    // One variant of a part at a time: a UNet with other LoRAs replaces the previous one rather than doubling memory.
+    void this.releaseWhere((entry) => entry.part === part && entry.variant !== (variant?.key ?? null));
+    const modelPath = path.join(dir, component, 'model.onnx');
+    const session =
+      variant === undefined
+        ? this.open(modelPath, provider, options)
+        : variant.model().then((model) => this.open(modelPath, provider, options, model));
+    this.entries.set(key, { modelDir: dir, part, variant: variant?.key ?? null, session });
     session.catch(() => {
       if (this.entries.get(key)?.session === session) this.entries.delete(key);
     });
