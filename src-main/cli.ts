@@ -26,7 +26,7 @@ async function main(argv: string[]): Promise<number> {
   const io = { stdout: process.stdout, stderr: process.stderr, env: process.env };
   switch (command) {
     case 'generate':
-      return runGenerateCommand(rest, { ...io, dataDir: paths.data });
+      return runGenerateCommand(rest, { ...io, dataDir: paths.data, loraDir: paths.loras, embeddingDir: paths.embeddings });
     case 'models': {
       const settings = await new SettingsStore({ dataDir: paths.data }).get();
       return runModelsCommand(rest, { ...io, modelsDir: modelsDir(paths, settings), builtinModelsDir: paths.builtinModels });

@@ -11,6 +11,7 @@ import {
   generateRequestSchema,
 } from '../../src-preload/api';
 import type { ErrorInfo } from '../../src-preload/api';
+import type { LoraRequest } from '../core/adapters/model-adapters';
 import { EaselError, toErrorInfo } from '../core/errors';
 import { writeNewFileAtomic } from '../core/fs/atomic';
 import { encodePngWithParameters } from '../core/gallery/png-encode';
@@ -26,6 +27,9 @@ export interface GenerateCommandIo {
   dataDir: string;
   /** A pipeline to reuse (tests, or a host that already has one); otherwise one is built for this run. */
   pipeline?: Pipeline;
+  /** The app's LoRA and embedding folders, used unless --lora-dir / --embedding-dir name others. */
+  loraDir?: string;
+  embeddingDir?: string;
 }
 
 export const generateUsage = `Usage: easel generate --model DIR --prompt TEXT --out DIR [options]
@@ -53,6 +57,9 @@ export const generateUsage = `Usage: easel generate --model DIR --prompt TEXT --
   --outpaint L,T,R,B   extend the picture by these pixels left, top, right, bottom (multiples of 8); the
                        result is the image size plus them
   --out DIR            where to write the PNGs (created if missing)
+  --lora FILE[:SCALE]  apply this LoRA (.safetensors) with this weight (default 1); repeatable
+  --lora-dir DIR       where <lora:NAME:SCALE> in the prompts finds NAME.safetensors (default: the app's folder)
+  --embedding-dir DIR  where embeddings named in the prompts are found (default: the app's folder)
 `;
 
 /** `easel generate …`: runs the pipeline and writes PNGs with their parameters embedded. Returns the exit code. */
@@ -77,7 +84,15 @@ export async function runGenerateCommand(args: string[], io: GenerateCommandIo):
     const pipeline =
       io.pipeline ?? (ownPipeline = await createPipeline({ health: await ProviderHealth.open(path.join(io.dataDir, 'provider-health.json')) }));
     let lastImage = -1;
+    const loraDir = parsed.loraDir ?? io.loraDir;
+    const embeddingDir = parsed.embeddingDir ?? io.embeddingDir;
+    const adapters = {
+      loras: parsed.loras,
+      ...(loraDir === undefined ? {} : { loraDir }),
+      ...(embeddingDir === undefined ? {} : { embeddingDir }),
+    };
     const images = await pipeline.generate(params, { id: folder.dir, name: folder.name, folder }, {
+      adapters,
       onProgress: (progress) => {
         if (progress.image !== lastImage) {
           lastImage = progress.image;
@@ -99,6 +114,7 @@ export async function runGenerateCommand(args: string[], io: GenerateCommandIo):
           `${metadata.width}x${metadata.height}, total ${ms(timings.totalMs)} (text ${ms(timings.textEncodeMs)}, ` +
           `denoise ${ms(timings.denoiseMs)} = ${ms(timings.perStepMs)}/step, decode ${ms(timings.decodeMs)})\n`,
       );
+      for (const lora of metadata.loras ?? []) io.stdout.write(`  LoRA ${lora.name} at ${lora.scale} (${lora.hash})\n`);
       for (const note of metadata.notes) io.stdout.write(`  note: ${note}\n`);
     }
     return images.some((image) => image.metadata.placeholder) ? 3 : 0;
@@ -131,6 +147,9 @@ interface GenerateArgs {
   fill: string | undefined;
   outpaint: string | undefined;
   out: string;
+  loras: LoraRequest[];
+  loraDir: string | undefined;
+  embeddingDir: string | undefined;
 }
 
 /** Flags that need --init-image, by the field of the request they fill. */
@@ -156,6 +175,9 @@ const GENERATE_OPTIONS = {
   fill: { type: 'string' },
   outpaint: { type: 'string' },
   out: { type: 'string' },
+  lora: { type: 'string', multiple: true },
+  'lora-dir': { type: 'string' },
+  'embedding-dir': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -214,7 +236,19 @@ function parseGenerateArgs(args: string[]): GenerateArgs | 'help' {
     fill: values.fill,
     outpaint: values.outpaint,
     out: path.resolve(values.out!),
+    loras: (values.lora ?? []).map(parseLoraFlag),
+    loraDir: values['lora-dir'] === undefined ? undefined : path.resolve(values['lora-dir']),
+    embeddingDir: values['embedding-dir'] === undefined ? undefined : path.resolve(values['embedding-dir']),
   };
+}
+
+/** `FILE[:SCALE]`; the scale is what follows the last colon when it is a number (so C:\x works). */
+function parseLoraFlag(value: string): LoraRequest {
+  const colon = value.lastIndexOf(':');
+  const tail = colon > 0 ? value.slice(colon + 1) : '';
+  const scale = tail.trim() === '' ? Number.NaN : Number(tail);
+  if (colon > 0 && Number.isFinite(scale)) return { file: path.resolve(value.slice(0, colon)), scale };
+  return { file: path.resolve(value), scale: 1 };
 }
 
 /** Turns the flags into the contract's request and validates it, once, with the same schema the hosts use. */

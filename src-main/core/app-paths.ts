@@ -11,6 +11,9 @@ export interface AppPaths {
   defaultGallery: string;
   /** Models shipped with the app (the built-in demo). */
   builtinModels: string;
+  /** The user's LoRAs and textual-inversion embeddings (`.safetensors`), named in prompts by file name. */
+  loras: string;
+  embeddings: string;
 }
 
 export interface PathEnvironment {
@@ -39,6 +42,8 @@ export function resolveAppPaths(where: PathEnvironment): AppPaths {
     // Packaged, the models sit beside the asar archive (electron-builder.yml's asarUnpack), where ONNX
     // Runtime's native code can read them.
     builtinModels: path.join(where.appRoot.replace(/app\.asar$/, 'app.asar.unpacked'), 'resources', 'models'),
+    loras: path.join(data, 'loras'),
+    embeddings: path.join(data, 'embeddings'),
   };
 }
 

@@ -95,6 +95,8 @@ export interface GenerationParameters {
   maskPadding?: number;
   maskedContent?: MaskFill;
   outpaint?: Outpaint;
+  /** The LoRAs applied (from the prompt's `<lora:…>` tags or given directly), with A1111's short hashes. */
+  loras?: Array<{ name: string; scale: number; hash: string }>;
 }
 
 export interface GenerationTimings {

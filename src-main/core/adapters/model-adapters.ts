@@ -73,18 +73,23 @@ export class ModelAdapters {
       for (const scaled of loras) refuseUnmatched(scaled, parts);
       // Every matched layer's shape is checked now, so a LoRA for another model fails before any merging.
       for (const [component, part] of parts) mergeLoras(part.index, part.targets, component, loras);
-      const key = JSON.stringify([
-        request.loras.map(({ file, scale, unetScale }) => {
-          const stat = statSync(file);
-          return [path.resolve(file), stat.size, stat.mtimeMs, scale, unetScale ?? null];
-        }),
-        request.embeddings.map((embedding) => embedding.name),
-      ]);
-      return new ModelAdapters(modelDir, loras, parts, key);
+      return new ModelAdapters(modelDir, loras, parts, ModelAdapters.keyOf(request));
     } catch (error) {
       await Promise.all(loras.map(({ lora }) => lora.close()));
       throw error;
     }
+  }
+
+  /** Identifies the LoRA files (by path, size and time), their scales and the embeddings, for caches. */
+  static keyOf(request: AdapterRequest): string {
+    return JSON.stringify([
+      request.loras.map(({ file, scale, unetScale }) => {
+        const stat = statSync(file);
+        return [path.resolve(file), stat.size, stat.mtimeMs, scale, unetScale ?? null];
+      }),
+      request.embeddings.map((embedding) => embedding.name),
+      request.vocabSizes,
+    ]);
   }
 
   /** Whether the adapters change this part (`unet`, `text_encoder`, `text_encoder_2`). */

@@ -1,3 +1,4 @@
+import { loraHashesValue } from '../adapters/prompt-tags';
 import {
   schedulerNames,
   type GenerationParameters,
@@ -88,6 +89,7 @@ export function formatA1111Parameters(meta: ImageMetadata): string {
   if (meta.modelName) fields.push(['Model', quote(meta.modelName)]);
   if (meta.strength !== undefined) fields.push(['Denoising strength', String(meta.strength)]);
   fields.push(...inpaintFields(meta));
+  if (meta.loras !== undefined && meta.loras.length > 0) fields.push(['Lora hashes', quote(loraHashesValue(meta.loras))]);
   if (meta.app) fields.push(['Version', quote(meta.app)]);
   const lines = [meta.prompt];
   if (meta.negativePrompt) lines.push(`Negative prompt: ${meta.negativePrompt}`);

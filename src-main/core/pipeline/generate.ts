@@ -1,5 +1,7 @@
 import path from 'node:path';
 import type { GenerationParameters, ImageMetadata, ProviderChoice, ProviderName, TokenCount } from '../../../src-preload/api';
+import { AdapterCache, type AdapterSources, type PreparedAdapters } from '../adapters/adapter-cache';
+import { extractLoraTags } from '../adapters/prompt-tags';
 import { EaselError } from '../errors';
 import { renderPlaceholder } from '../placeholder';
 import { type Conditioning, type PromptTokenizer, encodeConditioning } from './conditioning';
@@ -57,6 +59,8 @@ interface LoadedModel {
   folder: ModelFolder;
   tokenizer: PromptTokenizer;
   tokenizer2: PromptTokenizer | null;
+  /** LoRAs and embeddings the prompts ask for, and the prompts without their LoRA tags. */
+  adapters: PreparedAdapters;
 }
 
 interface ProviderSessions {
@@ -115,6 +119,7 @@ export class TextToImage {
   private readonly tokenizers = new Map<string, Promise<ClipTokenizer>>();
   /** The model the last generation used, when one model's sessions are kept at a time. */
   private lastModelDir: string | null = null;
+  private readonly adapters = new AdapterCache();
 
   constructor(private readonly deps: PipelineDeps) {
     this.clock = deps.clock ?? systemClock;
@@ -124,7 +129,7 @@ export class TextToImage {
   async generate(request: GenerationParams, generationModel: GenerationModel, options: GenerateOptions = {}): Promise<GeneratedImage[]> {
     const started = this.clock.now();
     throwIfCancelled(options.signal);
-    const model = await this.loadModel(generationModel);
+    const model = await this.loadModel(generationModel, request, options.adapters ?? {});
     if (request.initImage !== undefined && model.folder.parts.vae_encoder === undefined) {
       throw new EaselError(
         'invalid_request',
@@ -166,7 +171,7 @@ export class TextToImage {
     const order = await this.candidates(request, options.fallback ?? true);
     const renderFirst = async (provider: ProviderName, skipped: readonly SkippedProvider[]): Promise<FirstImage> => {
       const notes = skipped.map(skipNote);
-      const sessions = await this.openSessions(model.folder, provider, request.initImage !== undefined);
+      const sessions = await this.openSessions(model, provider, request.initImage !== undefined);
       checkSize(plan, sessions.unetLayout);
       // Distilled models (LCM: known from the config or the UNet's timestep_cond; Turbo) run without an unconditional batch.
       const distilled =
@@ -175,8 +180,8 @@ export class TextToImage {
       const encodeStart = this.clock.now();
       const conditioning = await encodeConditioning(
         { tokenizer: model.tokenizer, encoder: sessions.encoder, tokenizer2: model.tokenizer2, encoder2: sessions.encoder2 },
-        request.prompt,
-        request.negativePrompt,
+        model.adapters.prompt,
+        model.adapters.negativePrompt,
         { guided: plan.guided, zeroEmptyNegative: model.folder.forceZerosForEmptyPrompt },
       );
       const textEncodeMs = this.clock.now() - encodeStart;
@@ -232,19 +237,28 @@ export class TextToImage {
   }
 
   /** The tokenizers, slow to build, are kept per folder; another model's sessions go first when asked to. */
-  private async loadModel({ id, name, folder }: GenerationModel): Promise<LoadedModel> {
+  private async loadModel({ id, name, folder }: GenerationModel, request: GenerationParams, sources: AdapterSources): Promise<LoadedModel> {
     if (this.deps.oneModelAtATime === true) {
       if (this.lastModelDir !== null && this.lastModelDir !== folder.dir) await this.deps.sessions.releaseModel(this.lastModelDir);
       this.lastModelDir = folder.dir;
     }
     const tokenizer = await this.tokenizer(folder.tokenizerDir);
     const tokenizer2 = folder.tokenizer2Dir === null ? null : await this.tokenizer(folder.tokenizer2Dir);
-    return { id, name, folder, tokenizer, tokenizer2 };
+    const vocabSizes = { text_encoder: tokenizer.vocabSize, ...(tokenizer2 ? { text_encoder_2: tokenizer2.vocabSize } : {}) };
+    const adapters = await this.adapters.prepare(folder.dir, request, sources, vocabSizes);
+    return {
+      id,
+      name,
+      folder,
+      tokenizer: tokenizer.withAddedTokens(adapters.addedTokens('text_encoder')),
+      tokenizer2: tokenizer2?.withAddedTokens(adapters.addedTokens('text_encoder_2')) ?? null,
+      adapters,
+    };
   }
 
   /** How a prompt splits into the model's 75-token chunks, with the tokenizer generation uses. */
   async countTokens(folder: ModelFolder, prompt: string): Promise<TokenCount> {
-    return (await this.tokenizer(folder.tokenizerDir)).countTokens(prompt);
+    return (await this.tokenizer(folder.tokenizerDir)).countTokens(extractLoraTags(prompt).text);
   }
 
   /** The tokenizer in `dir`, loaded once and shared (the prompt box's token counter uses it too). */
@@ -264,6 +278,7 @@ export class TextToImage {
       if (dir.startsWith(modelDir + path.sep)) this.tokenizers.delete(dir);
     }
     if (this.lastModelDir === modelDir) this.lastModelDir = null;
+    await this.adapters.release();
     await this.deps.sessions.releaseModel(modelDir);
   }
 
@@ -271,6 +286,7 @@ export class TextToImage {
   async dispose(): Promise<void> {
     this.tokenizers.clear();
     this.lastModelDir = null;
+    await this.adapters.release();
     await this.deps.sessions.releaseAll();
   }
 
@@ -281,8 +297,9 @@ export class TextToImage {
     return fallback ? candidates : candidates.slice(0, 1);
   }
 
-  private async openSessions(folder: ModelFolder, provider: ProviderName, needEncoder: boolean): Promise<ProviderSessions> {
-    const open = (part: ModelPartName) => this.deps.sessions.get(folder.dir, part, provider, this.deps.sessionOptions);
+  private async openSessions({ folder, adapters }: LoadedModel, provider: ProviderName, needEncoder: boolean): Promise<ProviderSessions> {
+    const open = (part: ModelPartName) =>
+      this.deps.sessions.get(folder.dir, part, provider, this.deps.sessionOptions, adapters.variant(part));
     const unet = await open('unet');
     const unetLayout = readUnetLayout(unet);
     if (unetLayout.textEmbeds !== null && !folder.xl) {
@@ -503,6 +520,7 @@ function parametersOf(request: GenerationParams, model: LoadedModel): Generation
           maskedContent: settings.fill,
           ...(settings.outpaint === null ? {} : { outpaint: settings.outpaint }),
         }),
+    ...(model.adapters.loras.length === 0 ? {} : { loras: model.adapters.loras }),
   };
 }
 

@@ -1,4 +1,5 @@
 import type { GenerateRequest, ProviderName } from '../../../src-preload/api';
+import type { AdapterSources } from '../adapters/adapter-cache';
 import type { GeneratedImage } from '../generated-image';
 import type { ModelFolder } from '../models/model-folder';
 
@@ -46,6 +47,8 @@ export interface GenerateOptions {
    * placeholder instead of falling back. Default true.
    */
   fallback?: boolean;
+  /** LoRA files given directly, and the folders `<lora:NAME>` tags and embedding names are found in. */
+  adapters?: AdapterSources;
 }
 
 /** Milliseconds from an arbitrary origin; injected so tests and benchmarks control time. */
