@@ -27,6 +27,18 @@ export interface DownloadStatus {
   error: ErrorInfo | null;
 }
 
+/** What a model can draw, said where prompts are typed; written in the catalog, per model. */
+export interface ModelCapabilities {
+  /** One or two sentences: what it draws well, and its limits. */
+  summary: string;
+  /** Prompts that work, one click away in the prompt field. */
+  examples: string[];
+  /** The prompt box's placeholder: something this model can draw. */
+  placeholder: string;
+  /** A model to suggest for more than this one can do (the demo suggests a real one); null when none. */
+  suggestedModelId: string | null;
+}
+
 export interface ModelSummary {
   id: string;
   name: string;
@@ -40,6 +52,8 @@ export interface ModelSummary {
   defaults: { scheduler: SchedulerName; steps: number; guidance: number; width: number; height: number };
   requirements: { minRamGb: number; minVramGb: number } | null;
   licence: { name: string; url: string } | null;
+  /** From the catalog; null for an imported model, whose abilities Easel cannot know. */
+  capabilities: ModelCapabilities | null;
   download: DownloadStatus | null;
 }
 

@@ -9,7 +9,7 @@
  * (X-Linked-Size / X-Linked-Etag) and are then recorded in the model's manifest.
  */
 
-import type { ModelFamily, SchedulerName } from '../../../src-preload/api';
+import type { ModelCapabilities, ModelFamily, SchedulerName } from '../../../src-preload/api';
 
 export type { ModelFamily };
 
@@ -48,6 +48,7 @@ export interface CatalogEntry {
   approxTotalBytes: number;
   requirements: { minRamGb: number; minVramGb: number };
   licence: { name: string; url: string };
+  capabilities: ModelCapabilities;
   /** Where the facts of this entry come from (repository pages read when the entry was written). */
   provenance: string[];
 }
@@ -84,6 +85,20 @@ function entry(e: Omit<CatalogEntry, 'approxTotalBytes'>): CatalogEntry {
 
 export const DEMO_MODEL_ID = 'easel-demo';
 
+/** Stable Diffusion models trained on web pictures: they draw most things people describe. */
+function generalPurpose(summary: string): ModelCapabilities {
+  return {
+    summary,
+    examples: [
+      'a watercolor lighthouse on a cliff at dawn, soft light',
+      'a photo of a red fox in fresh snow, golden hour',
+      'an isometric illustration of a cosy reading room, warm colours',
+    ],
+    placeholder: 'a watercolor lighthouse on a cliff at dawn, soft light',
+    suggestedModelId: null,
+  };
+}
+
 export const CATALOG: readonly CatalogEntry[] = [
   entry({
     id: 'sd-turbo',
@@ -106,6 +121,7 @@ export const CATALOG: readonly CatalogEntry[] = [
       name: 'Stability AI Non-Commercial Research Community License',
       url: 'https://huggingface.co/stabilityai/sd-turbo/blob/main/LICENSE.md',
     },
+    capabilities: generalPurpose('Photos, paintings and illustrations of most things you describe, at 512×512, in 1–4 steps. Faces, hands and text are often wrong.'),
     provenance: [
       'https://huggingface.co/jdp8/sd-turbo-onnx/tree/4ea5d203f7def52bcf83781990f97721c98a7f22 (and its unet/, text_encoder/, vae_decoder/, vae_encoder/ pages)',
       'https://huggingface.co/onnxruntime/sd-turbo (README: CUDA-only export, not used)',
@@ -135,6 +151,7 @@ export const CATALOG: readonly CatalogEntry[] = [
       name: 'CreativeML OpenRAIL-M',
       url: 'https://huggingface.co/spaces/CompVis/stable-diffusion-license',
     },
+    capabilities: generalPurpose('Photos, paintings and illustrations in a wide range of styles at 512×512. Faces, hands and text are often wrong.'),
     provenance: [
       'https://huggingface.co/onnx-community/stable-diffusion-v1-5-ONNX/tree/main (unet/, text_encoder/, vae_encoder/ pages)',
     ],
@@ -161,6 +178,7 @@ export const CATALOG: readonly CatalogEntry[] = [
     defaults: { scheduler: 'lcm', steps: 4, guidance: 8, width: 512, height: 512 },
     requirements: { minRamGb: 8, minVramGb: 4 },
     licence: { name: 'MIT', url: 'https://huggingface.co/SimianLuo/LCM_Dreamshaper_v7' },
+    capabilities: generalPurpose('Photos, paintings and illustrations at 512×512 in 4–8 steps, with a leaning towards polished digital art.'),
     provenance: [
       'https://huggingface.co/SimianLuo/LCM_Dreamshaper_v7/tree/a85df6a8bd976cdd08b4fd8f3b73f229c9e54df5/unet',
       'https://huggingface.co/SimianLuo/LCM_Dreamshaper_v7/tree/a85df6a8bd976cdd08b4fd8f3b73f229c9e54df5/vae_encoder',
@@ -192,6 +210,7 @@ export const CATALOG: readonly CatalogEntry[] = [
       name: 'Stability AI Non-Commercial Research Community License',
       url: 'https://huggingface.co/stabilityai/sdxl-turbo/blob/main/LICENSE.md',
     },
+    capabilities: generalPurpose('Photos, paintings and illustrations of most things you describe, at 512×512, in 1–4 steps, with more detail than SD-Turbo.'),
     provenance: [
       'https://huggingface.co/stabilityai/sdxl-turbo/tree/fbda35297a8280789ffe2e25206800702fa5c4c1/vae_decoder',
       'https://huggingface.co/stabilityai/sdxl-turbo/tree/0d6115c72a3c1edc53b6c103d0ee71d590801c02/unet',
@@ -225,6 +244,7 @@ export const CATALOG: readonly CatalogEntry[] = [
       name: 'CreativeML OpenRAIL++-M',
       url: 'https://huggingface.co/stabilityai/stable-diffusion-xl-base-1.0/blob/main/LICENSE.md',
     },
+    capabilities: generalPurpose('Detailed photos, paintings and illustrations at 1024×1024; follows long descriptions better than the 512×512 models.'),
     provenance: [
       'https://huggingface.co/stabilityai/stable-diffusion-xl-base-1.0/tree/ffd13a1d2ed00b2bbcf5d78c2a347313a3b556c8/unet',
       'https://huggingface.co/stabilityai/stable-diffusion-xl-base-1.0/tree/ffd13a1d2ed00b2bbcf5d78c2a347313a3b556c8/vae_encoder',
@@ -250,6 +270,20 @@ export const CATALOG: readonly CatalogEntry[] = [
     defaults: { scheduler: 'ddim', steps: 20, guidance: 5, width: 64, height: 64 },
     requirements: { minRamGb: 1, minVramGb: 0 },
     licence: { name: 'MIT', url: 'https://opensource.org/license/mit' },
+    // Its shapes and colours are those tools/demo-model/train.py draws (see the model's README).
+    capabilities: {
+      summary:
+        'Only one circle, square, triangle or star in one colour on a background of another, at 64×64. ' +
+        'Colours: red, green, blue, yellow, orange, purple, white, black. Other words are ignored.',
+      examples: [
+        'a red circle on a blue background',
+        'a yellow star on a purple background',
+        'a green square on a yellow background',
+        'a white triangle on a black background',
+      ],
+      placeholder: 'a red circle on a blue background',
+      suggestedModelId: 'sd-turbo',
+    },
     provenance: ['Easel project: resources/models/easel-demo'],
   }),
 ];

@@ -352,6 +352,7 @@ export class ModelsService {
       defaults: catalogEntry?.defaults ?? { scheduler: 'euler-a', steps: 25, guidance: 7, width: 512, height: 512 },
       requirements: catalogEntry?.requirements ?? null,
       licence: catalogEntry?.licence ?? null,
+      capabilities: catalogEntry?.capabilities ?? null,
       download: download ? { ...download } : null,
     };
   }

@@ -3,6 +3,7 @@ import { schedulerLabels } from '../../../src-shared/schedulers';
 import { isTurbo, useGenerateStore } from '../../stores/generate-store';
 import { useJobsStore } from '../../stores/jobs-store';
 import { InitImageField } from './InitImageField';
+import { ModelAbilities } from './ModelAbilities';
 import { NumberInput, SliderField } from './NumberField';
 import { PromptField } from './PromptField';
 import { SeedField } from './SeedField';
@@ -60,8 +61,15 @@ export function GenerateForm() {
           rows={5}
           value={form.prompt}
           modelId={form.modelId}
-          placeholder="a watercolor lighthouse on a cliff at dawn, soft light"
+          placeholder={model?.capabilities?.placeholder ?? 'Describe the picture'}
+          describedBy={model?.capabilities ? 'model-abilities-summary' : undefined}
           onChange={(prompt) => form.update({ prompt })}
+        />
+        <ModelAbilities
+          model={model}
+          installed={form.models}
+          onExample={(prompt) => form.update({ prompt })}
+          onSelectModel={form.selectModel}
         />
         <PromptField
           label="Negative prompt"

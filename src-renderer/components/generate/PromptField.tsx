@@ -55,10 +55,12 @@ interface PromptFieldProps {
   placeholder: string;
   rows: number;
   modelId: string | null;
+  /** More text that explains the field (what the model can draw). */
+  describedBy?: string;
   onChange(value: string): void;
 }
 
-export function PromptField({ label, value, placeholder, rows, modelId, onChange }: PromptFieldProps) {
+export function PromptField({ label, value, placeholder, rows, modelId, describedBy, onChange }: PromptFieldProps) {
   const id = `prompt-${label.toLowerCase().replace(/\s+/g, '-')}`;
   return (
     <div className="field prompt-field">
@@ -71,7 +73,7 @@ export function PromptField({ label, value, placeholder, rows, modelId, onChange
         rows={rows}
         value={value}
         placeholder={placeholder}
-        aria-describedby={`${id}-tokens`}
+        aria-describedby={describedBy ? `${id}-tokens ${describedBy}` : `${id}-tokens`}
         spellCheck
         onChange={(event) => onChange(event.target.value)}
       />

@@ -132,6 +132,7 @@ export function model(id: string, patch: Partial<ModelSummary> = {}): ModelSumma
     defaults: { scheduler: 'euler-a', steps: 25, guidance: 7.5, width: 512, height: 512 },
     requirements: null,
     licence: null,
+    capabilities: null,
     download: null,
     ...patch,
   };
