@@ -2,6 +2,7 @@ import { deferred, fake, ioError, model, ok, settings } from './fake-easel';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { generateRequestSchema, type ModelSummary, type Result } from '../../../../src-preload/api';
 import { useAppStore } from '../../../../src-renderer/stores/app-store';
+import { DRAFT_KEY, parseDraft, persistFormDraft, type DraftStorage } from '../../../../src-renderer/stores/form-draft';
 import { useGenerateStore } from '../../../../src-renderer/stores/generate-store';
 
 const sd15 = model('sd15');
@@ -94,5 +95,44 @@ describe('the generate store', () => {
 
   it('builds no request without a model', () => {
     expect(useGenerateStore.getState().takeRequest('auto')).toBeNull();
+  });
+});
+
+describe('the form draft', () => {
+  /** Web Storage as the renderer has it: strings by key. */
+  function memoryStorage(): DraftStorage & { items: Map<string, string> } {
+    const items = new Map<string, string>();
+    return { items, getItem: (key) => items.get(key) ?? null, setItem: (key, value) => void items.set(key, value) };
+  }
+
+  it('survives a reload: the prompt and form come back as they were typed', () => {
+    const storage = memoryStorage();
+    const stop = persistFormDraft(storage);
+    useGenerateStore.getState().update({ prompt: 'a red circle on a blue background', steps: 30, scheduler: 'ddim', seed: '42', seedLocked: true });
+    stop();
+    useGenerateStore.setState(useGenerateStore.getInitialState(), true);
+    expect(useGenerateStore.getState().prompt).toBe('');
+    persistFormDraft(storage)();
+    expect(useGenerateStore.getState()).toMatchObject({
+      prompt: 'a red circle on a blue background',
+      steps: 30,
+      scheduler: 'ddim',
+      seed: '42',
+      seedLocked: true,
+    });
+  });
+
+  it('keeps the draft’s prompt when its model is gone, and takes the installed model’s defaults', async () => {
+    const storage = memoryStorage();
+    storage.setItem(DRAFT_KEY, JSON.stringify({ modelId: 'removed', prompt: 'a harbour', steps: 99 }));
+    persistFormDraft(storage)();
+    fake.answer('models.list', [sd15]);
+    await useGenerateStore.getState().loadModels();
+    expect(useGenerateStore.getState()).toMatchObject({ modelId: 'sd15', prompt: 'a harbour', steps: 25 });
+  });
+
+  it('ignores a draft it cannot read, field by field', () => {
+    expect(parseDraft('not json')).toEqual({});
+    expect(parseDraft(JSON.stringify({ prompt: 3, steps: 'many', scheduler: 'warp', seed: '-1', count: 2 }))).toEqual({ count: 2 });
   });
 });
