@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CATALOG, DEMO_MODEL_ID } from '../../../src-main/core/models/catalog';
 import { isRefusedFile } from '../../../src-main/core/models/model-folder';
@@ -16,6 +18,41 @@ describe('catalog', () => {
     const demo = CATALOG.find((e) => e.id === DEMO_MODEL_ID);
     expect(demo?.source).toEqual({ kind: 'builtin', dir: 'resources/models/easel-demo' });
     expect(demo?.defaults).toEqual({ scheduler: 'ddim', steps: 20, guidance: 5, width: 64, height: 64 });
+  });
+
+  it('says what the demo draws as its model card does, with examples and a placeholder it can draw', () => {
+    const card = readFileSync(path.resolve(__dirname, '../../../resources/models/easel-demo/README.md'), 'utf8');
+    const listed = (label: string) =>
+      (new RegExp(`\\*\\*${label}:\\*\\* (.+)`).exec(card)?.[1] ?? '')
+        .replace(/\..*$/, '')
+        .split(/,\s*/)
+        .map((word) => word.trim());
+    const colours = listed('Colours');
+    const shapes = listed('Shapes');
+    expect(colours).toHaveLength(8);
+    expect(shapes).toHaveLength(4);
+    const demo = CATALOG.find((e) => e.id === DEMO_MODEL_ID)!.capabilities;
+    for (const word of [...colours, ...shapes]) expect(demo.summary).toContain(word);
+    expect(demo.summary).toContain('64×64');
+    expect(demo.examples.length).toBeGreaterThanOrEqual(3);
+    expect(demo.examples.length).toBeLessThanOrEqual(4);
+    // Every example and the placeholder name one shape and two colours the demo knows, and nothing else.
+    const known = new Set([...colours, ...shapes, 'a', 'an', 'on', 'background']);
+    for (const prompt of [...demo.examples, demo.placeholder]) {
+      const words = prompt.split(/\s+/);
+      expect(words.filter((word) => !known.has(word)), prompt).toEqual([]);
+      expect(words.filter((word) => shapes.includes(word)), prompt).toHaveLength(1);
+      expect(words.filter((word) => colours.includes(word)), prompt).toHaveLength(2);
+    }
+    const suggested = CATALOG.find((e) => e.id === demo.suggestedModelId);
+    expect(suggested?.source.kind).toBe('huggingface');
+  });
+
+  it('gives every downloadable model a placeholder it can draw and no suggestion to look elsewhere', () => {
+    for (const entry of CATALOG.filter((e) => e.source.kind === 'huggingface')) {
+      expect(entry.capabilities.examples, entry.id).toContain(entry.capabilities.placeholder);
+      expect(entry.capabilities.suggestedModelId, entry.id).toBeNull();
+    }
   });
 
   it('fetches no file type that can run code, no PyTorch weights and no duplicate files', () => {
