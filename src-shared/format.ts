@@ -82,3 +82,8 @@ export function formatSeconds(seconds: number): string {
 export function formatEstimate(seconds: number): string {
   return `about ${formatSeconds(seconds)}`;
 }
+
+/** "1 image", "2 images", "1,024 images": a count with its noun in the right number. */
+export function formatCount(count: number, singular: string, plural = `${singular}s`): string {
+  return `${count.toLocaleString('en-US')} ${count === 1 ? singular : plural}`;
+}

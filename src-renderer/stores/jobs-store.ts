@@ -17,7 +17,11 @@ interface JobsState {
   enqueue(request: GenerateRequestInput): Promise<JobSummary | null>;
   cancel(id: string): Promise<void>;
   remove(id: string): Promise<void>;
+  /** Takes every finished job off the list; the images stay in the gallery. */
+  clearFinished(): Promise<void>;
   focus(id: string): void;
+  /** An empty canvas: what it showed no longer belongs to the form (new settings were loaded). */
+  clearCanvas(): void;
   showResult(index: number): void;
   dismissError(): void;
   jobChanged(job: JobSummary): void;
@@ -86,7 +90,22 @@ export const useJobsStore = create<JobsState>((set, get) => ({
     set({ error: null });
   },
 
+  clearFinished: async () => {
+    const finished = get().jobs.filter((job) => isFinished(job.state));
+    const results = await Promise.all(finished.map((job) => easel.jobs.remove({ id: job.id })));
+    finished.forEach((job, index) => {
+      if (results[index]?.ok) get().jobRemoved(job.id);
+    });
+    const failure = results.find((result) => !result.ok);
+    set({ error: failure && !failure.ok ? failure.error : null });
+  },
+
   focus: (id) => set({ focusId: id, resultIndex: 0 }),
+  clearCanvas: () => {
+    const focused = get().jobs.find((job) => job.id === get().focusId);
+    // A job still going keeps the canvas: its progress is what the person waits for.
+    if (!focused || isFinished(focused.state)) set({ focusId: null, resultIndex: 0 });
+  },
   showResult: (index) => set({ resultIndex: index }),
   dismissError: () => set({ error: null }),
 

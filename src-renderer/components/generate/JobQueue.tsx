@@ -2,6 +2,7 @@ import type { JobState, JobSummary } from '../../../src-preload/api';
 import { RECENT_JOBS, useJobsStore } from '../../stores/jobs-store';
 import { Icon } from '../Icon';
 import { isFinished } from '../../../src-shared/jobs';
+import { formatCount } from '../../../src-shared/format';
 
 const stateLabels: Record<JobState, string> = {
   queued: 'Waiting',
@@ -13,7 +14,7 @@ const stateLabels: Record<JobState, string> = {
 
 function describe(job: JobSummary): string {
   const { request } = job;
-  const images = request.count > 1 ? `${request.count} images · ` : '';
+  const images = request.count > 1 ? `${formatCount(request.count, 'image')} · ` : '';
   return `${images}${request.width}×${request.height} · ${request.steps} steps`;
 }
 
@@ -53,6 +54,7 @@ function JobRow({ job, focused }: { job: JobSummary; focused: boolean }) {
 export function JobQueue() {
   const jobs = useJobsStore((state) => state.jobs);
   const focusId = useJobsStore((state) => state.focusId);
+  const clearFinished = useJobsStore((state) => state.clearFinished);
   if (jobs.length === 0) return null;
   const active = jobs.filter((job) => !isFinished(job.state));
   const finished = jobs.filter((job) => job.state !== 'running' && job.state !== 'queued').slice(-RECENT_JOBS);
@@ -62,6 +64,11 @@ export function JobQueue() {
       <h2>
         Queue
         <span className="dim">{waiting > 0 ? `${waiting} waiting` : active.length > 0 ? 'running' : 'idle'}</span>
+        {finished.length > 0 && (
+          <button type="button" className="link clear-finished" onClick={() => void clearFinished()}>
+            Clear finished
+          </button>
+        )}
       </h2>
       <ul>
         {[...active, ...finished.reverse()].map((job) => (

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   formatBytes,
+  formatCount,
   formatDuration,
   formatEstimate,
   formatEta,
@@ -42,5 +43,15 @@ describe('shared times', () => {
       'about 1 h left',
       'about 1 h 30 min left',
     ]);
+  });
+});
+
+describe('formatCount', () => {
+  it('puts the noun in the number the count needs', () => {
+    expect(formatCount(1, 'image')).toBe('1 image');
+    expect(formatCount(0, 'image')).toBe('0 images');
+    expect(formatCount(2, 'image')).toBe('2 images');
+    expect(formatCount(1024, 'image')).toBe('1,024 images');
+    expect(formatCount(1, 'chunk')).toBe('1 chunk');
   });
 });

@@ -87,3 +87,34 @@ describe('the jobs store', () => {
     expect(useJobsStore.getState().jobs.map((known) => `${known.id}:${known.state}`)).toEqual(['old:done', 'now:done']);
   });
 });
+
+describe('clearing the queue and the canvas', () => {
+  it('takes every finished job off the list and leaves the ones still going', async () => {
+    useJobsStore.setState({
+      jobs: [job('done', { state: 'done' }), job('failed', { state: 'failed' }), job('running', { state: 'running' }), job('queued')],
+      focusId: 'running',
+    });
+    fake.answer('jobs.remove', (parsed) => ok({ id: parsed.id }));
+    await useJobsStore.getState().clearFinished();
+    expect(fake.requests('jobs.remove')).toEqual([{ id: 'done' }, { id: 'failed' }]);
+    expect(useJobsStore.getState().jobs.map((known) => known.id)).toEqual(['running', 'queued']);
+    expect(useJobsStore.getState()).toMatchObject({ focusId: 'running', error: null });
+  });
+
+  it('says why a finished job could not be cleared, and keeps it listed', async () => {
+    useJobsStore.setState({ jobs: [job('done', { state: 'done' })], focusId: 'done' });
+    fake.fail('jobs.remove', ioError);
+    await useJobsStore.getState().clearFinished();
+    expect(useJobsStore.getState().jobs.map((known) => known.id)).toEqual(['done']);
+    expect(useJobsStore.getState().error).toEqual(ioError);
+  });
+
+  it('empties the canvas of a finished result, but not of a job still going', () => {
+    useJobsStore.setState({ jobs: [job('done', { state: 'done' }), job('running', { state: 'running' })], focusId: 'done' });
+    useJobsStore.getState().clearCanvas();
+    expect(useJobsStore.getState().focusId).toBeNull();
+    useJobsStore.setState({ focusId: 'running' });
+    useJobsStore.getState().clearCanvas();
+    expect(useJobsStore.getState().focusId).toBe('running');
+  });
+});
