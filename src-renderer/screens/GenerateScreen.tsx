@@ -4,7 +4,7 @@ import { Canvas } from '../components/generate/Canvas';
 import { sourceLabels } from '../components/generate/format';
 import { generateNow, GenerateForm } from '../components/generate/GenerateForm';
 import { Icon } from '../components/Icon';
-import { carriesFiles, draggedFile, readImageFile } from '../components/generate/image-files';
+import { carriesFiles, carriesGalleryImage, draggedFile, draggedGalleryImage, readImageFile } from '../components/generate/image-files';
 import { JobQueue } from '../components/generate/JobQueue';
 import { useAppStore } from '../stores/app-store';
 import { followModelChanges, useGenerateStore } from '../stores/generate-store';
@@ -67,7 +67,7 @@ export function GenerateScreen() {
     <div
       className={dragging ? 'generate-screen dragging' : 'generate-screen'}
       onDragOver={(event) => {
-        if (!carriesFiles(event.dataTransfer)) return;
+        if (!carriesFiles(event.dataTransfer) && !carriesGalleryImage(event.dataTransfer)) return;
         event.preventDefault();
         setDragging(true);
       }}
@@ -77,15 +77,26 @@ export function GenerateScreen() {
       onDrop={(event) => {
         event.preventDefault();
         setDragging(false);
+        const galleryImage = draggedGalleryImage(event.dataTransfer);
+        if (galleryImage) {
+          void useGenerateStore.getState().startFromGalleryImage(galleryImage.id, galleryImage.prompt);
+          return;
+        }
         const file = draggedFile(event.dataTransfer);
         if (file) void loadDroppedFile(file);
       }}
     >
+      <h1 className="visually-hidden">Generate</h1>
       <GenerateForm />
       <section className="workspace" aria-label="Result">
         {notice && (
           <div className={`notice ${notice.tone}`} role="status">
             <span>{notice.text}</span>
+            {notice.action && (
+              <button type="button" className="link notice-action" onClick={notice.action.run}>
+                {notice.action.label}
+              </button>
+            )}
             <button type="button" className="icon-button" aria-label="Dismiss" onClick={() => setNotice(null)}>
               <Icon name="close" size={16} />
             </button>
@@ -96,7 +107,7 @@ export function GenerateScreen() {
       </section>
       {dragging && (
         <div className="drop-overlay" aria-hidden="true">
-          <p>Drop a PNG to load its settings, or any image to start from it</p>
+          <p>Drop a gallery image to start from it, a PNG to load its settings, or any image to start from it</p>
         </div>
       )}
     </div>

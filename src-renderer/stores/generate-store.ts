@@ -38,6 +38,8 @@ export interface GenerateForm {
 export interface Notice {
   tone: 'info' | 'warning';
   text: string;
+  /** One thing to do about it, offered as a button beside the text. */
+  action?: { label: string; run(): void };
 }
 
 interface GenerateState extends GenerateForm {
@@ -55,6 +57,8 @@ interface GenerateState extends GenerateForm {
   /** Loads settings into the form; resolves once the chosen model is saved as the last one used. */
   applyParameters(parameters: Partial<GenerationParameters>, from: string): Promise<void>;
   setInitImage(image: Omit<InitImage, 'strength'>): void;
+  /** A gallery image becomes the img2img starting image; false (with a notice saying why) when it cannot be read. */
+  startFromGalleryImage(id: string, prompt: string): Promise<boolean>;
   setStrength(strength: number): void;
   clearInitImage(): void;
   setNotice(notice: Notice | null): void;
@@ -166,16 +170,21 @@ export const useGenerateStore = create<GenerateState>((set, get) => ({
     if (parameters.height !== undefined) patch.height = normaliseSide(parameters.height);
     if (isScheduler(parameters.scheduler)) patch.scheduler = parameters.scheduler;
     else if (parameters.scheduler !== undefined) notes.push(`its scheduler "${String(parameters.scheduler)}" is unknown here`);
-    // Settings loaded from an image are for reproducing it: keep its seed.
-    if (parameters.seed !== undefined && /^\d{1,20}$/.test(parameters.seed)) {
+    // Settings loaded from an image are for reproducing it: keep its seed, and say so.
+    const seedKept = parameters.seed !== undefined && /^\d{1,20}$/.test(parameters.seed);
+    if (seedKept) {
       patch.seed = parameters.seed;
       patch.seedLocked = true;
     }
     set(patch);
     const image = get().initImage;
     if (image && parameters.strength !== undefined) set({ initImage: { ...image, strength: parameters.strength } });
-    const text = `Loaded the settings of ${from}${notes.length ? `; ${notes.join('; ')}` : ''}.`;
-    set({ notice: { tone: notes.length ? 'warning' : 'info', text } });
+    const seedText = seedKept ? ` Its seed ${parameters.seed} is locked, so Generate draws the same picture again.` : '';
+    const text = `Loaded the settings of ${from}${notes.length ? `; ${notes.join('; ')}` : ''}.${seedText}`;
+    const action = seedKept
+      ? { label: 'Use a random seed', run: () => set({ seed: randomSeed(), seedLocked: false, notice: null }) }
+      : undefined;
+    set({ notice: { tone: notes.length ? 'warning' : 'info', text, ...(action ? { action } : {}) } });
     if (patch.modelId) await useAppStore.getState().updateSettings({ lastModelId: patch.modelId });
   },
 
@@ -183,6 +192,18 @@ export const useGenerateStore = create<GenerateState>((set, get) => ({
   setStrength: (strength) => {
     const image = get().initImage;
     if (image) set({ initImage: { ...image, strength } });
+  },
+  startFromGalleryImage: async (id, prompt) => {
+    const result = await easel.gallery.image({ id });
+    if (!result.ok) {
+      set({ notice: { tone: 'warning', text: `Could not use the image as a starting image: ${result.error.message}` } });
+      return false;
+    }
+    const url = result.value.dataUrl;
+    const name = prompt.trim() || id;
+    get().setInitImage({ data: url.slice(url.indexOf(',') + 1), url, name });
+    set({ notice: { tone: 'info', text: `"${name}" is now the image to start from (img2img). Write what should change and press Generate.` } });
+    return true;
   },
   clearInitImage: () => set({ initImage: null }),
   setNotice: (notice) => set({ notice }),

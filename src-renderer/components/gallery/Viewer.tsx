@@ -4,11 +4,14 @@ import { easel } from '../../bridge';
 import { useAppStore } from '../../stores/app-store';
 import { useGalleryStore } from '../../stores/gallery-store';
 import { useGenerateStore } from '../../stores/generate-store';
+import { useJobsStore } from '../../stores/jobs-store';
 import { formatDuration } from '../../../src-shared/format';
+import { schedulerLabels } from '../../../src-shared/schedulers';
 import { providerLabels } from '../../provider-labels';
+import { keepFocusInside } from '../focus-trap';
 import { Icon } from '../Icon';
 import { ImageNotes, PlaceholderBadge } from '../generate/ImageNotes';
-import { fullImages, useLoadedImage } from './images';
+import { fullImages, isSmall, useLoadedImage } from './images';
 
 async function exportImage(item: GalleryItem): Promise<string | null> {
   if (useAppStore.getState().info?.host === 'web') {
@@ -64,7 +67,7 @@ function Parameters({ item }: { item: GalleryItem }) {
       <dt>Guidance</dt>
       <dd>{meta.guidance}</dd>
       <dt>Scheduler</dt>
-      <dd>{meta.scheduler}</dd>
+      <dd>{schedulerLabels[meta.scheduler as keyof typeof schedulerLabels] ?? meta.scheduler}</dd>
       <dt>Seed</dt>
       <dd className="selectable">{meta.seed}</dd>
       {meta.strength !== undefined && (
@@ -120,16 +123,23 @@ export function Viewer() {
   const say = (text: Promise<string | null>) => void text.then((message) => message && showToast({ text: message }));
   const applySettings = async (chosen: GalleryItem) => {
     await useGenerateStore.getState().applyParameters(chosen.meta, 'the gallery image');
+    // The canvas would otherwise keep showing the last result, which has nothing to do with these settings.
+    useJobsStore.getState().clearCanvas();
+    closeViewer();
+    useAppStore.getState().setScreen('generate');
+  };
+  const startFrom = async (chosen: GalleryItem) => {
+    if (!(await useGenerateStore.getState().startFromGalleryImage(chosen.id, chosen.meta.prompt))) return;
     closeViewer();
     useAppStore.getState().setScreen('generate');
   };
 
   return (
     <div className="viewer-backdrop" onClick={(event) => event.target === event.currentTarget && closeViewer()}>
-      <div ref={dialog} className="viewer" role="dialog" aria-modal="true" aria-label="Image viewer" tabIndex={-1}>
+      <div ref={dialog} className="viewer" role="dialog" aria-modal="true" aria-label="Image viewer" tabIndex={-1} onKeyDown={keepFocusInside}>
         <div className="viewer-image">
           {image.url ? (
-            <img src={image.url} alt={item ? `Generated: ${item.meta.prompt}` : ''} />
+            <img src={image.url} alt={item ? `Generated: ${item.meta.prompt}` : ''} className={item && isSmall(item) ? 'pixelated' : undefined} />
           ) : image.error ? (
             <p className="image-error">Could not load the image: {image.error}</p>
           ) : (
@@ -154,27 +164,15 @@ export function Viewer() {
           </header>
           {item ? (
             <>
-              <section className="viewer-prompt">
-                <div className="field-label">
-                  <h2>Prompt</h2>
-                  <button type="button" className="link" onClick={() => say(copyPrompt(item.meta.prompt))}>
-                    Copy prompt
+              <div className="viewer-actions">
+                <div className="viewer-action-row reuse">
+                  <button type="button" className="primary" onClick={() => void applySettings(item)}>
+                    <Icon name="reuse" size={16} /> Use these settings
+                  </button>
+                  <button type="button" onClick={() => void startFrom(item)}>
+                    <Icon name="image" size={16} /> Use as starting image
                   </button>
                 </div>
-                <p className="selectable prompt-text">{item.meta.prompt || <span className="dim">(no prompt)</span>}</p>
-                {item.meta.negativePrompt && (
-                  <>
-                    <h2>Negative prompt</h2>
-                    <p className="selectable prompt-text">{item.meta.negativePrompt}</p>
-                  </>
-                )}
-              </section>
-              <Parameters item={item} />
-              <ImageNotes meta={item.meta} />
-              <div className="viewer-actions">
-                <button type="button" className="primary" onClick={() => void applySettings(item)}>
-                  <Icon name="reuse" size={16} /> Use these settings
-                </button>
                 <div className="viewer-action-row">
                   <button type="button" aria-pressed={item.favourite} className={item.favourite ? 'toggled' : ''} onClick={() => void setFavourite(item, !item.favourite)}>
                     <Icon name="star" size={16} filled={item.favourite} /> Favourite
@@ -192,6 +190,23 @@ export function Viewer() {
                   </button>
                 </div>
               </div>
+              <section className="viewer-prompt">
+                <div className="field-label">
+                  <h2>Prompt</h2>
+                  <button type="button" className="link" onClick={() => say(copyPrompt(item.meta.prompt))}>
+                    Copy prompt
+                  </button>
+                </div>
+                <p className="selectable prompt-text">{item.meta.prompt || <span className="dim">(no prompt)</span>}</p>
+                {item.meta.negativePrompt && (
+                  <>
+                    <h2>Negative prompt</h2>
+                    <p className="selectable prompt-text">{item.meta.negativePrompt}</p>
+                  </>
+                )}
+              </section>
+              <Parameters item={item} />
+              <ImageNotes meta={item.meta} />
             </>
           ) : (
             <p className="dim">Loading…</p>

@@ -47,3 +47,11 @@ export function useLoadedImage(
   if (state.id === id) return { url: state.url, error: state.error };
   return { url: id ? (loader.cached(id) ?? null) : null, error: null };
 }
+
+/**
+ * Up to this size an image is always shown larger than it is (canvas, viewer, grid cells), where pixelated
+ * scaling keeps it sharp instead of blurred; larger ones are shown smaller and scale smoothly.
+ */
+export function isSmall(size: { width: number; height: number }): boolean {
+  return Math.max(size.width, size.height) <= 256;
+}

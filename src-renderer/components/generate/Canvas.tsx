@@ -4,8 +4,8 @@ import { useAppStore } from '../../stores/app-store';
 import { useGenerateStore } from '../../stores/generate-store';
 import { useJobsStore } from '../../stores/jobs-store';
 import { Icon } from '../Icon';
-import { fullImages, thumbnails, useLoadedImage } from '../gallery/images';
-import { formatDuration } from '../../../src-shared/format';
+import { fullImages, isSmall, thumbnails, useLoadedImage } from '../gallery/images';
+import { formatCount, formatDuration } from '../../../src-shared/format';
 import { providerLabels } from '../../provider-labels';
 import { remedyFor } from './format';
 import { GENERATE_SHORTCUT } from './GenerateForm';
@@ -18,19 +18,27 @@ function Progress({ job }: { job: JobSummary }) {
   const total = progress ? progress.totalSteps * progress.count : job.request.steps * job.request.count;
   const done = progress ? progress.image * progress.totalSteps + progress.step : 0;
   const percent = total > 0 ? Math.round((done / total) * 100) : 0;
-  const parts = progress
+  // Where it stands first, the details after: in a narrow window the details wrap as one second line.
+  const main = progress
     ? [
         `Step ${progress.step} of ${progress.totalSteps}`,
-        progress.count > 1 ? `image ${progress.image + 1} of ${progress.count}` : null,
-        `${formatDuration(progress.elapsedMs)} elapsed`,
         progress.etaMs !== null ? `about ${formatDuration(progress.etaMs)} left` : null,
-        `on ${providerLabels[progress.provider]}`,
       ]
     : ['Loading the model…'];
+  const details = progress
+    ? [
+        progress.count > 1 ? `image ${progress.image + 1} of ${progress.count}` : null,
+        `${formatDuration(progress.elapsedMs)} elapsed`,
+        `on ${providerLabels[progress.provider]}`,
+      ]
+    : [];
   return (
     <div className="progress" aria-label="Generation progress">
       <div className="progress-text">
-        <span aria-live="polite">{parts.filter(Boolean).join(' · ')}</span>
+        <span className="progress-status" aria-live="polite">
+          <span className="progress-main">{main.filter(Boolean).join(' · ')}</span>
+          {details.length > 0 && <span>{details.filter(Boolean).join(' · ')}</span>}
+        </span>
         <button type="button" onClick={() => void cancel(job.id)}>
           Cancel
         </button>
@@ -92,7 +100,7 @@ function Results({ job }: { job: JobSummary }) {
       <div className="stage">
         <Frame job={job}>
           {image.url ? (
-            <img className="result-image" src={image.url} alt={`Generated: ${item.meta.prompt}`} />
+            <img className={isSmall(item) ? 'result-image pixelated' : 'result-image'} src={image.url} alt={`Generated: ${item.meta.prompt}`} />
           ) : image.error ? (
             <p className="image-error">Could not load the image: {image.error}</p>
           ) : (
@@ -142,6 +150,12 @@ function Failed({ job }: { job: JobSummary }) {
   );
 }
 
+/** What a cancel kept: images are saved whole, once their last step is done, never half-made. */
+function savedBeforeCancel(saved: number): string {
+  if (saved === 0) return 'Nothing was saved: an image is saved only when all its steps are done.';
+  return `${formatCount(saved, 'image')} finished before the cancel ${saved === 1 ? 'is' : 'are'} in the gallery; the unfinished one was not saved.`;
+}
+
 function Cancelled({ job }: { job: JobSummary }) {
   const progress = job.progress;
   return (
@@ -150,7 +164,7 @@ function Cancelled({ job }: { job: JobSummary }) {
         <h2>Cancelled</h2>
         <p>
           {progress ? `Stopped at step ${progress.step} of ${progress.totalSteps}. ` : ''}
-          {job.results.length > 0 ? 'Images finished before the cancel are in the gallery.' : 'Nothing was saved.'}
+          {savedBeforeCancel(job.results.length)}
         </p>
       </div>
     </div>

@@ -1,7 +1,7 @@
 import { useRef, useState } from 'react';
 import { useGenerateStore } from '../../stores/generate-store';
 import { Icon } from '../Icon';
-import { ACCEPT, carriesFiles, draggedFile, readImageFile } from './image-files';
+import { ACCEPT, carriesFiles, carriesGalleryImage, draggedFile, draggedGalleryImage, readImageFile } from './image-files';
 import { SliderField } from './NumberField';
 
 /** img2img: the image to start from, picked or dropped here, with how far the result may move from it. */
@@ -11,6 +11,7 @@ export function InitImageField() {
   const setStrength = useGenerateStore((state) => state.setStrength);
   const clearInitImage = useGenerateStore((state) => state.clearInitImage);
   const setNotice = useGenerateStore((state) => state.setNotice);
+  const startFromGalleryImage = useGenerateStore((state) => state.startFromGalleryImage);
   const input = useRef<HTMLInputElement>(null);
   const [dragging, setDragging] = useState(false);
 
@@ -29,7 +30,7 @@ export function InitImageField() {
     <fieldset
       className={dragging ? 'field init-image dragging' : 'field init-image'}
       onDragOver={(event) => {
-        if (!carriesFiles(event.dataTransfer)) return;
+        if (!carriesFiles(event.dataTransfer) && !carriesGalleryImage(event.dataTransfer)) return;
         event.preventDefault();
         event.stopPropagation();
         setDragging(true);
@@ -39,7 +40,9 @@ export function InitImageField() {
         event.preventDefault();
         event.stopPropagation();
         setDragging(false);
-        void use(draggedFile(event.dataTransfer));
+        const galleryImage = draggedGalleryImage(event.dataTransfer);
+        if (galleryImage) void startFromGalleryImage(galleryImage.id, galleryImage.prompt);
+        else void use(draggedFile(event.dataTransfer));
       }}
     >
       <legend>Start from an image (img2img)</legend>

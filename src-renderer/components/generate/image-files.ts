@@ -40,3 +40,22 @@ export function draggedFile(transfer: DataTransfer): File | null {
 export function carriesFiles(transfer: DataTransfer): boolean {
   return Array.from(transfer.types).includes('Files');
 }
+
+/** What a gallery cell carries when dragged (see GalleryCell). */
+export const GALLERY_DRAG_TYPE = 'application/x-easel-gallery-image';
+
+export function carriesGalleryImage(transfer: DataTransfer): boolean {
+  return Array.from(transfer.types).includes(GALLERY_DRAG_TYPE);
+}
+
+/** The gallery image a drag carries; readable only on drop, as browsers hide drag data until then. */
+export function draggedGalleryImage(transfer: DataTransfer): { id: string; prompt: string } | null {
+  try {
+    const value: unknown = JSON.parse(transfer.getData(GALLERY_DRAG_TYPE));
+    if (typeof value !== 'object' || value === null) return null;
+    const { id, prompt } = value as Record<string, unknown>;
+    return typeof id === 'string' ? { id, prompt: typeof prompt === 'string' ? prompt : '' } : null;
+  } catch {
+    return null;
+  }
+}

@@ -62,7 +62,10 @@ describe('the generate store', () => {
       scheduler: 'dpmpp-2m',
       seed: '18446744073709551615',
       seedLocked: true,
-      notice: { tone: 'info', text: 'Loaded the settings of harbour.png.' },
+      notice: {
+        tone: 'info',
+        text: 'Loaded the settings of harbour.png. Its seed 18446744073709551615 is locked, so Generate draws the same picture again.',
+      },
     });
     expect(fake.requests('settings.update')).toEqual([{ lastModelId: 'sd15' }]);
   });
@@ -134,5 +137,40 @@ describe('the form draft', () => {
   it('ignores a draft it cannot read, field by field', () => {
     expect(parseDraft('not json')).toEqual({});
     expect(parseDraft(JSON.stringify({ prompt: 3, steps: 'many', scheduler: 'warp', seed: '-1', count: 2 }))).toEqual({ count: 2 });
+  });
+});
+
+describe('starting from a gallery image and reusing its settings', () => {
+  it('makes a gallery image the img2img starting image, keeping the strength', async () => {
+    useGenerateStore.setState({ initImage: { data: 'old', url: 'data:image/png;base64,old', name: 'old', strength: 0.4 } });
+    fake.answer('gallery.image', (parsed) => ok({ id: parsed.id, dataUrl: 'data:image/png;base64,iVBORw0KGgo=' }));
+    expect(await useGenerateStore.getState().startFromGalleryImage('2026-01-01_a.png', 'a red circle')).toBe(true);
+    expect(fake.requests('gallery.image')).toEqual([{ id: '2026-01-01_a.png' }]);
+    expect(useGenerateStore.getState().initImage).toEqual({
+      data: 'iVBORw0KGgo=',
+      url: 'data:image/png;base64,iVBORw0KGgo=',
+      name: 'a red circle',
+      strength: 0.4,
+    });
+    expect(useGenerateStore.getState().notice?.text).toContain('is now the image to start from');
+  });
+
+  it('says why a gallery image could not be used, and keeps the current starting image', async () => {
+    fake.fail('gallery.image', ioError);
+    expect(await useGenerateStore.getState().startFromGalleryImage('gone.png', '')).toBe(false);
+    expect(useGenerateStore.getState().initImage).toBeNull();
+    expect(useGenerateStore.getState().notice).toMatchObject({ tone: 'warning', text: expect.stringContaining('The disk said no.') });
+  });
+
+  it('says the seed of loaded settings is locked, and offers a random one', async () => {
+    useGenerateStore.setState({ models: [sd15], modelsLoaded: true, modelId: 'sd15', seedLocked: false });
+    await useGenerateStore.getState().applyParameters({ prompt: 'a harbour', seed: '1234' }, 'the gallery image');
+    const { notice } = useGenerateStore.getState();
+    expect(useGenerateStore.getState()).toMatchObject({ seed: '1234', seedLocked: true });
+    expect(notice?.text).toContain('Its seed 1234 is locked');
+    expect(notice?.action?.label).toBe('Use a random seed');
+    notice?.action?.run();
+    expect(useGenerateStore.getState()).toMatchObject({ seedLocked: false, notice: null });
+    expect(useGenerateStore.getState().seed).not.toBe('1234');
   });
 });
