@@ -1,6 +1,6 @@
 import { useEffect } from 'react';
 import { ErrorBanner } from './components/ErrorBanner';
-import { Sidebar } from './components/Sidebar';
+import { Sidebar, useSidebarCollapsed } from './components/Sidebar';
 import { GalleryScreen } from './screens/GalleryScreen';
 import { GenerateScreen } from './screens/GenerateScreen';
 import { ModelsScreen } from './screens/ModelsScreen';
@@ -15,11 +15,29 @@ const screens = {
   settings: SettingsScreen,
 };
 
+/** The first Tab stop: straight to the prompt on Generate, else to the screen's content. */
+function SkipLink({ screen }: { screen: string }) {
+  const target = screen === 'generate' ? 'prompt-prompt' : 'main';
+  return (
+    <a
+      className="skip-link"
+      href={`#${target}`}
+      onClick={(event) => {
+        event.preventDefault();
+        document.getElementById(target)?.focus();
+      }}
+    >
+      {screen === 'generate' ? 'Skip to the prompt' : 'Skip to the content'}
+    </a>
+  );
+}
+
 export function App() {
   const screen = useAppStore((state) => state.screen);
   const theme = useAppStore((state) => state.settings?.theme ?? 'system');
   const load = useAppStore((state) => state.load);
   const setupComplete = useAppStore((state) => state.settings?.setupComplete);
+  const collapsed = useSidebarCollapsed();
 
   useEffect(() => {
     void load();
@@ -34,9 +52,10 @@ export function App() {
   if (setupComplete === false) return <SetupWizard />;
   const Current = screens[screen];
   return (
-    <div className="app">
+    <div className={collapsed ? 'app sidebar-collapsed' : 'app'}>
+      <SkipLink screen={screen} />
       <Sidebar />
-      <main className="content">
+      <main className="content" id="main" tabIndex={-1}>
         <ErrorBanner />
         <Current />
       </main>

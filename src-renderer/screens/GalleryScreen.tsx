@@ -9,6 +9,7 @@ import { VirtualGrid } from '../components/gallery/VirtualGrid';
 import { Icon } from '../components/Icon';
 import { useAppStore } from '../stores/app-store';
 import { followGalleryChanges, noFilters, useGalleryStore } from '../stores/gallery-store';
+import { formatCount } from '../../src-shared/format';
 import '../styles/gallery.css';
 
 /** The models the gallery's images came from, removed ones included; refreshed as images come and go. */
@@ -73,7 +74,7 @@ export function GalleryScreen() {
   }, [refresh]);
 
   const renderCell = useCallback(
-    (index: number) => <GalleryCell item={itemAt(index)} onOpen={() => openViewer(index)} />,
+    (index: number, tabbable: boolean) => <GalleryCell item={itemAt(index)} tabbable={tabbable} onOpen={() => openViewer(index)} />,
     // itemAt reads the pages: a new page must redraw the cells.
     [pages, itemAt, openViewer],
   );
@@ -83,7 +84,7 @@ export function GalleryScreen() {
       <header className="page-header">
         <h1>
           Gallery
-          {total !== null && total > 0 && <span className="dim gallery-count">{total.toLocaleString()} images</span>}
+          {total !== null && total > 0 && <span className="dim gallery-count">{formatCount(total, 'image')}</span>}
         </h1>
       </header>
       <GalleryToolbar models={models} />
@@ -105,7 +106,7 @@ export function GalleryScreen() {
           minCellWidth={180}
           gap={10}
           resetKey={JSON.stringify(filters)}
-          label="Images, newest first"
+          label="Images, newest first (arrow keys move, Enter opens, drag onto Generate to start from one)"
           renderCell={renderCell}
           onRangeChange={showRange}
         />

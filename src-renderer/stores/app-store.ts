@@ -4,13 +4,18 @@ import { easel } from '../bridge';
 
 export type Screen = 'generate' | 'gallery' | 'models' | 'settings';
 
+/** 'auto' collapses the sidebar to its icons in a narrow window; the toggle overrides that. */
+export type SidebarMode = 'auto' | 'collapsed' | 'expanded';
+
 interface AppState {
   screen: Screen;
+  sidebar: SidebarMode;
   info: AppInfo | null;
   settings: PublicSettings | null;
   /** The last failure, shown in a banner until dismissed. */
   error: ErrorInfo | null;
   setScreen(screen: Screen): void;
+  setSidebar(mode: SidebarMode): void;
   load(): Promise<void>;
   updateSettings(patch: SettingsPatch): Promise<boolean>;
   /**
@@ -23,10 +28,12 @@ interface AppState {
 
 export const useAppStore = create<AppState>((set) => ({
   screen: 'generate',
+  sidebar: 'auto',
   info: null,
   settings: null,
   error: null,
   setScreen: (screen) => set({ screen }),
+  setSidebar: (sidebar) => set({ sidebar }),
   load: async () => {
     const [info, settings] = await Promise.all([easel.app.info(), easel.settings.get()]);
     if (!info.ok) return set({ error: info.error });
