@@ -1,29 +1,37 @@
 import { useEffect } from 'react';
-import type { GpuInfo, ProviderCheck } from '../../../src-preload/api';
+import type { ProviderCheck } from '../../../src-preload/api';
+import { notAvailableHere, type Machine } from '../../../src-shared/providers';
 import { useSetupStore } from '../../stores/setup-store';
 import { formatEstimate } from '../../../src-shared/format';
 import { providerNames } from '../../provider-labels';
 import { ErrorNote, StatusMark, StepFrame } from './StepFrame';
 
-/**
- * A provider made for hardware this computer does not have (CUDA without an NVIDIA card, Core ML off a
- * Mac) is not a problem to worry about: it is said so, with the runtime's reason kept in the details.
- */
-function notApplicable(check: ProviderCheck, gpus: GpuInfo[]): string | null {
-  if (check.ok) return null;
-  if (check.provider === 'cuda' && !gpus.some((gpu) => gpu.vendor === 'nvidia')) return 'Not needed: this computer has no NVIDIA graphics card.';
-  if (check.provider === 'coreml' && !gpus.some((gpu) => gpu.vendor === 'apple')) return 'Not needed: this computer has no Apple GPU.';
-  return null;
+interface CheckRowProps {
+  check: ProviderCheck;
+  machine: Machine | null;
+  /** What the test picture was: "a 64×64 picture with Easel Demo (built-in)". */
+  testPicture: string;
 }
 
-function CheckRow({ check, gpus }: { check: ProviderCheck; gpus: GpuInfo[] }) {
-  const unneeded = notApplicable(check, gpus);
+/**
+ * A provider made for hardware or a system this computer does not have is not a failure: it is said so
+ * neutrally, with the runtime's words kept in the technical details.
+ */
+function CheckRow({ check, machine, testPicture }: CheckRowProps) {
+  const elsewhere = check.ok || !machine ? null : notAvailableHere(check.provider, machine);
+  const seconds = formatEstimate(check.secondsPerImage ?? 0).replace('about ', '');
   return (
     <li className="setup-check">
-      <StatusMark kind={check.ok ? 'ok' : unneeded ? 'none' : 'fail'} />
+      <StatusMark kind={check.ok ? 'ok' : elsewhere ? 'none' : 'fail'} />
       <div>
         <strong>{providerNames[check.provider]}</strong>
-        <p>{check.ok ? `Works. A test picture took ${formatEstimate(check.secondsPerImage ?? 0).replace('about ', '')}.` : (unneeded ?? check.reason)}</p>
+        <p>
+          {check.ok
+            ? `Works: ${testPicture} took ${seconds}.`
+            : elsewhere
+              ? `Not available on this computer: ${elsewhere}.`
+              : check.reason}
+        </p>
       </div>
     </li>
   );
@@ -49,6 +57,11 @@ export function HardwareStep() {
     ...(selfTest.status === 'ready' ? selfTest.value.checks.flatMap((check) => (check.technicalReason ? [`${check.provider}: ${check.technicalReason}`] : [])) : []),
   ];
 
+  const machine: Machine | null =
+    hardware.status === 'ready' ? { platform: hardware.value.report.os.platform, gpus: hardware.value.report.gpus } : null;
+  const tested = selfTest.status === 'ready' ? selfTest.value.model : null;
+  const testPicture = tested ? `a ${tested.width}×${tested.height} test picture with ${tested.name}` : 'a test picture';
+
   return (
     <StepFrame
       title="Your computer"
@@ -73,6 +86,12 @@ export function HardwareStep() {
       )}
 
       <h2>Test picture</h2>
+      {selfTest.status === 'ready' && selfTest.value.model && (
+        <p className="setup-muted">
+          Each part of this computer that can draw made {testPicture}, the smallest model there is; real models take
+          longer, as the estimate below says.
+        </p>
+      )}
       {selfTest.status === 'loading' && (
         <p className="setup-busy" role="status">
           <StatusMark kind="busy" /> Making a test picture with each part of this computer that can draw… This takes a few seconds.
@@ -83,14 +102,14 @@ export function HardwareStep() {
       {selfTest.status === 'ready' && (
         <ul className="setup-checks">
           {selfTest.value.checks.map((check) => (
-            <CheckRow key={check.provider} check={check} gpus={hardware.status === 'ready' ? hardware.value.report.gpus : []} />
+            <CheckRow key={check.provider} check={check} machine={machine} testPicture={testPicture} />
           ))}
         </ul>
       )}
 
       {recommendation.status === 'ready' && (
         <div className="setup-recommendation" role="status">
-          <span className="setup-label">Easel suggests</span>
+          <span className="setup-label">Easel suggests, for real pictures</span>
           <p>{recommendation.value.summary}</p>
         </div>
       )}
