@@ -182,7 +182,7 @@ export const useGenerateStore = create<GenerateState>((set, get) => ({
     const seedText = seedKept ? ` Its seed ${parameters.seed} is locked, so Generate draws the same picture again.` : '';
     const text = `Loaded the settings of ${from}${notes.length ? `; ${notes.join('; ')}` : ''}.${seedText}`;
     const action = seedKept
-      ? { label: 'Use a random seed', run: () => set({ seed: randomSeed(), seedLocked: false, notice: null }) }
+      ? { label: 'Use a random seed', run: () => set({ seed: '', seedLocked: false, notice: null }) }
       : undefined;
     set({ notice: { tone: notes.length ? 'warning' : 'info', text, ...(action ? { action } : {}) } });
     if (patch.modelId) await useAppStore.getState().updateSettings({ lastModelId: patch.modelId });
