@@ -3,7 +3,7 @@ import { EaselError } from '../errors';
 import type { HubClient, HubFileRef, RemoteFileInfo } from './hub-client';
 import type { ModelManifest } from './manifest';
 import { usablePartialBytes } from './resumable-transfer';
-import { backoffDelay, RetryableError, type Clock, type RetryPolicy } from './retry';
+import { backoffDelay, RetryableError, UNREACHABLE_RETRIES, UnreachableError, type Clock, type RetryPolicy } from './retry';
 import { fileSize } from './verify';
 
 /** Planning a model's download: which files are done, which to fetch, how many bytes that is. */
@@ -69,6 +69,17 @@ export function hubFile(request: PlanRequest, file: string): HubFileRef {
   return { repo: request.repo, revision: request.revision, path: file, modelName: request.displayName ?? request.modelId };
 }
 
+/** A file the manifest records as fetched and checked, still on disk at its recorded size, as the catalog wants it. */
+async function recordedAndPresent(request: PlanRequest, spec: DownloadFileSpec, manifest: ModelManifest): Promise<boolean> {
+  const recorded = manifest.files[spec.path];
+  if (recorded === undefined) return false;
+  return (
+    (await fileSize(localPathFor(request.destDir, spec.path))) === recorded.bytes &&
+    (spec.bytes === undefined || spec.bytes === recorded.bytes) &&
+    (spec.sha256 === undefined || spec.sha256 === recorded.sha256)
+  );
+}
+
 /**
  * What a download would fetch: files the manifest records and the disk still holds are done; for the
  * rest, exact sizes and checksums from the hub (asked a few at a time) and the partial bytes worth resuming.
@@ -80,18 +91,10 @@ export async function planDownload(
   manifest: ModelManifest,
   signal?: AbortSignal,
 ): Promise<DownloadPlan> {
-  const files: PlannedFile[] = [];
   const remote = new Map<string, RemoteFileInfo>();
   const needRemote: DownloadFileSpec[] = [];
   for (const spec of request.files) {
-    const recorded = manifest.files[spec.path];
-    const finalSize = await fileSize(localPathFor(request.destDir, spec.path));
-    const recordedOk =
-      recorded !== undefined &&
-      finalSize === recorded.bytes &&
-      (spec.bytes === undefined || spec.bytes === recorded.bytes) &&
-      (spec.sha256 === undefined || spec.sha256 === recorded.sha256);
-    if (!recordedOk) {
+    if (!(await recordedAndPresent(request, spec, manifest))) {
       delete manifest.files[spec.path];
       needRemote.push(spec);
     }
@@ -110,10 +113,25 @@ export async function planDownload(
   // Every worker finishes before a failure is reported, so no request outlives the call.
   await Promise.all(Array.from({ length: Math.min(settings.concurrency, needRemote.length) }, worker));
   if (failure) throw failure.error;
+  return planFiles(request, manifest, remote);
+}
 
+/**
+ * What a download would fetch by the catalog's sizes and what is on disk, without asking the hub: the
+ * question asked before a download starts must not wait on the network, and works offline. The exact
+ * sizes and checksums come from the hub when the download runs.
+ */
+export function estimateDownload(request: PlanRequest, manifest: ModelManifest): Promise<DownloadPlan> {
+  return planFiles(request, manifest, new Map());
+}
+
+/** The plan from what the manifest records, the hub's answers (`remote`), the catalog and the partial files. */
+async function planFiles(request: PlanRequest, manifest: ModelManifest, remote: Map<string, RemoteFileInfo>): Promise<DownloadPlan> {
+  const files: PlannedFile[] = [];
   for (const spec of request.files) {
     const recorded = manifest.files[spec.path];
-    if (recorded) {
+    const finalPath = localPathFor(request.destDir, spec.path);
+    if (recorded && (await recordedAndPresent(request, spec, manifest))) {
       files.push({ path: spec.path, bytes: recorded.bytes, sha256: recorded.sha256, presentBytes: recorded.bytes, complete: true });
       continue;
     }
@@ -127,7 +145,6 @@ export async function planDownload(
         { file: spec.path, expected: spec.sha256, actual: info.sha256 },
       );
     }
-    const finalPath = localPathFor(request.destDir, spec.path);
     const partialBytes = (await usablePartialBytes(finalPath, sha256)) ?? 0;
     files.push({ path: spec.path, bytes, sha256, presentBytes: partialBytes, complete: false });
   }
@@ -150,8 +167,12 @@ async function headWithRetry(
       return await settings.hub.head(hubFile(request, spec.path), signal);
     } catch (error) {
       if (!(error instanceof RetryableError) || signal?.aborted) throw error;
-      if (attempt >= retry.maxRetries) {
-        throw new EaselError('network', `${error.message}. Check the connection and try again.`, { file: spec.path });
+      const unreachable = error instanceof UnreachableError;
+      if (attempt >= (unreachable ? Math.min(UNREACHABLE_RETRIES, retry.maxRetries) : retry.maxRetries)) {
+        const advice = unreachable
+          ? 'Easel cannot reach the model hub: check the internet connection and the hub address in Settings, then try again.'
+          : 'Check the connection and try again.';
+        throw new EaselError('network', `${error.message}. ${advice}`, { file: spec.path, unreachable });
       }
       await settings.clock.sleep(backoffDelay(retry, attempt + 1), signal);
     }

@@ -7,6 +7,7 @@ import { createNodeTransport, type HttpTransport, type ProxySettings } from './h
 import {
   hubFile,
   localPathFor,
+  estimateDownload,
   planDownload,
   type DownloadPlan,
   type PlannedFile,
@@ -201,6 +202,11 @@ export class Downloader {
   async plan(request: DownloadRequest, signal?: AbortSignal): Promise<DownloadPlan> {
     const manifest = await this.loadOrCreateManifest(request);
     return planDownload(this.planner, request, manifest, signal);
+  }
+
+  /** The plan by the catalog's sizes and the disk alone: answers at once, offline too. */
+  async estimate(request: DownloadRequest): Promise<DownloadPlan> {
+    return estimateDownload(request, await this.loadOrCreateManifest(request));
   }
 
   async download(request: DownloadRequest): Promise<DownloadResult> {

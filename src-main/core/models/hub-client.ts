@@ -2,7 +2,7 @@ import type http from 'node:http';
 import { DEFAULT_HUB_ENDPOINT } from '../../../src-preload/api';
 import { EaselError } from '../errors';
 import type { HttpTransport } from './http';
-import { RetryableError } from './retry';
+import { RetryableError, UnreachableError } from './retry';
 import { SHA256_HEX } from './verify';
 
 /**
@@ -229,10 +229,9 @@ function networkError(error: unknown, url: URL): Error {
     }
     return new RetryableError(message);
   }
-  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
-    return new RetryableError(`Cannot find ${url.hostname}: check the internet connection or the hub address`);
-  }
-  if (code === 'ECONNREFUSED') return new RetryableError(`${url.host} refused the connection`);
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return new UnreachableError(`Cannot find ${url.hostname}`);
+  if (code === 'ECONNREFUSED') return new UnreachableError(`${url.host} refused the connection`);
+  if (code === 'ENETUNREACH' || code === 'EHOSTUNREACH') return new UnreachableError(`No route to ${url.host}`);
   if (code === 'ETIMEDOUT') return new RetryableError(`No answer from ${url.host}`);
   const certificate = code?.startsWith('ERR_TLS') || code?.includes('CERT') || code === 'DEPTH_ZERO_SELF_SIGNED_CERT';
   if (certificate) {

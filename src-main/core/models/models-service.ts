@@ -114,10 +114,15 @@ export class ModelsService {
     return { id, name: installed.displayName, folder: await this.folders.read(installed.dir) };
   }
 
+  /**
+   * What a download would take, by the catalog's sizes and what is on disk: the question before a
+   * download never waits on the hub, so it answers at once offline too (the hub's exact sizes are
+   * checked when the download runs).
+   */
   async plan(id: string): Promise<DownloadPlanSummary> {
     const request = await this.downloadRequest(id);
     const downloader = await this.downloader();
-    const plan = await downloader.plan(request);
+    const plan = await downloader.estimate(request);
     // The models folder, not the model's own: planning must not make a model look half-downloaded.
     const modelsFolder = path.dirname(request.destDir);
     await fs.mkdir(modelsFolder, { recursive: true });

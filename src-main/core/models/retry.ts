@@ -29,6 +29,15 @@ export const realClock: Clock = {
 /** A failure worth another try: dropped connection, stall, 5xx, 429. */
 export class RetryableError extends Error {}
 
+/**
+ * The server cannot be reached at all (no such host, connection refused, no route): offline, most
+ * likely. Worth one more try, not a minute of them before anything has been fetched.
+ */
+export class UnreachableError extends RetryableError {}
+
+/** Tries for an unreachable server while planning: one retry, so being offline is said within seconds. */
+export const UNREACHABLE_RETRIES = 1;
+
 export interface RetryPolicy {
   /** Attempts in a row without progress before giving up. */
   maxRetries: number;

@@ -1,4 +1,5 @@
 import { promises as fs } from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ModelSummary } from '../../../src-preload/api';
@@ -135,5 +136,41 @@ describe('ModelsService', () => {
     await reaches(service, 'tiny', 'installed');
     expect((await service.remove('tiny'))?.state).toBe('available');
     await expect(service.get('nothing-here')).rejects.toMatchObject({ code: 'not_found' });
+  });
+});
+
+describe('ModelsService offline', () => {
+  /** A port a server listened on and has closed: connections to it are refused, as when offline. */
+  async function refusingEndpoint(): Promise<string> {
+    const server = net.createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as net.AddressInfo;
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    return `http://127.0.0.1:${port}`;
+  }
+
+  it('plans from the catalog without the hub, and fails a download once, saying so once', async () => {
+    const { entry } = await startModelHub('sd15-legacy', 'tiny');
+    const modelsDir = await tempDir();
+    const endpoint = await refusingEndpoint();
+    const service = new ModelsService({
+      modelsDir: async () => modelsDir,
+      builtinModelsDir: path.join(modelsDir, 'none'),
+      settings: async () => settingsSchema.parse({ hubEndpoint: endpoint }),
+      env: {},
+      onChange: () => undefined,
+      catalog: [entry],
+      // The real retry policy: six retries would take a minute; an unreachable hub gets one.
+      downloaderOptions: { retryBaseDelayMs: 50 },
+    });
+    const plan = await service.plan('tiny');
+    expect(plan.totalBytes).toBe(entry.approxTotalBytes);
+    expect(plan.remainingBytes).toBe(entry.approxTotalBytes);
+
+    await service.download('tiny');
+    const failed = await reaches(service, 'tiny', 'failed', 'installed');
+    const message = failed.download?.error?.message ?? '';
+    expect(message).toMatch(/refused the connection\. Easel cannot reach the model hub: check the internet connection/);
+    expect(message.match(/check/gi)).toHaveLength(1);
   });
 });
