@@ -48,6 +48,8 @@ interface SetupState {
   download(): Promise<void>;
   pause(): Promise<void>;
   cancel(): Promise<void>;
+  /** Switches to the built-in demo (when a download failed or was skipped) and goes on to the first picture. */
+  switchToDemo(): Promise<void>;
   makeFirstImage(prompt: string): Promise<void>;
   finish(): Promise<void>;
   skipSetup(): Promise<void>;
@@ -60,6 +62,12 @@ function loaded<T>(result: Result<T>): Loadable<T> {
 function stepAfter(step: SetupStep, offset: 1 | -1): SetupStep {
   const index = setupSteps.indexOf(step) + offset;
   return setupSteps[Math.min(setupSteps.length - 1, Math.max(0, index))]!;
+}
+
+/** The model that ships with Easel, when it is here: the fallback while a real one is not downloaded. */
+export function builtinModel(state: Pick<SetupState, 'models'>): ModelSummary | null {
+  if (state.models.status !== 'ready') return null;
+  return state.models.value.find((model) => model.origin === 'builtin' && model.state === 'installed') ?? null;
 }
 
 export function chosenModel(state: Pick<SetupState, 'models' | 'chosenId'>): ModelSummary | null {
@@ -177,6 +185,13 @@ export const useSetupStore = create<SetupState>((set, get) => {
     cancel: async () => {
       const id = get().chosenId;
       if (id !== null && (await modelAction(() => easel.models.cancel({ id })))) await get().loadPlan();
+    },
+
+    switchToDemo: async () => {
+      const demo = builtinModel(get());
+      if (demo === null) return;
+      await get().choose(demo.id);
+      await get().goTo('first-image');
     },
 
     makeFirstImage: async (prompt) => {

@@ -1,6 +1,6 @@
 import { useEffect } from 'react';
 import type { ModelSummary } from '../../../src-preload/api';
-import { chosenModel, useSetupStore } from '../../stores/setup-store';
+import { builtinModel, chosenModel, useSetupStore } from '../../stores/setup-store';
 import { formatBytes } from '../../../src-shared/format';
 import { ErrorNote, StatusMark, StepFrame } from './StepFrame';
 
@@ -30,11 +30,12 @@ function Progress({ model }: { model: ModelSummary }) {
 
 export function DownloadStep() {
   const model = useSetupStore(chosenModel);
+  const demo = useSetupStore(builtinModel);
   const models = useSetupStore((state) => state.models);
   const plan = useSetupStore((state) => state.plan);
   const busy = useSetupStore((state) => state.busy);
   const actionError = useSetupStore((state) => state.actionError);
-  const { loadModels, loadPlan, download, pause, cancel, next, back, goTo } = useSetupStore.getState();
+  const { loadModels, loadPlan, download, pause, cancel, next, back, goTo, switchToDemo } = useSetupStore.getState();
 
   useEffect(() => {
     if (useSetupStore.getState().models.status !== 'ready') void loadModels();
@@ -53,8 +54,9 @@ export function DownloadStep() {
       title={title}
       intro={ready ? undefined : 'The download can be paused, and picks up where it stopped, even after Easel is closed.'}
       back={{ label: 'Back', onClick: () => void back() }}
-      secondary={ready ? undefined : { label: 'Skip this step', onClick: () => void goTo('done') }}
-      next={{ label: 'Make a picture', onClick: () => void next(), disabled: !ready }}
+      secondary={ready ? undefined : { label: 'Skip this step', onClick: () => void goTo('first-image') }}
+      // The step's own button (Download, Resume) is its one primary until the model is ready.
+      next={ready ? { label: 'Make a picture', onClick: () => void next() } : undefined}
     >
       {models.status === 'loading' && (
         <p className="setup-busy">
@@ -96,6 +98,14 @@ export function DownloadStep() {
           {state === 'failed' && model.download?.error && (
             <ErrorNote message={model.download.error.message} action={{ label: 'Try again', onClick: () => void download(), disabled: busy }} />
           )}
+          {state === 'failed' && demo && (
+            <p className="setup-muted">
+              <button type="button" className="link" onClick={() => void switchToDemo()}>
+                Use the built-in demo for now
+              </button>{' '}
+              — it draws simple shapes at once; download {model.name} later from the Models screen.
+            </p>
+          )}
           <div className="row setup-download-buttons">
             {(state === 'available' || state === 'partial' || state === 'corrupt' || state === 'missing-files') && (
               <button type="button" className="primary" onClick={() => void download()} disabled={busy}>
@@ -120,7 +130,7 @@ export function DownloadStep() {
           </div>
         </>
       )}
-      {actionError && <ErrorNote message={actionError.message} />}
+      {actionError && actionError.message !== model?.download?.error?.message && <ErrorNote message={actionError.message} />}
     </StepFrame>
   );
 }

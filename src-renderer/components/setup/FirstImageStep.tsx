@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import { chosenModel, useSetupStore } from '../../stores/setup-store';
+import { builtinModel, chosenModel, useSetupStore } from '../../stores/setup-store';
 import { formatSeconds } from '../../../src-shared/format';
 import { providerNames } from '../../provider-labels';
 import { ErrorNote, StatusMark, StepFrame } from './StepFrame';
@@ -29,9 +29,10 @@ export function FirstImageStep() {
 
 function FirstImageForm() {
   const model = useSetupStore(chosenModel);
+  const demo = useSetupStore(builtinModel);
   const firstImage = useSetupStore((state) => state.firstImage);
   const error = useSetupStore((state) => state.firstImageError);
-  const { makeFirstImage, next, back, goTo } = useSetupStore.getState();
+  const { makeFirstImage, next, back, goTo, switchToDemo } = useSetupStore.getState();
   const [prompt, setPrompt] = useState(model?.family === 'demo' ? demoPrompt : defaultPrompt);
 
   const job = firstImage?.job ?? null;
@@ -45,11 +46,25 @@ function FirstImageForm() {
       intro={model ? `Describe something for ${model.name} to draw.` : undefined}
       back={{ label: 'Back', onClick: () => void back() }}
       secondary={item ? undefined : { label: 'Skip this step', onClick: () => void goTo('done') }}
-      next={{ label: 'Finish', onClick: () => void next(), disabled: running }}
+      // "Make the picture" is the step's primary until there is a picture; then Finish is.
+      next={{ label: 'Finish', onClick: () => void next(), disabled: running, primary: item !== undefined || model?.state !== 'installed' }}
     >
       {!model && <ErrorNote message="No model is chosen yet." action={{ label: 'Choose a model', onClick: () => void goTo('model') }} />}
       {model && model.state !== 'installed' && (
-        <ErrorNote message={`${model.name} is not downloaded yet.`} action={{ label: 'Go to the download', onClick: () => void goTo('download') }} />
+        <>
+          <ErrorNote
+            message={`${model.name} ${model.state === 'failed' ? 'did not download' : 'is not downloaded yet'}, so there is nothing to draw with yet.`}
+            action={{ label: 'Go to the download', onClick: () => void goTo('download') }}
+          />
+          {demo && (
+            <p className="setup-muted">
+              <button type="button" className="link" onClick={() => void switchToDemo()}>
+                Use the built-in demo for now
+              </button>{' '}
+              — it draws a shape of one colour on another, at once.
+            </p>
+          )}
+        </>
       )}
       {model?.state === 'installed' && (
         <form
@@ -63,7 +78,7 @@ function FirstImageForm() {
             <span>Describe the picture</span>
             <textarea rows={2} value={prompt} onChange={(event) => setPrompt(event.target.value)} />
           </label>
-          <button type="submit" className="primary" disabled={running || prompt.trim() === ''}>
+          <button type="submit" className={item ? undefined : 'primary'} disabled={running || prompt.trim() === ''}>
             {item ? 'Make another' : 'Make the picture'}
           </button>
         </form>

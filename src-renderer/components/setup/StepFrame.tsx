@@ -4,6 +4,8 @@ export interface StepAction {
   label: string;
   onClick: () => void;
   disabled?: boolean;
+  /** Shown as the step's primary button (the default for Next); one primary a step. */
+  primary?: boolean;
 }
 
 /**
@@ -47,7 +49,7 @@ export function StepFrame({
           </button>
         )}
         {next && (
-          <button type="button" className="primary" onClick={next.onClick} disabled={next.disabled}>
+          <button type="button" className={next.primary === false ? undefined : 'primary'} onClick={next.onClick} disabled={next.disabled}>
             {next.label}
           </button>
         )}

@@ -1,8 +1,8 @@
-import { deferred, fake, galleryItem, ioError, job, model, ok, settings } from './fake-easel';
+import { appInfo, deferred, fake, galleryItem, ioError, job, model, ok, settings } from './fake-easel';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { HardwareReport, ModelSummary, Recommendation, Result, SelfTestReport } from '../../../../src-preload/api';
 import { useAppStore } from '../../../../src-renderer/stores/app-store';
-import { chosenModel, followSetupEvents, useSetupStore } from '../../../../src-renderer/stores/setup-store';
+import { builtinModel, chosenModel, followSetupEvents, useSetupStore } from '../../../../src-renderer/stores/setup-store';
 
 const hardware: HardwareReport = {
   os: { platform: 'linux', release: '6.8', arch: 'x64' },
@@ -157,5 +157,29 @@ describe('the setup store', () => {
     await useSetupStore.getState().finish();
     expect(useSetupStore.getState().step).toBe('done');
     expect(useAppStore.getState().error).toEqual(ioError);
+  });
+});
+
+describe('falling back to the built-in demo', () => {
+  it('switches to the installed built-in model and goes on to the first picture', async () => {
+    const demo = model('easel-demo', { origin: 'builtin', family: 'demo' });
+    useSetupStore.setState({
+      step: 'download',
+      chosenId: 'sd15',
+      models: { status: 'ready', value: [model('sd15', { state: 'failed' }), demo] },
+    });
+    fake.answer('settings.update', (patch) => ok(settings(patch)));
+    fake.answer('app.info', appInfo());
+    await useSetupStore.getState().switchToDemo();
+    expect(useSetupStore.getState()).toMatchObject({ chosenId: 'easel-demo', step: 'first-image' });
+    expect(chosenModel(useSetupStore.getState())).toBe(demo);
+    expect(fake.requests('settings.update')).toEqual([{ setupModelId: 'easel-demo' }, { setupStep: 'first-image' }]);
+  });
+
+  it('does nothing when no built-in model is installed', async () => {
+    useSetupStore.setState({ step: 'download', chosenId: 'sd15', models: { status: 'ready', value: [model('sd15', { state: 'failed' })] } });
+    await useSetupStore.getState().switchToDemo();
+    expect(useSetupStore.getState()).toMatchObject({ chosenId: 'sd15', step: 'download' });
+    expect(builtinModel(useSetupStore.getState())).toBeNull();
   });
 });
