@@ -143,7 +143,7 @@ describe('Generate and Gallery in Chromium through the web host', () => {
     await setNumber('Steps', 120);
     await setNumber('Batch count', 1);
     await page.keyboard.press('Control+Enter');
-    const progressText = page.getByLabel('Generation progress').locator('.progress-text span');
+    const progressText = page.getByLabel('Generation progress').locator('.progress-status');
     await expect
       .poll(async () => Number(/^Step (\d+) of 120/.exec((await progressText.textContent().catch(() => '')) ?? '')?.[1] ?? 0), {
         timeout: 30_000,
