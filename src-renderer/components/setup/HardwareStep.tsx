@@ -88,8 +88,8 @@ export function HardwareStep() {
       <h2>Test picture</h2>
       {selfTest.status === 'ready' && selfTest.value.model && (
         <p className="setup-muted">
-          Each part of this computer that can draw made {testPicture}, the smallest model there is; real models take
-          longer, as the estimate below says.
+          Each part of this computer that can draw made {testPicture}. The times below are for that picture only; the
+          suggestion after them estimates the model it names.
         </p>
       )}
       {selfTest.status === 'loading' && (
