@@ -233,8 +233,12 @@ export class ModelsService {
     return {
       id,
       ok: report.ok,
-      problems: report.problems.map(({ file, problem }) =>
-        problem === 'missing' ? `${file} is missing` : `${file} does not match what was downloaded (${problem})`,
+      problems: report.problems.map(({ file, problem, message }) =>
+        problem === 'missing'
+          ? `${file} is missing`
+          : problem === 'unreadable'
+            ? (message ?? `${file} cannot be read as a model`)
+            : `${file} does not match what was downloaded (${problem})`,
       ),
     };
   }

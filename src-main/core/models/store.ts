@@ -33,7 +33,9 @@ export interface InstalledModel {
 
 export interface VerifyProblem {
   file: string;
-  problem: 'missing' | 'size' | 'sha256';
+  /** `unreadable`: the model-folder reader refuses the folder as it is on disk now (`message` says why). */
+  problem: 'missing' | 'size' | 'sha256' | 'unreadable';
+  message?: string;
 }
 
 export interface VerifyReport {
@@ -78,6 +80,26 @@ async function exists(file: string): Promise<boolean> {
     return true;
   } catch {
     return false;
+  }
+}
+
+/**
+ * Reads the folder afresh as the pipeline would, so verify also catches what sizes and checksums cannot see:
+ * a referenced import's file changed in place, a part's header no longer readable, a file added that the
+ * reader refuses. Files the reader names as missing are reported one by one.
+ */
+async function folderProblems(dir: string): Promise<VerifyProblem[]> {
+  try {
+    await readModelFolder(dir);
+    return [];
+  } catch (error) {
+    if (!(error instanceof EaselError) || (error.code !== 'model_invalid' && error.code !== 'model_unsafe')) throw error;
+    const missing = (error.detail as { missing?: string[] } | undefined)?.missing;
+    if (missing !== undefined && missing.length > 0) return missing.map((file): VerifyProblem => ({ file, problem: 'missing' }));
+    const detail = error.detail as { file?: string; path?: string } | undefined;
+    const named = detail?.file ?? detail?.path;
+    const file = named === undefined ? '.' : path.isAbsolute(named) ? path.relative(dir, named).split(path.sep).join('/') : named;
+    return [{ file, problem: 'unreadable', message: error.message }];
   }
 }
 
@@ -274,6 +296,7 @@ export class ModelStore {
     const model = await this.requireModel(id);
     if (model.origin === 'builtin') {
       const problems = model.missingFiles.map((file): VerifyProblem => ({ file, problem: 'missing' }));
+      if (problems.length === 0) problems.push(...(await folderProblems(model.dir)));
       return { id, ok: problems.length === 0, checkedFiles: model.catalog?.files.length ?? 0, problems };
     }
     const dir = this.modelDir(id);
@@ -291,7 +314,8 @@ export class ModelStore {
       else if (size !== record.bytes) problems.push({ file, problem: 'size' });
       else if (record.sha256 && (await sha256OfFile(full)) !== record.sha256) problems.push({ file, problem: 'sha256' });
     }
-    const damaged = problems.filter((p) => p.problem !== 'missing').map((p) => p.file);
+    if (problems.length === 0) problems.push(...(await folderProblems(model.dir)));
+    const damaged = problems.filter((p) => p.problem === 'size' || p.problem === 'sha256').map((p) => p.file);
     if (damaged.length > 0) {
       for (const file of damaged) delete manifest.files[file];
       manifest.corruptFiles = [...new Set([...(manifest.corruptFiles ?? []), ...damaged])];

@@ -33,7 +33,7 @@ export interface SelfTestOptions {
   machine: string;
   /** Denoising steps per image; few, since only the time per step and the picture's agreement matter. */
   steps?: number;
-  /** Image side in pixels; the model's native size by default. */
+  /** Image side in pixels; the model folder's native size by default. */
   side?: number;
 }
 
@@ -58,30 +58,12 @@ export function meanAbsoluteDifference(a: Uint8Array, b: Uint8Array): number {
   return a.length === 0 ? 0 : sum / a.length;
 }
 
-interface NativeSize {
-  width: number;
-  height: number;
-}
-
-/** The size the UNet was trained at (its config's sample_size × 8); 64 pixels when the config does not say. */
-async function nativeSize(folder: ModelFolder): Promise<NativeSize> {
-  let config: Record<string, unknown> | null = null;
-  try {
-    config = JSON.parse(await fs.readFile(path.join(folder.dir, 'unet', 'config.json'), 'utf8')) as Record<string, unknown>;
-  } catch {
-    // No config: the default below.
-  }
-  const sample = config?.['sample_size'];
-  const side = typeof sample === 'number' && Number.isInteger(sample) && sample >= 8 ? sample * 8 : 64;
-  return { width: side, height: side };
-}
-
 /**
  * Rough multiply-adds of one UNet call on one latent, in billions, from the size of its weights: a
  * Stable Diffusion UNet does about (weights × latent pixels) / 10.4 (SD 1.5: 860 M weights, 64×64
  * latents, 339 G multiply-adds), and a small UNet of the same shape scales the same way.
  */
-async function unetGmacs(folder: ModelFolder, size: NativeSize): Promise<number> {
+async function unetGmacs(folder: ModelFolder, size: { width: number; height: number }): Promise<number> {
   const { unet } = folder.parts;
   let bytes = 0;
   for (const file of [unet.file, ...unet.externalData]) bytes += (await fs.stat(path.join(folder.dir, file))).size;
@@ -133,7 +115,8 @@ export async function selfTest(options: SelfTestOptions): Promise<SelfTestReport
   const folder = await readModelFolder(options.modelDir);
   const modelDir = folder.dir;
   const model = { id: modelDir, name: folder.name, folder };
-  const size = options.side === undefined ? await nativeSize(folder) : { width: options.side, height: options.side };
+  // The folder's native size: the UNet's fixed sample shape, else its config's sample_size × 8 (the demo's 64).
+  const size = options.side === undefined ? folder.nativeSize : { width: options.side, height: options.side };
   const steps = options.steps ?? DEFAULT_STEPS;
   const params = (provider: ProviderName): GenerationParams => ({
     prompt: SELF_TEST_PROMPT,

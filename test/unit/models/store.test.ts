@@ -91,6 +91,25 @@ describe('ModelStore', () => {
     expect(existsSync(`${source}-moved/unet/model.onnx`)).toBe(true);
   });
 
+  it('verify reads a referenced folder afresh: a part rewritten in place or removed is caught', async () => {
+    const source = path.join(root, 'referenced');
+    await writeModelFolder(source);
+    await store().importFolder(source, { mode: 'reference', id: 'ref' });
+    expect(await store().verify('ref')).toMatchObject({ ok: true, problems: [] });
+
+    // Same size, so the manifest's sizes cannot tell; a reference import has no checksums to compare.
+    const unet = path.join(source, 'unet/model.onnx');
+    await fsp.writeFile(unet, Buffer.alloc((await fsp.stat(unet)).size, 0xff));
+    const report = await store().verify('ref');
+    expect(report.ok).toBe(false);
+    expect(report.problems).toEqual([{ file: 'unet/model.onnx', problem: 'unreadable', message: expect.stringMatching(/is not a valid ONNX file/) }]);
+
+    await fsp.writeFile(unet, onnxBytes({ externalLocation: 'weights.pb' }));
+    expect(await store().verify('ref')).toMatchObject({ ok: true, problems: [] });
+    await fsp.rm(path.join(source, 'tokenizer/merges.txt'));
+    expect((await store().verify('ref')).problems).toContainEqual({ file: 'tokenizer/merges.txt', problem: 'missing' });
+  });
+
   it.each([
     ['a pickle checkpoint', { 'model.ckpt': 'x' }, /model\.ckpt can run code/],
     ['PyTorch .bin weights', { 'unet/diffusion_pytorch_model.bin': 'x' }, /diffusion_pytorch_model\.bin/],

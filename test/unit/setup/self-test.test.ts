@@ -78,6 +78,31 @@ describe('the self-test on this machine', () => {
     }
   });
 
+  it("draws at the model folder's native size when no side is given: 64×64 on the built-in demo, 512×512 on an SD 1.5 export", async () => {
+    const harness = await singleProviderHarness();
+    const requested: string[] = [];
+    // Records the size each request asks for; the SD 1.5 fixture then draws at 64×64 to keep the test quick.
+    const recording: SelfTestPipeline = {
+      generate: (params, model, options) => {
+        requested.push(`${params.width}x${params.height}`);
+        return harness.pipeline.generate({ ...params, width: 64, height: 64 }, model, options);
+      },
+    };
+    try {
+      const demoDir = path.resolve('resources/models/easel-demo');
+      const demo = await selfTest({ modelDir: demoDir, providers: ['cpu'], pipeline: recording, machine: 'm', steps: 1 });
+      expect(demo.model).toMatchObject({ width: 64, height: 64 });
+      expect(requested).toEqual(['64x64', '64x64']);
+
+      requested.length = 0;
+      const sd15 = await selfTest({ modelDir: await fixtureModel('sd15-legacy'), providers: ['cpu'], pipeline: recording, machine: 'm', steps: 1 });
+      expect(sd15.model).toMatchObject({ width: 512, height: 512 });
+      expect(requested).toEqual(['512x512', '512x512']);
+    } finally {
+      await harness.dispose();
+    }
+  });
+
   it("marks a provider whose picture differs from the CPU's as broken", async () => {
     const harness = await singleProviderHarness();
     // Stands in for a GPU driver that computes wrong results: DirectML cannot run here, so its requests
