@@ -44,6 +44,8 @@ export interface ModelSummary {
   name: string;
   description: string;
   family: ModelFamily;
+  /** Repaints only a masked part of a starting image (a 9-channel UNet): offered for edits, never for text-to-image. */
+  inpainting: boolean;
   origin: 'builtin' | 'catalog' | 'imported';
   state: ModelState;
   readOnly: boolean;

@@ -35,6 +35,11 @@ export interface CatalogEntry {
   displayName: string;
   description: string;
   family: ModelFamily;
+  /**
+   * Its UNet takes 9 channels (latents, mask, masked-image latents): it only repaints a masked part of a
+   * starting image, so it is offered for edits and never for text-to-image.
+   */
+  inpainting: boolean;
   source: ModelSource;
   files: CatalogFile[];
   defaults: {
@@ -79,8 +84,8 @@ function sumApprox(files: CatalogFile[]): number {
   return files.reduce((sum, f) => sum + f.approxBytes, 0);
 }
 
-function entry(e: Omit<CatalogEntry, 'approxTotalBytes'>): CatalogEntry {
-  return { ...e, approxTotalBytes: sumApprox(e.files) };
+function entry(e: Omit<CatalogEntry, 'approxTotalBytes' | 'inpainting'> & { inpainting?: boolean }): CatalogEntry {
+  return { ...e, inpainting: e.inpainting ?? false, approxTotalBytes: sumApprox(e.files) };
 }
 
 export const DEMO_MODEL_ID = 'easel-demo';
@@ -154,6 +159,39 @@ export const CATALOG: readonly CatalogEntry[] = [
     capabilities: generalPurpose('Photos, paintings and illustrations in a wide range of styles at 512×512. Faces, hands and text are often wrong.'),
     provenance: [
       'https://huggingface.co/onnx-community/stable-diffusion-v1-5-ONNX/tree/main (unet/, text_encoder/, vae_encoder/ pages)',
+    ],
+  }),
+  entry({
+    id: 'sd-1.5-inpainting',
+    displayName: 'Stable Diffusion 1.5 Inpainting',
+    description: 'SD 1.5 trained to repaint a masked part of a picture. For inpainting and outpainting only; 20–30 steps.',
+    family: 'sd15',
+    inpainting: true,
+    // runwayml/stable-diffusion-inpainting (whose `onnx` branch diffusers' ONNX inpaint tests loaded) is
+    // no longer on the hub, so this is an optimum export of it in half precision. The hub pages read show
+    // only the short commit 0b50b86 (the repository's one upload), not the full hash, so this entry follows
+    // main, as sd-1.5 does.
+    source: { kind: 'huggingface', repo: 'jdp8/optimum-sd-inpainting-onnx-fp16', revision: 'main' },
+    files: [
+      ...configFiles(['tokenizer']),
+      // Only vae_decoder's page was read (99.1 MB, the fp16 SD VAE decoder); the others are the fp32 sizes
+      // above halved (float16 weights), for planning only: the hub gives the exact sizes at download time.
+      file('text_encoder/model.onnx', 246 * MB),
+      file('unet/model.onnx', 1.72 * GB),
+      file('vae_decoder/model.onnx', 99.1 * MB),
+      file('vae_encoder/model.onnx', 68.4 * MB),
+    ],
+    defaults: { scheduler: 'pndm', steps: 25, guidance: 7.5, width: 512, height: 512 },
+    requirements: { minRamGb: 8, minVramGb: 4 },
+    licence: {
+      name: 'CreativeML OpenRAIL-M',
+      url: 'https://huggingface.co/spaces/CompVis/stable-diffusion-license',
+    },
+    provenance: [
+      'https://huggingface.co/jdp8/optimum-sd-inpainting-onnx-fp16/tree/main/vae_decoder (commit 0b50b86, "Upload 15 files")',
+      'https://huggingface.co/jdp8/optimum-sd-inpainting-onnx-fp16/commits/main/vae_decoder',
+      'https://huggingface.co/runwayml/stable-diffusion-inpainting/tree/0e6cde47180d69d33fc77c3db88a4cb73514e9ec (the source model: 9-channel UNet, CreativeML OpenRAIL-M)',
+      'diffusers tests/pipelines/stable_diffusion/test_onnx_stable_diffusion_inpaint.py (runwayml/stable-diffusion-inpainting, revision="onnx")',
     ],
   }),
   entry({

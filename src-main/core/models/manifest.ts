@@ -22,6 +22,8 @@ export interface ModelManifest {
   id: string;
   displayName: string;
   family: ModelFamily;
+  /** An imported folder whose UNet takes 9 channels (absent in records written before it was noted). */
+  inpainting?: boolean;
   source: ManifestSource;
   /** Every file the model needs, relative to the model folder (or to the source folder for references). */
   expectedFiles: string[];

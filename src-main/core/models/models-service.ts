@@ -354,6 +354,7 @@ export class ModelsService {
       name: catalogEntry?.displayName ?? installed?.displayName ?? id,
       description: catalogEntry?.description ?? 'Imported from a folder on this computer.',
       family: catalogEntry?.family ?? installed?.family ?? 'sd15',
+      inpainting: catalogEntry?.inpainting ?? installed?.inpainting ?? false,
       origin: catalogEntry?.source.kind === 'builtin' ? 'builtin' : catalogEntry ? 'catalog' : 'imported',
       state,
       readOnly: installed?.readOnly ?? false,

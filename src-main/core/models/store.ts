@@ -16,6 +16,8 @@ export interface InstalledModel {
   id: string;
   displayName: string;
   family: ModelFamily;
+  /** An imported inpainting model (9-channel UNet); catalog models say it in their entry. */
+  inpainting?: boolean;
   /** The folder the pipeline loads from (the source folder for a referenced import). */
   dir: string;
   state: ModelState;
@@ -274,6 +276,7 @@ export class ModelStore {
       id,
       displayName: manifest.displayName,
       family: manifest.family,
+      ...(manifest.inpainting ? { inpainting: true } : {}),
       dir: filesDir,
       state,
       origin,
@@ -346,7 +349,7 @@ export class ModelStore {
 
   async importFolder(sourceDir: string, options: ImportOptions = {}): Promise<InstalledModel> {
     const source = path.resolve(sourceDir);
-    const { files, family } = await readImportedFolder(source);
+    const { files, family, inpainting } = await readImportedFolder(source);
     const id = options.id ?? slugify(path.basename(source));
     const dir = this.modelDir(id);
     if (this.catalog.some((e) => e.id === id) || (await exists(dir))) {
@@ -358,6 +361,7 @@ export class ModelStore {
       id,
       displayName: options.displayName ?? path.basename(source),
       family,
+      ...(inpainting ? { inpainting: true } : {}),
       source: { kind: 'imported', path: source, mode },
       expectedFiles: files,
       files: {},

@@ -99,4 +99,15 @@ describe('catalog', () => {
       }
     }
   });
+
+  it('offers SD 1.5 inpainting as an inpainting model, and only it', () => {
+    const inpainting = CATALOG.filter((e) => e.inpainting);
+    expect(inpainting.map((e) => e.id)).toEqual(['sd-1.5-inpainting']);
+    const [entry] = inpainting as [(typeof CATALOG)[number]];
+    expect(entry.family).toBe('sd15');
+    expect(entry.source).toMatchObject({ kind: 'huggingface', repo: 'jdp8/optimum-sd-inpainting-onnx-fp16' });
+    // Starting images are encoded, so the VAE encoder is needed as well as the decoder.
+    expect(entry.files.map((f) => f.path)).toContain('vae_encoder/model.onnx');
+    expect(entry.defaults).toMatchObject({ width: 512, height: 512 });
+  });
 });

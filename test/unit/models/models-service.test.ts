@@ -3,10 +3,12 @@ import net from 'node:net';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ModelSummary } from '../../../src-preload/api';
+import { CATALOG } from '../../../src-main/core/models/catalog';
 import { ModelsService } from '../../../src-main/core/models/models-service';
 import { settingsSchema } from '../../../src-preload/api';
 import type { FakeHub } from '../../fixtures/hub/fake-hub';
 import { startModelHub } from '../../fixtures/hub/model-hub';
+import { fixtureModel } from '../../fixtures/models';
 import { useTempDirs } from '../../helpers/temp';
 
 const tempDir = useTempDirs();
@@ -82,6 +84,36 @@ describe('ModelsService', () => {
     await expect.poll(() => changes.at(-1)?.state).toBe('installed');
     expect((await service.resolveForGeneration('tiny')).folder.dir).toBe(path.join(modelsDir, 'tiny'));
     expect(await service.verify('tiny')).toEqual({ id: 'tiny', ok: true, problems: [] });
+  });
+
+  it('tells which models are for inpainting: the catalog says it for its entries, the folder for imports', async () => {
+    const modelsDir = await tempDir();
+    const service = new ModelsService({
+      modelsDir: async () => modelsDir,
+      builtinModelsDir: path.join(modelsDir, 'none'),
+      settings: async () => settingsSchema.parse({}),
+      env: {},
+      onChange: () => undefined,
+      catalog: CATALOG,
+    });
+    const listed = await service.list();
+    expect(listed.find((model) => model.id === 'sd-1.5-inpainting')).toMatchObject({ inpainting: true, state: 'available' });
+    expect(listed.find((model) => model.id === 'sd-1.5')).toMatchObject({ inpainting: false });
+
+    const inpaint = await service.importFolder(await fixtureModel('sd15-inpaint-optimum'), 'reference');
+    expect(inpaint).toMatchObject({ origin: 'imported', inpainting: true });
+    const plain = await service.importFolder(await fixtureModel('sd15-optimum'), 'reference');
+    expect(plain).toMatchObject({ origin: 'imported', inpainting: false });
+    // The record keeps it: a new service (the next app start) still knows.
+    const again = new ModelsService({
+      modelsDir: async () => modelsDir,
+      builtinModelsDir: path.join(modelsDir, 'none'),
+      settings: async () => settingsSchema.parse({}),
+      env: {},
+      onChange: () => undefined,
+      catalog: CATALOG,
+    });
+    expect((await again.get(inpaint.id)).inpainting).toBe(true);
   });
 
   it('starts one download when asked twice at once', async () => {

@@ -125,6 +125,7 @@ export function model(id: string, patch: Partial<ModelSummary> = {}): ModelSumma
     name: id.toUpperCase(),
     description: '',
     family: 'sd15',
+    inpainting: false,
     origin: 'catalog',
     state: 'installed',
     readOnly: false,
