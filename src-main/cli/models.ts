@@ -170,6 +170,10 @@ async function verify(store: ModelStore, id: string, io: ModelsCommandIo): Promi
     return 0;
   }
   for (const problem of report.problems) {
+    if (problem.problem === 'unreadable') {
+      write(io.stderr, `${id}: ${problem.message ?? `${problem.file} cannot be read as a model`}\n`);
+      continue;
+    }
     const what = problem.problem === 'missing' ? 'is missing' : problem.problem === 'size' ? 'has the wrong size' : 'does not match its checksum';
     write(io.stderr, `${id}: ${problem.file} ${what}\n`);
   }

@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runModelsCommand } from '../../../src-main/cli/models';
 import { findCatalogEntry } from '../../../src-main/core/models/catalog';
 import { FakeHub, payload } from '../../fixtures/hub/fake-hub';
+import { fixtureModel } from '../../fixtures/models';
 import { captureOutput } from '../../helpers/streams';
 import { writeModelFolder } from '../models/model-folder-files';
 
@@ -34,10 +35,16 @@ describe('easel models', () => {
   it('downloads a catalog model from a hub endpoint, lists, verifies and removes it', async () => {
     const entry = findCatalogEntry('sd-turbo');
     if (entry?.source.kind !== 'huggingface') throw new Error('sd-turbo must be a hub model');
-    const hub = await new FakeHub(
-      entry.files.map((f, i) => ({ path: f.path, content: payload(1_000 + i * 500, i), lfs: f.path.endsWith('.onnx') })),
-      { repo: entry.source.repo, revision: entry.source.revision },
-    ).start();
+    // A tiny model of the same layout, so verify's fresh read of the folder finds real ONNX files.
+    const tiny = await fixtureModel('turbo');
+    const files = await Promise.all(
+      entry.files.map(async (f, i) => ({
+        path: f.path,
+        content: await fsp.readFile(path.join(tiny, f.path)).catch(() => payload(1_000 + i * 500, i)),
+        lfs: f.path.endsWith('.onnx'),
+      })),
+    );
+    const hub = await new FakeHub(files, { repo: entry.source.repo, revision: entry.source.revision }).start();
     try {
       const downloaded = await run(['download', 'sd-turbo', '--hub-endpoint', hub.hubUrl]);
       expect(downloaded.stderr).toBe('');
