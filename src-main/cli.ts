@@ -3,6 +3,7 @@ import path from 'node:path';
 import { runDoctorCommand } from './cli/doctor';
 import { runGenerateCommand } from './cli/generate';
 import { runModelsCommand } from './cli/models';
+import { runUpscaleCommand } from './cli/upscale';
 import { currentPathEnvironment, modelsDir, resolveAppPaths } from './core/app-paths';
 import { DEMO_MODEL_ID } from './core/models/catalog';
 import { SettingsStore } from './core/settings/settings-store';
@@ -13,6 +14,7 @@ Usage: npm run easel -- COMMAND [options]
 
 Commands:
   generate    make images with a model folder (easel generate --help)
+  upscale     enlarge a picture 2× or 4× with an upscaler model or Lanczos (easel upscale --help)
   models      list, download, verify, remove and import models (easel models --help)
   doctor      what hardware Easel sees, which execution providers work, what to run (easel doctor --help)
   --version   print Easel's version
@@ -30,6 +32,10 @@ async function main(argv: string[]): Promise<number> {
     case 'models': {
       const settings = await new SettingsStore({ dataDir: paths.data }).get();
       return runModelsCommand(rest, { ...io, modelsDir: modelsDir(paths, settings), builtinModelsDir: paths.builtinModels });
+    }
+    case 'upscale': {
+      const settings = await new SettingsStore({ dataDir: paths.data }).get();
+      return runUpscaleCommand(rest, { ...io, modelDirs: [modelsDir(paths, settings), paths.builtinModels] });
     }
     case 'doctor': {
       const settings = await new SettingsStore({ dataDir: paths.data }).get();

@@ -1,0 +1,125 @@
+import { readdir } from 'node:fs/promises';
+import path from 'node:path';
+import sharp from 'sharp';
+import { EaselError } from '../errors';
+import { addPngTextChunks, readPngTextChunks } from '../gallery/png-text';
+import { OnnxSession } from '../runtime/session';
+import { sessionTileUpscaler } from './onnx-upscaler';
+import { lanczosUpscale } from './resample';
+import { type RgbImage, upscaleInTiles } from './tiles';
+
+/** Past this many pixels a side the result is refused: PNG viewers and sharp's defaults stop there. */
+export const MAX_UPSCALED_SIDE = 16384;
+export const upscaleFactors = [2, 4] as const;
+export type UpscaleFactor = (typeof upscaleFactors)[number];
+
+/** Tile and overlap for ESRGAN-sized models: 256² tiles keep one tile's activations to a few hundred MB. */
+const TILE_SIZE = 256;
+const TILE_OVERLAP = 32;
+
+/** The PNG text chunk A1111's Extras tab writes its upscale settings into, next to the source's `parameters`. */
+export const POSTPROCESSING_CHUNK = 'postprocessing';
+
+export interface UpscaleModel {
+  /** The folder holding one `.onnx` ESRGAN-style upscaler. */
+  dir: string;
+  /** The name the result's parameters record (A1111 records the upscaler's name). */
+  name: string;
+}
+
+export interface UpscaleImageRequest {
+  /** The source picture's bytes (PNG, JPEG or WebP). */
+  image: Buffer;
+  scale: UpscaleFactor;
+  /** An upscaler model; without one, Lanczos resampling is used and the result says so. */
+  model: UpscaleModel | null;
+  signal?: AbortSignal;
+  onTile?: (done: number, total: number) => void;
+}
+
+export interface UpscaledImage {
+  png: Buffer;
+  width: number;
+  height: number;
+  /** The upscaler that made it: the model's name, or `Lanczos` when no model was given. */
+  upscaler: string;
+}
+
+/**
+ * Enlarges a picture by 2 or 4 with an ONNX upscaler run in overlapping tiles (bounded memory), or Lanczos.
+ * The result keeps the source's `parameters` and gains A1111's `postprocessing` text.
+ */
+export async function upscaleImage(request: UpscaleImageRequest): Promise<UpscaledImage> {
+  const { scale } = request;
+  if (!upscaleFactors.includes(scale)) {
+    throw new EaselError('invalid_request', `scale: the upscale factor must be 2 or 4, not ${String(scale)}.`, { field: 'scale' });
+  }
+  const source = await decodeRgb(request.image);
+  const width = source.width * scale;
+  const height = source.height * scale;
+  if (width > MAX_UPSCALED_SIDE || height > MAX_UPSCALED_SIDE) {
+    throw new EaselError(
+      'invalid_request',
+      `scale: ${source.width}×${source.height} enlarged ${scale}× would be ${width}×${height}; at most ${MAX_UPSCALED_SIDE} px a side. Choose a smaller factor or a smaller image.`,
+      { field: 'scale', width, height, max: MAX_UPSCALED_SIDE },
+    );
+  }
+  let upscaled: RgbImage;
+  let upscaler: string;
+  if (request.model === null) {
+    upscaled = await lanczosUpscale(source, scale);
+    upscaler = 'Lanczos';
+  } else {
+    const session = await OnnxSession.create(await findUpscalerFile(request.model.dir), 'cpu');
+    try {
+      upscaled = await upscaleInTiles(source, sessionTileUpscaler(session), {
+        scale,
+        tileSize: TILE_SIZE,
+        overlap: TILE_OVERLAP,
+        ...(request.signal === undefined ? {} : { signal: request.signal }),
+        ...(request.onTile === undefined ? {} : { onTile: request.onTile }),
+      });
+    } finally {
+      await session.release();
+    }
+    upscaler = request.model.name;
+  }
+  const raw = Buffer.from(upscaled.data.buffer, upscaled.data.byteOffset, upscaled.data.byteLength);
+  const png = await sharp(raw, { raw: { width, height, channels: 3 } }).png().toBuffer();
+  const sourceText = pngText(request.image);
+  const chunks: Record<string, string> = { [POSTPROCESSING_CHUNK]: `Postprocess upscale by: ${scale}, Postprocess upscaler: ${upscaler}` };
+  if (sourceText['parameters'] !== undefined) chunks['parameters'] = sourceText['parameters'];
+  return { png: addPngTextChunks(png, chunks), width, height, upscaler };
+}
+
+async function decodeRgb(bytes: Buffer): Promise<RgbImage> {
+  try {
+    const { data, info } = await sharp(bytes).removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
+    return { data: new Uint8Array(data.buffer, data.byteOffset, data.length), width: info.width, height: info.height };
+  } catch (error) {
+    throw new EaselError('image_invalid', `image: not a PNG, JPEG or WebP picture (${(error as Error).message}).`, { field: 'image' });
+  }
+}
+
+function pngText(bytes: Buffer): Record<string, string> {
+  try {
+    return readPngTextChunks(bytes);
+  } catch {
+    return {};
+  }
+}
+
+/** An upscaler folder holds exactly one `.onnx` file (Real-ESRGAN's exports and Easel's built-in ones do). */
+async function findUpscalerFile(dir: string): Promise<string> {
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch {
+    throw new EaselError('not_found', `model: no upscaler folder at ${dir}.`, { field: 'model', dir });
+  }
+  const onnx = names.filter((name) => name.endsWith('.onnx'));
+  if (onnx.length !== 1) {
+    throw new EaselError('model_invalid', `model: ${dir} should hold one .onnx upscaler; it holds ${onnx.length}.`, { field: 'model', dir });
+  }
+  return path.join(dir, onnx[0]!);
+}
