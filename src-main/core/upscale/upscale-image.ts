@@ -13,9 +13,12 @@ export const MAX_UPSCALED_SIDE = 16384;
 export const upscaleFactors = [2, 4] as const;
 export type UpscaleFactor = (typeof upscaleFactors)[number];
 
-/** Tile and overlap for ESRGAN-sized models: 256² tiles keep one tile's activations to a few hundred MB. */
+/**
+ * Tile and overlap for ESRGAN-sized models: 256² tiles keep one tile's activations to a few hundred MB; 48 px of
+ * overlap covers the built-in RDN models' receptive field (10 px a side, see tiles.ts on overlap/4).
+ */
 const TILE_SIZE = 256;
-const TILE_OVERLAP = 32;
+const TILE_OVERLAP = 48;
 
 /** The PNG text chunk A1111's Extras tab writes its upscale settings into, next to the source's `parameters`. */
 export const POSTPROCESSING_CHUNK = 'postprocessing';
