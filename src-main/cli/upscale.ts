@@ -14,8 +14,9 @@ export interface UpscaleCommandIo {
 
 export const upscaleUsage = `Usage: easel upscale [--model ID|DIR] --scale 2|4 IN OUT
 
-  --model ID|DIR   an upscaler: an installed model's id or a folder holding one ESRGAN-style .onnx file;
-                   without it, Lanczos resampling (no invented detail)
+  --model ID|DIR   an upscaler: an installed model's id or a folder holding one ESRGAN-style .onnx file
+                   (default: the built-in esrgan-slim-x2 / esrgan-slim-x4 for the scale; Lanczos
+                   resampling, with no invented detail, when that is missing)
   --scale N        2 or 4
   IN               a PNG, JPEG or WebP picture
   OUT              the PNG to write (never replaces an existing file); keeps IN's parameters and adds
@@ -39,7 +40,7 @@ export async function runUpscaleCommand(args: string[], io: UpscaleCommandIo): P
     if (await exists(parsed.output)) {
       throw new EaselError('invalid_request', `OUT: ${parsed.output} already exists; name a new file.`, { field: 'output' });
     }
-    const model = parsed.model === undefined ? null : await resolveModel(parsed.model, io.modelDirs);
+    const model = parsed.model === undefined ? await builtinUpscaler(parsed.scale, io.modelDirs) : await resolveModel(parsed.model, io.modelDirs);
     let image: Buffer;
     try {
       image = await readFile(parsed.input);
@@ -74,6 +75,11 @@ function parseUpscaleArgs(args: string[]): 'help' | { model?: string; scale: Ups
   if (positionals.length !== 2) throw new Error(`Name the input picture and the output file (got ${positionals.length} paths).`);
   const [input, output] = positionals as [string, string];
   return { ...(values.model === undefined ? {} : { model: values.model }), scale: scale as UpscaleFactor, input, output };
+}
+
+/** The built-in upscaler for this factor, or null (Lanczos) where it is not installed. */
+async function builtinUpscaler(scale: UpscaleFactor, modelDirs: readonly string[]): Promise<UpscaleModel | null> {
+  return resolveModel(`esrgan-slim-x${scale}`, modelDirs).catch(() => null);
 }
 
 /** A path to a folder is used as is; a bare name is a model id looked up in the model folders, then a folder here. */

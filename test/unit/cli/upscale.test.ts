@@ -51,7 +51,15 @@ describe('easel upscale', () => {
     expect(stdout()).toContain('upscaler tiny-x2');
   });
 
-  it('uses Lanczos without a model and says so', async () => {
+  it('uses the built-in upscaler for the scale by default', async () => {
+    const out = path.join(scratch, 'builtin.png');
+    const { io, out: stdout } = captureIo();
+    const builtinDir = path.join(__dirname, '../../../resources/models');
+    expect(await runUpscaleCommand(['--scale', '2', sourceFile, out], { ...io, modelDirs: [modelsDir, builtinDir] })).toBe(0);
+    expect(stdout()).toContain('80×60, upscaler esrgan-slim-x2');
+  });
+
+  it('uses Lanczos when no upscaler is installed and says so', async () => {
     const out = path.join(scratch, 'lanczos.png');
     const { io, out: stdout } = captureIo();
     expect(await runUpscaleCommand(['--scale', '4', sourceFile, out], io)).toBe(0);
