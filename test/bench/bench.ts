@@ -30,6 +30,7 @@ import { SessionCache } from '../../src-main/core/runtime/session-cache';
 import { DEMO_MODEL_ID, findCatalogEntry } from '../../src-main/core/models/catalog';
 import { createFixtureModel, fixtureKinds } from '../fixtures/models';
 import { benchGallery } from './gallery-bench';
+import { benchUpscale } from './upscale-bench';
 
 const OUTSIDE_ORT_BUDGET_MS = 0.5;
 const DEMO_IMAGE_BUDGET_MS = 1000;
@@ -101,6 +102,8 @@ async function main(): Promise<void> {
     }
     console.log('');
     const gallery = await benchGallery(10_000, 10);
+    console.log('');
+    const upscale = [await benchUpscale(1024, 768), await benchUpscale(2048, 1536)];
 
     const resultsDir = path.resolve('bench-results');
     await mkdir(resultsDir, { recursive: true });
@@ -115,6 +118,7 @@ async function main(): Promise<void> {
       models: rows,
       demo: demo && { ...demo, budgetMs: DEMO_IMAGE_BUDGET_MS },
       gallery,
+      upscale,
     };
     await writeFile(file, `${JSON.stringify(report, null, 2)}\n`);
     console.log(`Wrote ${path.relative(process.cwd(), file)}`);
