@@ -167,6 +167,7 @@ export const CATALOG: readonly CatalogEntry[] = [
     description: 'SD 1.5 trained to repaint a masked part of a picture. For inpainting and outpainting only; 20–30 steps.',
     family: 'sd15',
     inpainting: true,
+    capabilities: generalPurpose('Repaints the masked part of a picture, or extends it past its edges, to match what you describe, at 512×512.'),
     // runwayml/stable-diffusion-inpainting (whose `onnx` branch diffusers' ONNX inpaint tests loaded) is
     // no longer on the hub, so this is an optimum export of it in half precision. The hub pages read show
     // only the short commit 0b50b86 (the repository's one upload), not the full hash, so this entry follows
