@@ -1,5 +1,6 @@
 import { appVersion, findAppRoot } from './app-root';
 import path from 'node:path';
+import { runAdaptersCommand } from './cli/adapters';
 import { runDoctorCommand } from './cli/doctor';
 import { runGenerateCommand } from './cli/generate';
 import { runModelsCommand } from './cli/models';
@@ -16,6 +17,8 @@ Commands:
   generate    make images with a model folder (easel generate --help)
   upscale     enlarge a picture 2× or 4× with an upscaler model or Lanczos (easel upscale --help)
   models      list, download, verify, remove and import models (easel models --help)
+  loras       list, import and remove LoRAs (easel loras --help)
+  embeddings  list, import and remove textual-inversion embeddings (easel embeddings --help)
   doctor      what hardware Easel sees, which execution providers work, what to run (easel doctor --help)
   --version   print Easel's version
 `;
@@ -33,6 +36,10 @@ async function main(argv: string[]): Promise<number> {
       const settings = await new SettingsStore({ dataDir: paths.data }).get();
       return runModelsCommand(rest, { ...io, modelsDir: modelsDir(paths, settings), builtinModelsDir: paths.builtinModels });
     }
+    case 'loras':
+      return runAdaptersCommand('lora', rest, { ...io, dir: paths.loras });
+    case 'embeddings':
+      return runAdaptersCommand('embedding', rest, { ...io, dir: paths.embeddings });
     case 'upscale': {
       const settings = await new SettingsStore({ dataDir: paths.data }).get();
       return runUpscaleCommand(rest, { ...io, modelDirs: [modelsDir(paths, settings), paths.builtinModels] });
