@@ -74,19 +74,27 @@ const SDXL_PREVIEW = {
   bias: [0.1084, -0.0175, -0.0011],
 };
 
-/** A cheap preview of unscaled latents [1, 4, h, w] at latent resolution, no VAE involved. */
+/**
+ * A cheap preview of unscaled latents [1, 4, h, w] at latent resolution, no VAE involved. It runs at every
+ * step, so the factors are folded into the [-1, 1] -> byte mapping and a clamped array does the rounding.
+ */
 export function previewLatents(latents: Float32Array, height: number, width: number, xl: boolean): LatentPreview {
   const { factors, bias } = xl ? SDXL_PREVIEW : SD_PREVIEW;
   const plane = height * width;
-  const rgb = new Uint8Array(plane * 3);
-  for (let p = 0; p < plane; p++) {
-    for (let c = 0; c < 3; c++) {
-      let value = bias[c]!;
-      for (let channel = 0; channel < 4; channel++) value += latents[channel * plane + p]! * factors[channel]![c]!;
-      rgb[p * 3 + c] = toByte(value);
+  const bytes = new Uint8ClampedArray(plane * 3);
+  for (let c = 0; c < 3; c++) {
+    // byte = (value + 1) / 2 * 255 = value * 127.5 + 127.5
+    const f0 = factors[0]![c]! * 127.5;
+    const f1 = factors[1]![c]! * 127.5;
+    const f2 = factors[2]![c]! * 127.5;
+    const f3 = factors[3]![c]! * 127.5;
+    const offset = (bias[c]! + 1) * 127.5;
+    for (let p = 0, o = c; p < plane; p++, o += 3) {
+      bytes[o] =
+        offset + latents[p]! * f0 + latents[plane + p]! * f1 + latents[2 * plane + p]! * f2 + latents[3 * plane + p]! * f3;
     }
   }
-  return { rgb, width, height };
+  return { rgb: new Uint8Array(bytes.buffer), width, height };
 }
 
 /** VAE output [1, 3, H, W] in [-1, 1] -> interleaved RGB bytes. */

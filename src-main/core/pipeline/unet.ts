@@ -68,7 +68,8 @@ export interface UnetExtras {
 }
 
 /**
- * Runs the UNet for one step, reusing the tensors that stay the same across steps. With guidance the
+ * Runs the UNet for one step, reusing the tensors that stay the same across steps (fed as constants, so the
+ * session converts them for an fp16 UNet once, not at every step). With guidance the
  * negative and positive rows go in one batch of 2 (or two calls when the graph is fixed to batch 1).
  */
 export class UnetRunner {
@@ -146,7 +147,7 @@ export class UnetRunner {
     const hidden = new Float32Array(rowLength * rows.length);
     rows.forEach((row, i) => hidden.set(conditioning.hiddenStates.subarray(row * rowLength, (row + 1) * rowLength), i * rowLength));
     const feed: Record<string, HostTensor> = {
-      [layout.hiddenStates.name]: { data: hidden, dims: [rows.length, conditioning.sequence, conditioning.dim] },
+      [layout.hiddenStates.name]: { data: hidden, dims: [rows.length, conditioning.sequence, conditioning.dim], constant: true },
     };
     if (layout.textEmbeds !== null) {
       if (conditioning.pooled === null) {
@@ -156,17 +157,17 @@ export class UnetRunner {
       rows.forEach((row, i) =>
         pooled.set(conditioning.pooled!.subarray(row * conditioning.pooledDim, (row + 1) * conditioning.pooledDim), i * conditioning.pooledDim),
       );
-      feed[layout.textEmbeds.name] = { data: pooled, dims: [rows.length, conditioning.pooledDim] };
+      feed[layout.textEmbeds.name] = { data: pooled, dims: [rows.length, conditioning.pooledDim], constant: true };
     }
     if (layout.timeIds !== null && extras.timeIds !== null) {
       const ids = new Float32Array(extras.timeIds.length * rows.length);
       for (let i = 0; i < rows.length; i++) ids.set(extras.timeIds, i * extras.timeIds.length);
-      feed[layout.timeIds.name] = { data: ids, dims: [rows.length, extras.timeIds.length] };
+      feed[layout.timeIds.name] = { data: ids, dims: [rows.length, extras.timeIds.length], constant: true };
     }
     if (layout.timestepCond !== null && extras.timestepCond !== null) {
       const cond = new Float32Array(extras.timestepCond.length * rows.length);
       for (let i = 0; i < rows.length; i++) cond.set(extras.timestepCond, i * extras.timestepCond.length);
-      feed[layout.timestepCond.name] = { data: cond, dims: [rows.length, extras.timestepCond.length] };
+      feed[layout.timestepCond.name] = { data: cond, dims: [rows.length, extras.timestepCond.length], constant: true };
     }
     return feed;
   }

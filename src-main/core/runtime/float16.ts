@@ -6,9 +6,24 @@
 
 /** Converts float32 values to float16 bit patterns, rounding to nearest with ties to even. */
 export function float32ToFloat16(values: Float32Array): Uint16Array {
-  const bits = new Uint32Array(values.buffer, values.byteOffset, values.length);
+  const bits = new Int32Array(values.buffer, values.byteOffset, values.length);
   const out = new Uint16Array(values.length);
-  for (let i = 0; i < bits.length; i++) out[i] = float32BitsToFloat16Bits(bits[i]!);
+  for (let i = 0; i < bits.length; i++) {
+    const word = bits[i]!;
+    // Working on the top 19 bits (sign, exponent, 10 kept mantissa bits, the rounding bit) keeps every
+    // intermediate a small integer.
+    const top = word >>> 13;
+    const magnitude = top & 0x3ffff;
+    if (magnitude >= 0x1c400 && magnitude < 0x23c00) {
+      // Normal in float16 (latents and embeddings nearly always are): round to nearest-even on the 13
+      // dropped bits; a carry out of the mantissa moves into the exponent, up to infinity past 65520.
+      const dropped = word & 0x1fff;
+      const roundUp = dropped > 0x1000 || (dropped === 0x1000 && (top & 1) === 1) ? 1 : 0;
+      out[i] = ((top >>> 3) & 0x8000) | (magnitude - 0x1c000 + roundUp);
+    } else {
+      out[i] = float32BitsToFloat16Bits(word >>> 0);
+    }
+  }
   return out;
 }
 

@@ -15,6 +15,12 @@ import { providerLabels, type SessionTuning, sessionOptions } from './providers'
 export interface HostTensor {
   data: Float32Array | Int32Array | BigInt64Array;
   dims: number[];
+  /**
+   * The caller promises never to change this tensor's data once fed: the session then converts it (to
+   * float16, to the declared integer width) once and reuses that for every later run it is fed to.
+   * For the inputs that stay the same across denoising steps (text conditioning, time ids).
+   */
+  constant?: boolean;
 }
 
 export interface TensorInfo {
@@ -31,6 +37,8 @@ export class OnnxSession {
   private released = false;
   private readonly running = new Set<Promise<unknown>>();
   private lastUsedAt = Date.now();
+  /** Converted forms of the feeds marked constant, dropped with the feed objects themselves. */
+  private readonly constantTensors = new WeakMap<HostTensor, { input: string; tensor: ort.Tensor }>();
 
   private constructor(
     private readonly session: ort.InferenceSession,
@@ -121,7 +129,7 @@ export class OnnxSession {
     for (const input of this.inputs) {
       const feed = feeds[input.name];
       if (!feed) throw this.failure(`input ${input.name} was not given`);
-      ortFeeds[input.name] = toOrtTensor(feed, input, (message) => this.failure(message));
+      ortFeeds[input.name] = this.ortTensor(feed, input);
     }
 
     const pending = this.session.run(ortFeeds, wanted);
@@ -142,6 +150,15 @@ export class OnnxSession {
       out[name] = fromOrtTensor(value as ort.Tensor, name, (message) => this.failure(message));
     }
     return out;
+  }
+
+  private ortTensor(feed: HostTensor, input: TensorInfo): ort.Tensor {
+    if (feed.constant !== true) return toOrtTensor(feed, input, (message) => this.failure(message));
+    const kept = this.constantTensors.get(feed);
+    if (kept !== undefined && kept.input === input.name) return kept.tensor;
+    const tensor = toOrtTensor(feed, input, (message) => this.failure(message));
+    this.constantTensors.set(feed, { input: input.name, tensor });
+    return tensor;
   }
 
   /** Frees the native session once any run in progress has finished. Safe to call twice. */

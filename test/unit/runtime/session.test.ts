@@ -131,6 +131,25 @@ describe('OnnxSession on CPU', () => {
     expect(Object.is(out[6], -0)).toBe(true);
   });
 
+  it('converts a feed marked constant once and reuses it; unmarked feeds are read afresh every run', async () => {
+    const graph = new GraphBuilder('identity16', 'float16');
+    graph.output('y', graph.input('x', 'float16', ['n']), 'float16', ['n']);
+    const file = path.join(temp, 'identity16-constant', 'model.onnx');
+    mkdirSync(path.dirname(file), { recursive: true });
+    writeFileSync(file, graph.build().model);
+    const session = await open(file);
+    const constant: HostTensor = { data: Float32Array.of(1, 2, 3), dims: [3], constant: true };
+    const plain: HostTensor = { data: Float32Array.of(1, 2, 3), dims: [3] };
+    const run = async (feed: HostTensor) => Array.from((await session.run({ x: feed }, ['y'])).y!.data as Float32Array);
+    expect(await run(constant)).toEqual([1, 2, 3]);
+    expect(await run(plain)).toEqual([1, 2, 3]);
+    // Breaking the promise shows what the session kept: the first conversion.
+    (constant.data as Float32Array).fill(9);
+    (plain.data as Float32Array).fill(9);
+    expect(await run(constant)).toEqual([1, 2, 3]);
+    expect(await run(plain)).toEqual([9, 9, 9]);
+  });
+
   it('returns only the outputs asked for', async () => {
     const session = await open(await component('sdxl', 'text_encoder_2'));
     const ids = { data: Int32Array.from({ length: 77 }, (_, i) => (i < 4 ? 500 + i : 49407)), dims: [1, 77] };
