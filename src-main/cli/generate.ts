@@ -3,6 +3,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import sharp from 'sharp';
 import {
+  type DecoderChoice,
   type GenerateRequestInput,
   type InpaintArea,
   type MaskFill,
@@ -45,6 +46,8 @@ export const generateUsage = `Usage: easel generate --model DIR --prompt TEXT --
   --seed N             0 to 18446744073709551615; -1 or none for random (as in A1111)
   --count N            images to make; image k uses seed + k (default 1)
   --provider NAME      auto, cuda, dml, coreml, webgpu or cpu (default auto)
+  --decoder NAME       auto, full or tiny: tiny is the fast TAESD-style decoder, when the model
+                       has one (vae_decoder_tiny/); auto uses it on CPU-only runs (default auto)
   --init-image FILE    start from this PNG or JPEG (img2img)
   --strength S         how far from the init image to move, 0-1 (default 0.75; 1 with --mask or --outpaint)
   --mask FILE          inpaint: repaint where this PNG or JPEG is white, keep where black (any size of
@@ -138,6 +141,7 @@ interface GenerateArgs {
   seed: string | undefined;
   count: string | undefined;
   provider: string | undefined;
+  decoder: string | undefined;
   initImage: string | undefined;
   strength: string | undefined;
   mask: string | undefined;
@@ -166,6 +170,7 @@ const GENERATE_OPTIONS = {
   seed: { type: 'string' },
   count: { type: 'string' },
   provider: { type: 'string' },
+  decoder: { type: 'string' },
   'init-image': { type: 'string' },
   strength: { type: 'string' },
   mask: { type: 'string' },
@@ -227,6 +232,7 @@ function parseGenerateArgs(args: string[]): GenerateArgs | 'help' {
     seed: values.seed,
     count: values.count,
     provider: values.provider,
+    decoder: values.decoder,
     initImage: values['init-image'],
     strength: values.strength,
     mask: values.mask,
@@ -273,6 +279,7 @@ async function buildRequest(args: GenerateArgs) {
     ...(args.seed === undefined || args.seed === '-1' ? {} : { seed: args.seed }),
     count: parseNumber(args.count ?? '1', 'count'),
     provider: (args.provider ?? 'auto') as ProviderChoice,
+    decoder: (args.decoder ?? 'auto') as DecoderChoice,
     preview: false,
   };
   if (init !== null) {

@@ -3,6 +3,16 @@ import { z } from 'zod';
 import { providerChoiceSchema, schedulerNameSchema, seedSchema, type ProviderName, type SchedulerName } from './common';
 import { modelIdSchema } from './models';
 
+/**
+ * Which VAE decoder turns the latents into the image: the model's own (full), the tiny TAESD-style one
+ * (fast, a little softer), or auto: the tiny one on a CPU-only run when the model has one.
+ */
+export const decoderChoices = ['auto', 'full', 'tiny'] as const;
+export const decoderChoiceSchema = z.enum(decoderChoices);
+export type DecoderChoice = z.infer<typeof decoderChoiceSchema>;
+/** The decoder that made an image, as its parameters record it. */
+export type DecoderUsed = Exclude<DecoderChoice, 'auto'>;
+
 const imageSide = z
   .number()
   .int()
@@ -71,6 +81,7 @@ export const generateRequestSchema = z
     /** img2img: a PNG or JPEG as base64, and how far from it the result may move (0–1); with a mask or outpaint, an edit. */
     initImage: initImageSchema.optional(),
     preview: z.boolean().default(true),
+    decoder: decoderChoiceSchema.default('auto'),
   })
   .strict();
 export type GenerateRequest = z.output<typeof generateRequestSchema>;
@@ -97,6 +108,8 @@ export interface GenerationParameters {
   outpaint?: Outpaint;
   /** The LoRAs applied (from the prompt's `<lora:…>` tags or given directly), with A1111's short hashes. */
   loras?: Array<{ name: string; scale: number; hash: string }>;
+  /** Absent for images made before the choice existed, and by other tools: the full decoder. */
+  decoder?: DecoderUsed;
 }
 
 export interface GenerationTimings {

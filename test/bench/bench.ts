@@ -153,6 +153,7 @@ async function benchDemo(options: {
     count: 1,
     provider: 'auto',
     preview: false,
+    decoder: 'auto',
   };
   try {
     await pipeline.generate(request, model);
@@ -195,6 +196,7 @@ async function benchModel(
       count: 1,
       provider: 'auto',
       preview: false,
+      decoder: 'auto',
     };
     // The first generation creates the sessions (and warms ONNX Runtime); the stages are timed after it.
     const [first] = await pipeline.generate(request, model);

@@ -85,6 +85,7 @@ async function stepTime(pipeline: Pipeline, model: GenerationModel, scheduler: S
     count: 1,
     provider: 'cpu',
     preview,
+    decoder: 'full',
   };
   const deltas: number[] = [];
   for (let i = 0; i < 4; i++) {

@@ -90,6 +90,8 @@ export function formatA1111Parameters(meta: ImageMetadata): string {
   if (meta.strength !== undefined) fields.push(['Denoising strength', String(meta.strength)]);
   fields.push(...inpaintFields(meta));
   if (meta.loras !== undefined && meta.loras.length > 0) fields.push(['Lora hashes', quote(loraHashesValue(meta.loras))]);
+  // A1111 names its tiny decoder TAESD and writes the field only when the full one was not used.
+  if (meta.decoder === 'tiny') fields.push(['VAE Decoder', 'TAESD']);
   if (meta.app) fields.push(['Version', quote(meta.app)]);
   const lines = [meta.prompt];
   if (meta.negativePrompt) lines.push(`Negative prompt: ${meta.negativePrompt}`);
@@ -181,11 +183,12 @@ export function parseA1111Parameters(text: string): Partial<GenerationParameters
   const hiresFix = params.has('Hires upscale') || params.has('Hires resize') || params.has('Hires steps');
   if (params.has('Denoising strength') && !hiresFix && strength > 0 && strength <= 1) result.strength = strength;
   parseInpaintFields(params, result);
+  if (params.get('VAE Decoder') === 'TAESD') result.decoder = 'tiny';
   return result;
 }
 
 function pickParameters(meta: ImageMetadata): Partial<GenerationParameters> {
-  const { prompt, negativePrompt, modelId, modelName, scheduler, steps, guidance, seed, width, height, strength } = meta;
+  const { prompt, negativePrompt, modelId, modelName, scheduler, steps, guidance, seed, width, height, strength, decoder } = meta;
   const params: Partial<GenerationParameters> = {
     prompt,
     negativePrompt,
@@ -202,6 +205,7 @@ function pickParameters(meta: ImageMetadata): Partial<GenerationParameters> {
   for (const key of ['maskBlur', 'inpaintArea', 'maskPadding', 'maskedContent', 'outpaint'] as const) {
     if (meta[key] !== undefined) Object.assign(params, { [key]: meta[key] });
   }
+  if (decoder !== undefined) params.decoder = decoder;
   return params;
 }
 

@@ -26,6 +26,7 @@ const imageMetadataSchema = z.object({
     .object({ left: z.number().int(), top: z.number().int(), right: z.number().int(), bottom: z.number().int() })
     .optional(),
   loras: z.array(z.object({ name: z.string(), scale: z.number(), hash: z.string() })).optional(),
+  decoder: z.enum(['full', 'tiny']).optional(),
   provider: z.union([providerNameSchema, z.literal('placeholder')]),
   timings: z.object({
     totalMs: z.number(),

@@ -41,6 +41,7 @@ function importedMetadata(
     app: parsed?.source ?? '',
   };
   if (parsed?.strength !== undefined) meta.strength = parsed.strength;
+  if (parsed?.decoder !== undefined) meta.decoder = parsed.decoder;
   return meta;
 }
 

@@ -87,6 +87,12 @@ export class GenerationJobs {
       context.onProgress(progress);
     };
     let previewing = Promise.resolve();
+    // The tiny decoder's previews repeat between decodes: the same preview is encoded once.
+    let encoded: { preview: LatentPreview; url: Promise<string> } | null = null;
+    const encode = (preview: LatentPreview): Promise<string> => {
+      if (encoded?.preview !== preview) encoded = { preview, url: previewDataUrl(preview) };
+      return encoded.url;
+    };
     await pipeline.generate(params, model, {
       signal: context.signal,
       onProgress: (progress) => {
@@ -107,7 +113,7 @@ export class GenerationJobs {
         const preview = progress.preview;
         // Previews are encoded off the step's path and in order; one that fails is simply not shown.
         previewing = previewing
-          .then(async () => report({ ...base, preview: await previewDataUrl(preview) }))
+          .then(async () => report({ ...base, preview: await encode(preview) }))
           .catch(() => report(base));
       },
       // Each image goes to the gallery the moment it is done: a cancelled or failing batch keeps them.

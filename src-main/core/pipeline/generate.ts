@@ -1,5 +1,5 @@
 import path from 'node:path';
-import type { GenerationParameters, ImageMetadata, ProviderChoice, ProviderName, TokenCount } from '../../../src-preload/api';
+import type { DecoderUsed, GenerationParameters, ImageMetadata, ProviderChoice, ProviderName, TokenCount } from '../../../src-preload/api';
 import { AdapterCache, type AdapterSources, type PreparedAdapters } from '../adapters/adapter-cache';
 import { extractLoraTags } from '../adapters/prompt-tags';
 import { EaselError } from '../errors';
@@ -9,6 +9,7 @@ import { type ProviderHealth, ProvidersExhausted, type SkippedProvider, checkOut
 import { providerCandidates, providerLabels } from '../runtime/providers';
 import type { SessionCache } from '../runtime/session-cache';
 import type { OnnxSessionOptions } from '../runtime/session';
+import { runDecoder } from './decode';
 import { type GraphSession, floatOutput, outputName, tensorInput } from './graph';
 import {
   combineGuidance,
@@ -16,11 +17,11 @@ import {
   hasNonFinite,
   imageTensorToRgb,
   isBlackImage,
-  previewLatents,
 } from './latents';
 import type { GeneratedImage } from '../generated-image';
 import type { ModelFolder, ModelPartName } from '../models/model-folder';
 import { type EditPlan, composeEdit, decodeInitImage, editSettings, prepareEdit } from './edit';
+import { Previewer } from './previews';
 import { MAX_SEED, TorchCpuGenerator } from './rng';
 import { createScheduler, img2imgStart } from './schedulers';
 import { blendKnownRegion, img2imgLatents, inpaintLatents, type InpaintStart, posteriorLatents } from './start-latents';
@@ -69,7 +70,10 @@ interface ProviderSessions {
   encoder2: GraphSession | null;
   unet: GraphSession;
   unetLayout: UnetLayout;
-  decoder: GraphSession;
+  /** The model's own VAE decoder, opened only when the image is decoded with it. */
+  decoder: GraphSession | null;
+  /** The tiny decoder, opened when it decodes the image or makes the previews. */
+  tinyDecoder: GraphSession | null;
   vaeEncoder: GraphSession | null;
 }
 
@@ -78,6 +82,8 @@ interface RequestPlan {
   request: GenerationParams;
   model: LoadedModel;
   guided: boolean;
+  /** Settled with the provider, since 'auto' depends on it. */
+  decoder: DecoderUsed;
   /** The size diffused: the request's, or for "only masked" inpainting the crop's working size. */
   width: number;
   height: number;
@@ -144,6 +150,13 @@ export class TextToImage {
         { field: 'initImage.strength' },
       );
     }
+    if (request.decoder === 'tiny' && model.folder.parts.vae_decoder_tiny === undefined) {
+      throw new EaselError(
+        'invalid_request',
+        `The model ${model.folder.name} has no tiny decoder (vae_decoder_tiny/model.onnx); choose the full decoder, or add one to the model (see README, "Fast decode").`,
+        { field: 'decoder' },
+      );
+    }
     const settings = editSettings(request);
     if (model.folder.inpainting && settings === null) {
       throw new EaselError(
@@ -159,6 +172,7 @@ export class TextToImage {
       request,
       model,
       guided: false,
+      decoder: 'full',
       width,
       height,
       latentHeight: height / 8,
@@ -171,7 +185,8 @@ export class TextToImage {
     const order = await this.candidates(request, options.fallback ?? true);
     const renderFirst = async (provider: ProviderName, skipped: readonly SkippedProvider[]): Promise<FirstImage> => {
       const notes = skipped.map(skipNote);
-      const sessions = await this.openSessions(model, provider, request.initImage !== undefined);
+      plan.decoder = chooseDecoder(request, model.folder, provider);
+      const sessions = await this.openSessions(model, provider, plan);
       checkSize(plan, sessions.unetLayout);
       // Distilled models (LCM: known from the config or the UNet's timestep_cond; Turbo) run without an unconditional batch.
       const distilled =
@@ -297,7 +312,7 @@ export class TextToImage {
     return fallback ? candidates : candidates.slice(0, 1);
   }
 
-  private async openSessions({ folder, adapters }: LoadedModel, provider: ProviderName, needEncoder: boolean): Promise<ProviderSessions> {
+  private async openSessions({ folder, adapters }: LoadedModel, provider: ProviderName, plan: RequestPlan): Promise<ProviderSessions> {
     const open = (part: ModelPartName) =>
       this.deps.sessions.get(folder.dir, part, provider, this.deps.sessionOptions, adapters.variant(part));
     const unet = await open('unet');
@@ -311,8 +326,12 @@ export class TextToImage {
       unetLayout,
       encoder: await open('text_encoder'),
       encoder2: folder.parts.text_encoder_2 === undefined ? null : await open('text_encoder_2'),
-      decoder: await open('vae_decoder'),
-      vaeEncoder: needEncoder ? await open('vae_encoder') : null,
+      decoder: plan.decoder === 'full' ? await open('vae_decoder') : null,
+      tinyDecoder:
+        folder.parts.vae_decoder_tiny !== undefined && (plan.decoder === 'tiny' || plan.request.preview)
+          ? await open('vae_decoder_tiny')
+          : null,
+      vaeEncoder: plan.request.initImage !== undefined ? await open('vae_encoder') : null,
     };
   }
 
@@ -375,10 +394,12 @@ export class TextToImage {
     const unetChannels = inpaint?.unetChannels ?? null;
     const unet = new UnetRunner(sessions.unet, unetLayout, conditioning, { timeIds, timestepCond, channels: unetChannels }, latentLength, latentDims);
 
+    const previewer = new Previewer(sessions.tinyDecoder, this.clock, [latentDims[0]!, plan.latentHeight, plan.latentWidth], folder.xl);
     const denoiseStart = this.clock.now();
     const total = timesteps.length;
     for (let step = 0; step < total; step++) {
       throwIfCancelled(options.signal);
+      const stepStart = this.clock.now();
       const t = timesteps[step]!;
       const scaled = scheduler.scaleModelInput(latents, t);
       const prediction = await unet.predict(scaled, t);
@@ -402,7 +423,7 @@ export class TextToImage {
           etaMs: Math.max(0, remaining * perStep),
           provider: sessions.provider,
         };
-        if (request.preview) progress.preview = previewLatents(latents, plan.latentHeight, plan.latentWidth, folder.xl);
+        if (request.preview) progress.preview = await previewer.preview(latents, now - stepStart);
         options.onProgress(progress);
       }
     }
@@ -411,12 +432,13 @@ export class TextToImage {
     if (hasNonFinite(latents)) throw new BadOutput('the denoised latents hold NaN or infinite values');
 
     const decodeStart = this.clock.now();
-    const decoded = await this.decode(sessions, plan, latents, latentDims);
+    const decoded = await this.decode(sessions, plan, latents, [latentDims[0]!, plan.latentHeight, plan.latentWidth]);
     const rgb = plan.edit === null ? decoded : await composeEdit(plan.edit, decoded);
     const decodeMs = this.clock.now() - decodeStart;
 
     const metadata: ImageMetadata = {
       ...parametersOf(request, model),
+      decoder: plan.decoder,
       seed,
       provider: sessions.provider,
       timings: {
@@ -438,19 +460,18 @@ export class TextToImage {
     sessions: ProviderSessions,
     plan: RequestPlan,
     latents: Float32Array,
-    latentDims: number[],
+    dims: readonly [number, number, number],
   ): Promise<Uint8Array> {
-    const scale = 1 / plan.model.folder.vaeScalingFactor;
-    const scaled = new Float32Array(latents.length);
-    for (let i = 0; i < latents.length; i++) scaled[i] = latents[i]! * scale;
-    const input = tensorInput(sessions.decoder, 'latent_sample');
-    const output = outputName(sessions.decoder, 'sample');
-    const outputs = await sessions.decoder.run({ [input.name]: { data: scaled, dims: [1, ...latentDims] } }, [output]);
-    const image = floatOutput(outputs, output);
-    const { width, height } = plan;
-    if (image.length !== 3 * width * height) {
-      throw new EaselError('model_invalid', `The VAE decoder gave ${image.length} values for a ${width}x${height} image.`);
+    let image: Float32Array;
+    if (plan.decoder === 'tiny') {
+      image = await runDecoder(sessions.tinyDecoder!, latents, dims);
+    } else {
+      const scale = 1 / plan.model.folder.vaeScalingFactor;
+      const scaled = new Float32Array(latents.length);
+      for (let i = 0; i < latents.length; i++) scaled[i] = latents[i]! * scale;
+      image = await runDecoder(sessions.decoder!, scaled, dims);
     }
+    const { width, height } = plan;
     const unusable = checkOutput(image, { blankIsBad: true });
     if (unusable !== null) throw new BadOutput(`the VAE decoder ${unusable}`);
     const rgb = imageTensorToRgb(image, height, width);
@@ -538,6 +559,15 @@ function checkSize(plan: RequestPlan, layout: UnetLayout): void {
       );
     }
   }
+}
+
+/**
+ * The decoder for this run: as asked, or for 'auto' the tiny one where it makes the difference, on a CPU
+ * (where the full decoder of a 512x512 image takes as long as several UNet steps) and when the model has one.
+ */
+function chooseDecoder(request: GenerationParams, folder: ModelFolder, provider: ProviderName): DecoderUsed {
+  if (request.decoder !== 'auto') return request.decoder;
+  return provider === 'cpu' && folder.parts.vae_decoder_tiny !== undefined ? 'tiny' : 'full';
 }
 
 /** "WebGPU skipped: <why>", for an image's notes. */

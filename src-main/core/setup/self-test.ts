@@ -130,6 +130,8 @@ export async function selfTest(options: SelfTestOptions): Promise<SelfTestReport
     count: 1,
     provider,
     preview: false,
+    // The self-test checks the model's own decoder on each provider.
+    decoder: 'full',
   });
 
   const checks: ProviderCheck[] = [];

@@ -131,6 +131,17 @@ describe('easel generate', () => {
     expect(err()).toContain('--init-image:');
   });
 
+  it('decodes with the tiny decoder for --decoder tiny and records it as A1111 does', async () => {
+    const out = path.join(scratch, 'tiny');
+    const { io } = captureIo();
+    const model = await fixtureModel('sd15-optimum', { tinyDecoder: true });
+    const args = ['--model', model, '--prompt', 'x', '--steps', '2', '--size', '64x64', '--seed', '5', '--decoder', 'tiny'];
+    expect(await runGenerateCommand([...args, '--out', out], io)).toBe(0);
+    const chunks = readPngTextChunks(await readFile(path.join(out, 'easel-5.png')));
+    expect(chunks['parameters']).toContain('VAE Decoder: TAESD');
+    expect(JSON.parse(chunks['easel']!)).toMatchObject({ decoder: 'tiny' });
+  });
+
   it('exits 3 and says so when only a placeholder could be drawn', async () => {
     const out = path.join(scratch, 'placeholder');
     const { io, out: stdout } = captureIo();
@@ -148,6 +159,7 @@ describe('easel generate', () => {
     [['--model', 'm', '--prompt', 'x', '--out', 'o', '--size', 'big'], '--size: "big" is not WIDTHxHEIGHT'],
     [['--model', 'm', '--prompt', 'x', '--out', 'o', '--steps', 'many'], '--steps: "many" is not a number'],
     [['--model', 'm', '--prompt', 'x', '--out', 'o', '--scheduler', 'magic'], '--scheduler:'],
+    [['--model', 'm', '--prompt', 'x', '--out', 'o', '--decoder', 'fast'], '--decoder:'],
     [['--model', 'm', '--prompt', 'x', '--out', 'o', '--strength', '0.5'], '--strength only applies with --init-image'],
     [['--model', 'm', '--prompt', 'x', '--out', 'o', '--init-image', '/nonexistent/x.png'], '--init-image: cannot read'],
     [['--model', 'm', '--prompt', 'x', '--out', 'o', '--colour', 'red'], "Unknown option '--colour'"],

@@ -65,6 +65,7 @@ async function generate(prompt: string, options: { seed: string; count: number; 
     count: options.count,
     provider: 'cpu',
     preview: false,
+        decoder: 'full',
   };
   return pipeline.generate(params, { id: DEMO_MODEL_ID, name: folder.name, folder });
 }

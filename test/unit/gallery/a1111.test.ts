@@ -65,6 +65,15 @@ describe('formatA1111Parameters', () => {
     expect(parseImageParameters({ easel: formatEaselMetadata(imageMeta(edit)) })).toMatchObject({ ...edit, source: 'easel' });
   });
 
+  it("records the tiny decoder as A1111's TAESD and reads it back; the full decoder writes nothing", () => {
+    const tiny = formatA1111Parameters(imageMeta({ decoder: 'tiny' }));
+    expect(tiny).toContain(', VAE Decoder: TAESD');
+    expect(parseA1111Parameters(tiny).decoder).toBe('tiny');
+    const full = formatA1111Parameters(imageMeta({ decoder: 'full' }));
+    expect(full).not.toContain('VAE Decoder');
+    expect(parseA1111Parameters(full).decoder).toBeUndefined();
+  });
+
   it('round-trips every scheduler, multi-line prompts and 20-digit seeds through the parser', () => {
     for (const scheduler of schedulerNames) {
       const meta = imageMeta({

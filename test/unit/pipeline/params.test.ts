@@ -14,6 +14,7 @@ const request: GenerateRequest = {
   count: 1,
   provider: 'auto',
   preview: false,
+  decoder: 'auto',
 };
 
 describe('seeds', () => {

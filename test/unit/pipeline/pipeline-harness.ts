@@ -75,6 +75,7 @@ export function smallRequest(modelId: string, overrides: Partial<GenerateRequest
     count: 1,
     provider: 'auto',
     preview: false,
+    decoder: 'auto',
     ...overrides,
   };
 }

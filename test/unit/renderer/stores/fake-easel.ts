@@ -156,6 +156,7 @@ export function job(id: string, patch: Partial<JobSummary> = {}): JobSummary {
       count: 1,
       provider: 'auto',
       preview: true,
+      decoder: 'auto',
       strength: null,
     },
     progress: null,

@@ -22,7 +22,7 @@ describe('the jobs store', () => {
   it('queues a request as the contract takes it and shows the new job', async () => {
     fake.answer('jobs.enqueue', (parsed) => ok(job('j1', { request: { ...parsed, seed: parsed.seed ?? '1', strength: null } })));
     expect(await useJobsStore.getState().enqueue(request)).toBeTruthy();
-    expect(fake.requests('jobs.enqueue')).toEqual([{ ...request, negativePrompt: '', count: 1, provider: 'auto', preview: true }]);
+    expect(fake.requests('jobs.enqueue')).toEqual([{ ...request, negativePrompt: '', count: 1, provider: 'auto', preview: true, decoder: 'auto' }]);
     expect(useJobsStore.getState()).toMatchObject({ focusId: 'j1', resultIndex: 0, error: null });
     expect(useJobsStore.getState().jobs.map((known) => known.id)).toEqual(['j1']);
   });
