@@ -94,6 +94,9 @@ export interface ModelFolder {
   tokenizer2Dir: string | null;
   /** Latents are multiplied by this after VAE encoding and divided by it before decoding. */
   vaeScalingFactor: number;
+  /** The VAE config's sample_size (its image tile for large images) and block count, as diffusers reads them. */
+  vaeSampleSize: number;
+  vaeBlockCount: number;
   /** SDXL pipelines zero the negative conditioning when the negative prompt is empty. */
   forceZerosForEmptyPrompt: boolean;
   parts: ModelParts;
@@ -195,6 +198,9 @@ export async function readModelFolder(dir: string): Promise<ModelFolder> {
     });
   }
   const forceZeros = modelIndex['force_zeros_for_empty_prompt'];
+  const sampleSize = vaeConfig?.['sample_size'];
+  const vaeSample = Array.isArray(sampleSize) ? (sampleSize[0] as unknown) : sampleSize;
+  const blocks = vaeConfig?.['block_out_channels'];
   const typedParts = parts as ModelParts;
   const sampleShape = typedParts.unet.inputs.find((input) => input.name === 'sample')?.shape ?? [];
   const sampleChannels = sampleShape[1];
@@ -211,6 +217,8 @@ export async function readModelFolder(dir: string): Promise<ModelFolder> {
     tokenizerDir: path.join(root, 'tokenizer'),
     tokenizer2Dir: typedParts.text_encoder_2 === undefined ? null : path.join(root, 'tokenizer_2'),
     vaeScalingFactor: scaling,
+    vaeSampleSize: typeof vaeSample === 'number' && vaeSample >= 64 ? vaeSample : xl ? 1024 : 512,
+    vaeBlockCount: Array.isArray(blocks) && blocks.length > 0 ? blocks.length : 4,
     forceZerosForEmptyPrompt: typeof forceZeros === 'boolean' ? forceZeros : xl,
     parts: typedParts,
     unetInChannels,

@@ -9,8 +9,8 @@ import { type ProviderHealth, ProvidersExhausted, type SkippedProvider, checkOut
 import { providerCandidates, providerLabels } from '../runtime/providers';
 import type { SessionCache } from '../runtime/session-cache';
 import type { OnnxSessionOptions } from '../runtime/session';
-import { runDecoder } from './decode';
-import { type GraphSession, floatOutput, outputName, tensorInput } from './graph';
+import { decodeFull, encodeImage, runDecoder } from './decode';
+import type { GraphSession } from './graph';
 import {
   combineGuidance,
   guidanceScaleEmbedding,
@@ -22,6 +22,7 @@ import type { GeneratedImage } from '../generated-image';
 import type { ModelFolder, ModelPartName } from '../models/model-folder';
 import { type EditPlan, composeEdit, decodeInitImage, editSettings, prepareEdit } from './edit';
 import { Previewer } from './previews';
+import { tileSizes } from './tiles';
 import { MAX_SEED, TorchCpuGenerator } from './rng';
 import { createScheduler, img2imgStart } from './schedulers';
 import { blendKnownRegion, img2imgLatents, inpaintLatents, type InpaintStart, posteriorLatents } from './start-latents';
@@ -469,7 +470,7 @@ export class TextToImage {
       const scale = 1 / plan.model.folder.vaeScalingFactor;
       const scaled = new Float32Array(latents.length);
       for (let i = 0; i < latents.length; i++) scaled[i] = latents[i]! * scale;
-      image = await runDecoder(sessions.decoder!, scaled, dims);
+      image = await decodeFull(sessions.decoder!, scaled, dims, vaeTiles(plan.model.folder));
     }
     const { width, height } = plan;
     const unusable = checkOutput(image, { blankIsBad: true });
@@ -489,13 +490,7 @@ export class TextToImage {
   ): Promise<Float32Array> {
     let encoded = plan.encoded.get(image);
     if (encoded === undefined) {
-      const encoder = sessions.vaeEncoder!;
-      const { width, height } = plan;
-      const input = tensorInput(encoder, 'sample');
-      // The legacy export gives a sample (latent_sample), optimum the distribution's parameters.
-      const output = encoder.outputs.some((o) => o.name === 'latent_sample') ? 'latent_sample' : outputName(encoder, 'latent_parameters');
-      const outputs = await encoder.run({ [input.name]: { data: image, dims: [1, 3, height, width] } }, [output]);
-      encoded = floatOutput(outputs, output);
+      encoded = await encodeImage(sessions.vaeEncoder!, image, plan.height, plan.width, vaeTiles(plan.model.folder));
       if (encoded.length !== latentLength && encoded.length !== 2 * latentLength) {
         throw new EaselError('model_invalid', `The VAE encoder gave ${encoded.length} values; expected ${latentLength} latents.`);
       }
@@ -504,6 +499,11 @@ export class TextToImage {
     }
     return posteriorLatents(encoded, latentLength, plan.model.folder.vaeScalingFactor, generator);
   }
+}
+
+/** The VAE's tiles for large images, as diffusers derives them from its config. */
+function vaeTiles(folder: ModelFolder) {
+  return tileSizes(folder.vaeSampleSize, folder.vaeBlockCount);
 }
 
 function throwIfCancelled(signal: AbortSignal | undefined): void {
