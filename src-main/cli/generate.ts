@@ -20,6 +20,7 @@ import { readModelFolder } from '../core/models/model-folder';
 import { createPipeline, type Pipeline } from '../core/pipeline/create';
 import { generationParams } from '../core/pipeline/params';
 import { ProviderHealth } from '../core/runtime/fallback';
+import { optimizedModelDir } from '../core/runtime/optimized-models';
 
 export interface GenerateCommandIo {
   stdout: { write(text: string): unknown };
@@ -85,7 +86,10 @@ export async function runGenerateCommand(args: string[], io: GenerateCommandIo):
     const params = generationParams(request);
     await makeOutputFolder(parsed.out);
     const pipeline =
-      io.pipeline ?? (ownPipeline = await createPipeline({ health: await ProviderHealth.open(path.join(io.dataDir, 'provider-health.json')) }));
+      io.pipeline ?? (ownPipeline = await createPipeline({
+          health: await ProviderHealth.open(path.join(io.dataDir, 'provider-health.json')),
+          optimizedModelDir: optimizedModelDir(io.dataDir),
+        }));
     let lastImage = -1;
     const loraDir = parsed.loraDir ?? io.loraDir;
     const embeddingDir = parsed.embeddingDir ?? io.embeddingDir;

@@ -13,6 +13,7 @@ import { createPipeline, type Pipeline } from './pipeline/create';
 import { generationParams } from './pipeline/params';
 import { defaultMachineKey, ProviderHealth } from './runtime/fallback';
 import { detectMachineProviders } from './runtime/providers';
+import { optimizedModelDir } from './runtime/optimized-models';
 import { SessionCache } from './runtime/session-cache';
 import { SystemService } from './setup/system-service';
 import { checkFolderNamedByPage, type FolderKind } from './settings/folder-choice';
@@ -162,6 +163,7 @@ export class Easel {
         providerOrder: (machineOrder) => this.system.usableProviders(machineOrder),
         preferredProvider: async () => (await this.settings.get()).preferredProvider,
         oneModelAtATime: true,
+        optimizedModelDir: optimizedModelDir(this.options.paths.data),
         app: `Easel ${this.options.version}`,
       }))();
     return this.pipelineBuilt;

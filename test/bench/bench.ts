@@ -27,6 +27,8 @@ import { createFixtureModel, fixtureKinds } from '../fixtures/models';
 import { benchGallery } from './gallery-bench';
 import { benchUpscale } from './upscale-bench';
 import { OWN_WORK_BUDGET_MS, type OwnWorkMode, measureOwnWork } from './own-work';
+import { type SessionStart, measureSessionStarts, measureTinyDecode } from './start-and-decode';
+import { TINY_PREVIEW_SHARE } from '../../src-main/core/pipeline/previews';
 
 const DEMO_IMAGE_BUDGET_MS = 1000;
 const DEMO_DIR = path.resolve(__dirname, '../../resources/models', DEMO_MODEL_ID);
@@ -76,6 +78,15 @@ async function main(): Promise<void> {
     process.stdout.write('\n');
     printTable(rows);
     printOwnWork(ownWork);
+    // The provider the fixtures actually ran on (a listed one may have no device here).
+    const provider = rows[0]?.provider ?? 'cpu';
+    const starts = await measureSessionStarts(models, { scratch, provider, cpuThreads });
+    printStarts(starts);
+    const tinyDecodeMs = await measureTinyDecode({ scratch, provider, cpuThreads });
+    console.log(
+      `\nTiny decoder of TAESD's size (random weights), one 512x512 decode: ${ms(tinyDecodeMs)}; previews with it take at most ` +
+        `${TINY_PREVIEW_SHARE * 100}% of the denoising time (every step when a step takes ${ms(tinyDecodeMs / TINY_PREVIEW_SHARE)} or more).`,
+    );
     const recreated = rows.filter((row) => row.sessionsAfterRepeats !== row.sessionsCreated);
     console.log(
       recreated.length === 0
@@ -105,6 +116,8 @@ async function main(): Promise<void> {
       size: side,
       steps,
       ownWork: { budgetMs: OWN_WORK_BUDGET_MS, modes: ownWork },
+      sessionStarts: starts,
+      tinyDecode512Ms: tinyDecodeMs,
       models: rows,
       demo: demo && { ...demo, budgetMs: DEMO_IMAGE_BUDGET_MS },
       gallery,
@@ -296,6 +309,13 @@ function printOwnWork(modes: OwnWorkMode[]): void {
     const name = `${mode.model} ${mode.scheduler}${mode.preview ? ' + preview' : ''}`;
     const verdict = mode.ownMs <= OWN_WORK_BUDGET_MS ? 'ok' : `OVER the ${OWN_WORK_BUDGET_MS} ms budget`;
     console.log(`  ${name.padEnd(28)} ${ms(mode.ownMs).padStart(9)}  (step ${ms(mode.stepMs)}, ORT ${ms(mode.ortMs)})  ${verdict}`);
+  }
+}
+
+function printStarts(starts: SessionStart[]): void {
+  console.log('\nSession start, first (optimises and keeps the graph) and second (opens the kept graph):');
+  for (const start of starts) {
+    console.log(`  ${`${start.model} ${start.part}`.padEnd(28)} ${ms(start.firstMs).padStart(9)} -> ${ms(start.secondMs).padStart(9)}`);
   }
 }
 

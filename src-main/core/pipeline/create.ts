@@ -33,6 +33,8 @@ export interface PipelineOptions {
   oneModelAtATime?: boolean;
   /** Threads for CPU sessions; the physical cores by default. */
   cpuThreads?: number;
+  /** Where ONNX Runtime's optimised graphs are kept between starts (`<data>/optimized-models`); none by default. */
+  optimizedModelDir?: string;
   clock?: Clock;
   /** Recorded in each image's metadata, e.g. "Easel 0.1.0". */
   app?: string;
@@ -48,7 +50,10 @@ export async function createPipeline(options: PipelineOptions): Promise<Pipeline
     sessions: options.sessions ?? new SessionCache(),
     providerOrder: () => (options.providerOrder ? options.providerOrder(machineOrder) : machineOrder),
     health: options.health,
-    sessionOptions: { cpuThreads: options.cpuThreads ?? (await physicalCoreCount()) },
+    sessionOptions: {
+      cpuThreads: options.cpuThreads ?? (await physicalCoreCount()),
+      ...(options.optimizedModelDir === undefined ? {} : { optimizedModelDir: options.optimizedModelDir }),
+    },
     ...(options.preferredProvider ? { preferredProvider: options.preferredProvider } : {}),
     ...(options.oneModelAtATime ? { oneModelAtATime: true } : {}),
     ...(options.clock ? { clock: options.clock } : {}),

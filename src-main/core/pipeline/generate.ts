@@ -18,6 +18,7 @@ import {
   imageTensorToRgb,
   isBlackImage,
 } from './latents';
+import { type GuidanceBatching, splitsGuidance } from './memory';
 import type { GeneratedImage } from '../generated-image';
 import type { ModelFolder, ModelPartName } from '../models/model-folder';
 import { type EditPlan, composeEdit, decodeInitImage, editSettings, prepareEdit } from './edit';
@@ -53,6 +54,10 @@ export interface PipelineDeps {
   clock?: Clock;
   /** Recorded in each image's metadata, e.g. "Easel 0.1.0". */
   app?: string;
+  /** Guided steps in one UNet call or two (default 'auto': two when a CPU run is short of memory). */
+  guidanceBatching?: GuidanceBatching;
+  /** Free memory in bytes (default os.freemem), for 'auto' guidance batching. */
+  freeMemory?: () => number;
 }
 
 interface LoadedModel {
@@ -393,7 +398,22 @@ export class TextToImage {
     const timestepCond =
       unetLayout.timestepCond === null ? null : guidanceScaleEmbedding(request.guidance - 1, unetLayout.timestepCondDim);
     const unetChannels = inpaint?.unetChannels ?? null;
-    const unet = new UnetRunner(sessions.unet, unetLayout, conditioning, { timeIds, timestepCond, channels: unetChannels }, latentLength, latentDims);
+    const split = splitsGuidance(
+      this.deps.guidanceBatching ?? 'auto',
+      sessions.provider,
+      plan.latentHeight,
+      plan.latentWidth,
+      this.deps.freeMemory,
+    );
+    const unet = new UnetRunner(
+      sessions.unet,
+      unetLayout,
+      conditioning,
+      { timeIds, timestepCond, channels: unetChannels },
+      latentLength,
+      latentDims,
+      split,
+    );
 
     const previewer = new Previewer(sessions.tinyDecoder, this.clock, [latentDims[0]!, plan.latentHeight, plan.latentWidth], folder.xl);
     const denoiseStart = this.clock.now();

@@ -70,7 +70,8 @@ export interface UnetExtras {
 /**
  * Runs the UNet for one step, reusing the tensors that stay the same across steps (fed as constants, so the
  * session converts them for an fp16 UNet once, not at every step). With guidance the
- * negative and positive rows go in one batch of 2 (or two calls when the graph is fixed to batch 1).
+ * negative and positive rows go in one batch of 2 (or two calls when the graph is fixed to batch 1, or when
+ * memory is short).
  */
 export class UnetRunner {
   private readonly conditionFeeds: Array<Record<string, HostTensor>>;
@@ -86,8 +87,10 @@ export class UnetRunner {
     extras: UnetExtras,
     latentLength: number,
     latentDims: number[],
+    /** Run the negative and positive rows as two batch-1 calls, which needs about half the UNet's memory. */
+    splitGuidance = false,
   ) {
-    const split = layout.fixedBatch === 1 && conditioning.rows === 2;
+    const split = (splitGuidance || layout.fixedBatch === 1) && conditioning.rows === 2;
     const batches = split ? [[0], [1]] : [conditioning.rows === 2 ? [0, 1] : [0]];
     this.conditionFeeds = batches.map((rows) => this.conditionFeed(conditioning, rows, extras));
     const appended = extras.channels ?? null;

@@ -9,6 +9,7 @@ import type { ProviderName } from '../../../src-preload/api';
 import { EaselError } from '../errors';
 import { float16ToFloat32, float32ToFloat16 } from './float16';
 import { checkOnnxFile } from '../models/model-folder/onnx-file';
+import { OPTIMIZED_WEIGHTS_FILE, type OptimizedModelEntry, optimizedModelEntry } from './optimized-models';
 import { providerLabels, type SessionTuning, sessionOptions } from './providers';
 
 /** A tensor on the JavaScript side: floats are always float32 here, whatever the model computes in. */
@@ -31,7 +32,16 @@ export interface TensorInfo {
   dims: Array<number | string>;
 }
 
-export type OnnxSessionOptions = SessionTuning;
+export interface OnnxSessionOptions extends SessionTuning {
+  /**
+   * Where optimised graphs are kept between runs (see optimized-models.ts); without it every start
+   * optimises the graph again.
+   */
+  optimizedModelDir?: string;
+}
+
+/** Providers whose optimised graph ONNX Runtime can write out (others compile parts of it into kernels). */
+const SAVES_OPTIMIZED_GRAPH: ReadonlySet<ProviderName> = new Set(['cpu', 'cuda']);
 
 export class OnnxSession {
   private released = false;
@@ -46,6 +56,8 @@ export class OnnxSession {
     readonly provider: ProviderName,
     readonly inputs: readonly TensorInfo[],
     readonly outputs: readonly TensorInfo[],
+    /** 'optimized' when the session opened the graph ONNX Runtime optimised and kept on an earlier start. */
+    readonly startedFrom: 'model' | 'optimized',
   ) {}
 
   /**
@@ -78,13 +90,23 @@ export class OnnxSession {
   ): Promise<OnnxSession> {
     const absolute = path.resolve(modelPath);
     checkOnnxFile(absolute);
+    const base = sessionOptions(provider, options);
+    // A graph with merged weights (LoRAs) is not the file on disk: its optimised form is not kept.
+    const cacheDir = bytes === undefined && SAVES_OPTIMIZED_GRAPH.has(provider) ? options.optimizedModelDir : undefined;
+    const entryFor = () => (cacheDir === undefined ? null : optimizedModelEntry(cacheDir, absolute, provider).catch(() => null));
+    let entry = await entryFor();
+    const cached = await openOptimized(entry, base);
+    if (cached !== null) {
+      return new OnnxSession(cached, absolute, provider, describe(cached.inputMetadata), describe(cached.outputMetadata), 'optimized');
+    }
+    // A kept graph that did not open was discarded: this start makes a new one.
+    if (entry?.ready != null) entry = await entryFor();
     let session: ort.InferenceSession;
     try {
-      const ortOptions = sessionOptions(provider, options);
       if (bytes === undefined) {
-        session = await ort.InferenceSession.create(absolute, ortOptions);
+        session = await openAndKeepOptimized(absolute, base, entry);
       } else {
-        ortOptions.extra = { session: { model_external_initializers_file_folder_path: path.dirname(absolute) } };
+        const ortOptions = { ...base, extra: { session: { model_external_initializers_file_folder_path: path.dirname(absolute) } } };
         session = await ort.InferenceSession.create(bytes, ortOptions);
       }
     } catch (error) {
@@ -95,7 +117,7 @@ export class OnnxSession {
         { provider, modelPath: absolute, reason },
       );
     }
-    return new OnnxSession(session, absolute, provider, describe(session.inputMetadata), describe(session.outputMetadata));
+    return new OnnxSession(session, absolute, provider, describe(session.inputMetadata), describe(session.outputMetadata), 'model');
   }
 
   /** Milliseconds since the epoch when this session last started a run (or was created). */
@@ -176,6 +198,50 @@ export class OnnxSession {
       { provider: this.provider, modelPath: this.modelPath, reason },
     );
   }
+}
+
+/** The kept optimised graph, opened with optimisation off; null when there is none or it does not open. */
+async function openOptimized(
+  entry: OptimizedModelEntry | null,
+  base: ort.InferenceSession.SessionOptions,
+): Promise<ort.InferenceSession | null> {
+  if (entry?.ready == null) return null;
+  try {
+    return await ort.InferenceSession.create(entry.ready, { ...base, graphOptimizationLevel: 'disabled' });
+  } catch {
+    await entry.discard().catch(() => undefined);
+    return null;
+  }
+}
+
+/**
+ * Opens the model, asking ONNX Runtime to write its optimised graph to the entry's staging folder. Keeping
+ * it is a saving, never a condition: if writing it fails, the model is opened again without.
+ */
+async function openAndKeepOptimized(
+  modelPath: string,
+  base: ort.InferenceSession.SessionOptions,
+  entry: OptimizedModelEntry | null,
+): Promise<ort.InferenceSession> {
+  if (entry?.staging == null) return ort.InferenceSession.create(modelPath, base);
+  let session: ort.InferenceSession;
+  try {
+    session = await ort.InferenceSession.create(modelPath, {
+      ...base,
+      optimizedModelFilePath: entry.staging,
+      extra: {
+        session: {
+          optimized_model_external_initializers_file_name: OPTIMIZED_WEIGHTS_FILE,
+          optimized_model_external_initializers_min_size_in_bytes: '1024',
+        },
+      },
+    });
+  } catch {
+    await entry.discard().catch(() => undefined);
+    return ort.InferenceSession.create(modelPath, base);
+  }
+  await entry.commit().catch(() => entry.discard().catch(() => undefined));
+  return session;
 }
 
 function describe(metadata: readonly ort.InferenceSession.ValueMetadata[]): TensorInfo[] {
