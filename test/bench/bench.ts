@@ -27,6 +27,7 @@ import { createFixtureModel, fixtureKinds } from '../fixtures/models';
 import { benchGallery } from './gallery-bench';
 import { benchUpscale } from './upscale-bench';
 import { OWN_WORK_BUDGET_MS, type OwnWorkMode, measureOwnWork } from './own-work';
+import { type PeakMemory, measurePeakMemory } from './peak-memory';
 import { type SessionStart, measureSessionStarts, measureTinyDecode } from './start-and-decode';
 import { TINY_PREVIEW_SHARE } from '../../src-main/core/pipeline/previews';
 
@@ -64,7 +65,8 @@ async function main(): Promise<void> {
     const models: string[] = [];
     for (const kind of fixtureKinds) {
       const dir = path.join(scratch, 'fixtures', kind);
-      await createFixtureModel(dir, kind);
+      // SD 1.5 carries a tiny decoder, so the peak-memory figures compare the two decoders.
+      await createFixtureModel(dir, kind, { tinyDecoder: kind === 'sd15-optimum' });
       models.push(dir);
     }
     models.push(...positionals.map((dir) => path.resolve(dir)));
@@ -83,6 +85,8 @@ async function main(): Promise<void> {
     const starts = await measureSessionStarts(models, { scratch, provider, cpuThreads });
     printStarts(starts);
     const tinyDecodeMs = await measureTinyDecode({ scratch, provider, cpuThreads });
+    const peakMemory = await measurePeakMemory([path.join(scratch, 'fixtures', 'sd15-optimum'), ...positionals.map((dir) => path.resolve(dir))], cpuThreads);
+    printPeakMemory(peakMemory);
     console.log(
       `\nTiny decoder of TAESD's size (random weights), one 512x512 decode: ${ms(tinyDecodeMs)}; previews with it take at most ` +
         `${TINY_PREVIEW_SHARE * 100}% of the denoising time (every step when a step takes ${ms(tinyDecodeMs / TINY_PREVIEW_SHARE)} or more).`,
@@ -118,6 +122,7 @@ async function main(): Promise<void> {
       ownWork: { budgetMs: OWN_WORK_BUDGET_MS, modes: ownWork },
       sessionStarts: starts,
       tinyDecode512Ms: tinyDecodeMs,
+      peakMemory,
       models: rows,
       demo: demo && { ...demo, budgetMs: DEMO_IMAGE_BUDGET_MS },
       gallery,
@@ -209,7 +214,7 @@ async function benchModel(
       count: 1,
       provider: 'auto',
       preview: false,
-      decoder: 'auto',
+      decoder: 'full',
     };
     // The first generation creates the sessions (and warms ONNX Runtime); the stages are timed after it.
     const [first] = await pipeline.generate(request, model);
@@ -316,6 +321,14 @@ function printStarts(starts: SessionStart[]): void {
   console.log('\nSession start, first (optimises and keeps the graph) and second (opens the kept graph):');
   for (const start of starts) {
     console.log(`  ${`${start.model} ${start.part}`.padEnd(28)} ${ms(start.firstMs).padStart(9)} -> ${ms(start.secondMs).padStart(9)}`);
+  }
+}
+
+function printPeakMemory(peaks: PeakMemory[]): void {
+  console.log('\nPeak RSS of a guided 512x512 CPU run (2 steps, fresh process):');
+  for (const peak of peaks) {
+    const gb = (peak.maxRssBytes / 2 ** 30).toFixed(2);
+    console.log(`  ${peak.model.padEnd(28)} decoder ${peak.decoder.padEnd(4)}  ${peak.batching.padEnd(9)}  ${gb} GB`);
   }
 }
 
