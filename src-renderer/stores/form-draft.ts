@@ -1,4 +1,4 @@
-import { schedulerNames } from '../../src-preload/api';
+import { decoderChoices, schedulerNames } from '../../src-preload/api';
 import { useGenerateStore, type GenerateForm } from './generate-store';
 
 /** The part of Web Storage the draft needs; the renderer passes localStorage. */
@@ -30,14 +30,17 @@ export function parseDraft(text: string | null): Draft {
   if (typeof value.scheduler === 'string' && (schedulerNames as readonly string[]).includes(value.scheduler)) {
     draft.scheduler = value.scheduler as GenerateForm['scheduler'];
   }
+  if (typeof value.decoder === 'string' && (decoderChoices as readonly string[]).includes(value.decoder)) {
+    draft.decoder = value.decoder as GenerateForm['decoder'];
+  }
   if (typeof value.seed === 'string' && /^\d{0,20}$/.test(value.seed)) draft.seed = value.seed;
   if (typeof value.seedLocked === 'boolean') draft.seedLocked = value.seedLocked;
   return draft;
 }
 
 function draftOf(form: GenerateForm): GenerateForm {
-  const { modelId, prompt, negativePrompt, steps, guidance, width, height, scheduler, seed, seedLocked, count } = form;
-  return { modelId, prompt, negativePrompt, steps, guidance, width, height, scheduler, seed, seedLocked, count };
+  const { modelId, prompt, negativePrompt, steps, guidance, width, height, scheduler, decoder, seed, seedLocked, count } = form;
+  return { modelId, prompt, negativePrompt, steps, guidance, width, height, scheduler, decoder, seed, seedLocked, count };
 }
 
 /**

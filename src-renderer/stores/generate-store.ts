@@ -1,6 +1,8 @@
 import { create } from 'zustand';
 import {
+  decoderChoices,
   schedulerNames,
+  type DecoderChoice,
   type GenerateRequestInput,
   type GenerationParameters,
   type ModelSummary,
@@ -29,6 +31,8 @@ export interface GenerateForm {
   width: number;
   height: number;
   scheduler: SchedulerName;
+  /** Which VAE decoder makes the image: auto (the tiny one on CPU-only runs when the model has one), full, tiny. */
+  decoder: DecoderChoice;
   seed: string;
   /** Locked: every generation uses `seed`; unlocked: each generation draws a new one. */
   seedLocked: boolean;
@@ -104,6 +108,7 @@ export const useGenerateStore = create<GenerateState>((set, get) => ({
   width: 512,
   height: 512,
   scheduler: 'euler-a',
+  decoder: 'auto',
   seed: '',
   seedLocked: false,
   count: 1,
@@ -170,6 +175,8 @@ export const useGenerateStore = create<GenerateState>((set, get) => ({
     if (parameters.height !== undefined) patch.height = normaliseSide(parameters.height);
     if (isScheduler(parameters.scheduler)) patch.scheduler = parameters.scheduler;
     else if (parameters.scheduler !== undefined) notes.push(`its scheduler "${String(parameters.scheduler)}" is unknown here`);
+    // An image records the decoder that made it; reproducing it means asking for that one.
+    if (parameters.decoder !== undefined && (decoderChoices as readonly string[]).includes(parameters.decoder)) patch.decoder = parameters.decoder;
     // Settings loaded from an image are for reproducing it: keep its seed, and say so.
     const seedKept = parameters.seed !== undefined && /^\d{1,20}$/.test(parameters.seed);
     if (seedKept) {
@@ -220,6 +227,7 @@ export const useGenerateStore = create<GenerateState>((set, get) => ({
       width: state.width,
       height: state.height,
       scheduler: state.scheduler,
+      decoder: state.decoder,
       ...(state.seedLocked && state.seed !== '' ? { seed: state.seed } : {}),
       count: state.count,
       provider,

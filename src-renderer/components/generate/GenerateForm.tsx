@@ -1,4 +1,4 @@
-import { schedulerNames, type SchedulerName } from '../../../src-preload/api';
+import { decoderChoices, schedulerNames, type DecoderChoice, type SchedulerName } from '../../../src-preload/api';
 import { schedulerLabels } from '../../../src-shared/schedulers';
 import { isTurbo, useGenerateStore } from '../../stores/generate-store';
 import { useJobsStore } from '../../stores/jobs-store';
@@ -8,6 +8,12 @@ import { NumberInput, SliderField } from './NumberField';
 import { PromptField } from './PromptField';
 import { SeedField } from './SeedField';
 import { SizeField } from './SizeField';
+
+const decoderLabels: Record<DecoderChoice, string> = {
+  auto: 'Auto (fast decoder on CPU)',
+  full: 'Full VAE',
+  tiny: 'Fast (tiny decoder)',
+};
 
 const isMac = typeof navigator !== 'undefined' && /Mac|iPhone|iPad/.test(navigator.platform);
 export const GENERATE_SHORTCUT = isMac ? '⌘ Enter' : 'Ctrl+Enter';
@@ -108,6 +114,16 @@ export function GenerateForm() {
               <option key={name} value={name}>
                 {schedulerLabels[name]}
                 {model?.defaults.scheduler === name ? ' (default)' : ''}
+              </option>
+            ))}
+          </select>
+        </div>
+        <div className="field">
+          <label htmlFor="field-decoder">Decoder</label>
+          <select id="field-decoder" value={form.decoder} onChange={(event) => form.update({ decoder: event.target.value as DecoderChoice })}>
+            {decoderChoices.map((choice) => (
+              <option key={choice} value={choice}>
+                {decoderLabels[choice]}
               </option>
             ))}
           </select>

@@ -96,6 +96,13 @@ describe('the generate store', () => {
     expect(generateRequestSchema.safeParse(request).success).toBe(true);
   });
 
+  it('asks for the decoder chosen in the form, and takes back the one an image records', async () => {
+    useGenerateStore.setState({ models: [sd15], modelsLoaded: true, modelId: 'sd15', prompt: 'a lighthouse' });
+    expect(useGenerateStore.getState().takeRequest('cpu')).toMatchObject({ decoder: 'auto' });
+    await useGenerateStore.getState().applyParameters({ decoder: 'tiny' }, 'draft.png');
+    expect(useGenerateStore.getState().takeRequest('cpu')).toMatchObject({ decoder: 'tiny' });
+  });
+
   it('builds no request without a model', () => {
     expect(useGenerateStore.getState().takeRequest('auto')).toBeNull();
   });
