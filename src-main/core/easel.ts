@@ -10,6 +10,7 @@ import { CATALOG, DEMO_MODEL_ID, type CatalogEntry } from './models/catalog';
 import type { DownloaderOptions } from './models/downloader';
 import { ModelsService } from './models/models-service';
 import { createPipeline, type Pipeline } from './pipeline/create';
+import { requireOfferedScheduler } from './pipeline/offered-schedulers';
 import { generationParams } from './pipeline/params';
 import { defaultMachineKey, ProviderHealth } from './runtime/fallback';
 import { detectMachineProviders } from './runtime/providers';
@@ -131,6 +132,8 @@ export class Easel {
    */
   async generate(request: GenerateRequest): Promise<JobSummary> {
     const model = await this.models.resolveForGeneration(request.modelId);
+    // Refused now rather than when the job's turn comes.
+    requireOfferedScheduler(model, request.scheduler);
     return this.jobs.enqueue({ params: generationParams(request), model });
   }
 

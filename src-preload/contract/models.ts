@@ -52,6 +52,8 @@ export interface ModelSummary {
   /** Download size for a catalog model not yet here (approximate), else the bytes on disk. */
   sizeBytes: number;
   defaults: { scheduler: SchedulerName; steps: number; guidance: number; width: number; height: number };
+  /** The schedulers that draw this model's pictures right: the Generate form offers these, the core refuses others. */
+  schedulers: SchedulerName[];
   requirements: { minRamGb: number; minVramGb: number } | null;
   licence: { name: string; url: string } | null;
   /** From the catalog; null for an imported model, whose abilities Easel cannot know. */

@@ -14,6 +14,7 @@ import { CATALOG, type CatalogEntry } from './catalog';
 import { freeBytesOn, volumeName } from './disk-space';
 import { Downloader, type DownloadEvent, type DownloaderOptions, type DownloadRequest } from './downloader';
 import { proxySettingsFromEnv } from './http';
+import { offeredSchedulers } from '../pipeline/offered-schedulers';
 import type { GenerationModel } from '../pipeline/types';
 import { ModelFolderCache } from './model-folder';
 import { requireModelFolderTopLevel } from './import-guard';
@@ -111,7 +112,13 @@ export class ModelsService {
         { id, state: installed.state },
       );
     }
-    return { id, name: installed.displayName, folder: await this.folders.read(installed.dir) };
+    const schedulers = installed.catalog?.schedulers;
+    return {
+      id,
+      name: installed.displayName,
+      folder: await this.folders.read(installed.dir),
+      ...(schedulers === undefined ? {} : { schedulers }),
+    };
   }
 
   /**
@@ -360,6 +367,7 @@ export class ModelsService {
       readOnly: installed?.readOnly ?? false,
       sizeBytes: installed?.state === 'complete' ? installed.bytes : (catalogEntry?.approxTotalBytes ?? installed?.bytes ?? 0),
       defaults: catalogEntry?.defaults ?? { scheduler: 'euler-a', steps: 25, guidance: 7, width: 512, height: 512 },
+      schedulers: offeredSchedulers(catalogEntry?.schedulers),
       requirements: catalogEntry?.requirements ?? null,
       licence: catalogEntry?.licence ?? null,
       capabilities: catalogEntry?.capabilities ?? null,

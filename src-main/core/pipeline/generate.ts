@@ -25,6 +25,7 @@ import { type EditPlan, composeEdit, decodeInitImage, editSettings, prepareEdit 
 import { Previewer } from './previews';
 import { tileSizes } from './tiles';
 import { MAX_SEED, TorchCpuGenerator } from './rng';
+import { requireOfferedScheduler } from './offered-schedulers';
 import { createScheduler, img2imgStart } from './schedulers';
 import { blendKnownRegion, img2imgLatents, inpaintLatents, type InpaintStart, posteriorLatents } from './start-latents';
 import { ClipTokenizer } from './tokenizer';
@@ -141,6 +142,7 @@ export class TextToImage {
   async generate(request: GenerationParams, generationModel: GenerationModel, options: GenerateOptions = {}): Promise<GeneratedImage[]> {
     const started = this.clock.now();
     throwIfCancelled(options.signal);
+    requireOfferedScheduler(generationModel, request.scheduler);
     const model = await this.loadModel(generationModel, request, options.adapters ?? {});
     if (request.initImage !== undefined && model.folder.parts.vae_encoder === undefined) {
       throw new EaselError(

@@ -1,4 +1,4 @@
-import type { GenerateRequest, ProviderName } from '../../../src-preload/api';
+import type { GenerateRequest, ProviderName, SchedulerName } from '../../../src-preload/api';
 import type { AdapterSources } from '../adapters/adapter-cache';
 import type { GeneratedImage } from '../generated-image';
 import type { ModelFolder } from '../models/model-folder';
@@ -14,6 +14,8 @@ export interface GenerationModel {
   id: string;
   name: string;
   folder: ModelFolder;
+  /** The only schedulers its pictures come out right with (from its catalog entry); any scheduler when absent. */
+  schedulers?: readonly SchedulerName[];
 }
 
 /** A cheap look at the latents while they are denoised: RGB bytes at 1/8 of the image size. */

@@ -1,4 +1,4 @@
-import { decoderChoices, schedulerNames, type DecoderChoice, type SchedulerName } from '../../../src-preload/api';
+import { decoderChoices, schedulerNames, type DecoderChoice, type ModelSummary, type SchedulerName } from '../../../src-preload/api';
 import { schedulerLabels } from '../../../src-shared/schedulers';
 import { isTurbo, useGenerateStore } from '../../stores/generate-store';
 import { useJobsStore } from '../../stores/jobs-store';
@@ -31,6 +31,15 @@ export async function generateNow(): Promise<void> {
   const job = await useJobsStore.getState().enqueue(request);
   // An unlocked seed is drawn by Easel for each run: show the one this run got.
   if (job && request.seed === undefined) useGenerateStore.getState().update({ seed: job.request.seed });
+}
+
+/**
+ * The schedulers the model draws right with; one chosen earlier that is not among them (settings taken from an
+ * older picture) stays listed, marked, so the select never shows what is not chosen.
+ */
+function offeredSchedulers(model: ModelSummary | undefined, chosen: SchedulerName): SchedulerName[] {
+  if (!model) return [...schedulerNames];
+  return model.schedulers.includes(chosen) ? model.schedulers : [...model.schedulers, chosen];
 }
 
 export function GenerateForm() {
@@ -110,10 +119,11 @@ export function GenerateForm() {
         <div className="field">
           <label htmlFor="field-scheduler">Scheduler</label>
           <select id="field-scheduler" value={form.scheduler} onChange={(event) => form.update({ scheduler: event.target.value as SchedulerName })}>
-            {schedulerNames.map((name) => (
+            {offeredSchedulers(model, form.scheduler).map((name) => (
               <option key={name} value={name}>
                 {schedulerLabels[name]}
                 {model?.defaults.scheduler === name ? ' (default)' : ''}
+                {model && !model.schedulers.includes(name) ? ' (does not work with this model)' : ''}
               </option>
             ))}
           </select>

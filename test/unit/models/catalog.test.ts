@@ -90,6 +90,7 @@ describe('catalog', () => {
   it('pins every hub model to a revision, cites its sources and names its licence', () => {
     for (const entry of CATALOG) {
       expect(schedulerNames).toContain(entry.defaults.scheduler);
+      if (entry.schedulers !== undefined) expect(entry.schedulers, entry.id).toContain(entry.defaults.scheduler);
       expect(entry.defaults.steps).toBeGreaterThan(0);
       expect(entry.licence.url).toMatch(/^https:\/\//);
       expect(entry.provenance.length).toBeGreaterThan(0);

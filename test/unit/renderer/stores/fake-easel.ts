@@ -19,6 +19,7 @@ import {
   type PublicSettings,
   type ResponseOf,
   type Result,
+  schedulerNames,
 } from '../../../../src-preload/api';
 
 type Answer<C extends Channel> = (request: ParsedRequestOf<C>) => Result<ResponseOf<C>> | Promise<Result<ResponseOf<C>>>;
@@ -134,6 +135,7 @@ export function model(id: string, patch: Partial<ModelSummary> = {}): ModelSumma
     requirements: null,
     licence: null,
     capabilities: null,
+    schedulers: [...schedulerNames],
     download: null,
     ...patch,
   };
