@@ -1,6 +1,6 @@
 /**
  * The models Easel offers. Every entry is a Hugging Face repository in the diffusers/optimum ONNX
- * layout, pinned to a revision, with only the files the pipeline loads (no PyTorch weights, no
+ * layout, pinned to a commit (a short hash where only that was published: see revision.ts), with only the files the pipeline loads (no PyTorch weights, no
  * second precision, no safety checker).
  *
  * Sizes are the ones shown on the repository's file pages (decimal units, rounded by the hub), so
@@ -143,9 +143,9 @@ export const CATALOG: readonly CatalogEntry[] = [
     displayName: 'Stable Diffusion 1.5',
     description: 'The classic 512×512 model with the widest range of styles. Needs 20–30 steps.',
     family: 'sd15',
-    // The hub pages show commit 90ff1f1 on main (the only commit with files); the full hash was not
-    // available in the sources read, so this entry follows main.
-    source: { kind: 'huggingface', repo: 'onnx-community/stable-diffusion-v1-5-ONNX', revision: 'main' },
+    // The hub pages show commit 90ff1f1 on main (the only commit with files); its full hash was not in the
+    // sources read, so the downloader asks the hub for it once, refuses any other commit and records it.
+    source: { kind: 'huggingface', repo: 'onnx-community/stable-diffusion-v1-5-ONNX', revision: '90ff1f1' },
     files: [
       ...configFiles(['tokenizer']),
       file('text_encoder/model.onnx', 493 * MB),
@@ -175,9 +175,8 @@ export const CATALOG: readonly CatalogEntry[] = [
     capabilities: generalPurpose('Repaints the masked part of a picture, or extends it past its edges, to match what you describe, at 512×512.'),
     // runwayml/stable-diffusion-inpainting (whose `onnx` branch diffusers' ONNX inpaint tests loaded) is
     // no longer on the hub, so this is an optimum export of it in half precision. The hub pages read show
-    // only the short commit 0b50b86 (the repository's one upload), not the full hash, so this entry follows
-    // main, as sd-1.5 does.
-    source: { kind: 'huggingface', repo: 'jdp8/optimum-sd-inpainting-onnx-fp16', revision: 'main' },
+    // only the short commit 0b50b86 (the repository's one upload), pinned as sd-1.5's short commit is.
+    source: { kind: 'huggingface', repo: 'jdp8/optimum-sd-inpainting-onnx-fp16', revision: '0b50b86' },
     files: [
       ...configFiles(['tokenizer']),
       // Only vae_decoder's page was read (99.1 MB, the fp16 SD VAE decoder); the others are the fp32 sizes

@@ -155,16 +155,29 @@ async function planFiles(request: PlanRequest, manifest: ModelManifest, remote: 
   return { modelId: request.modelId, files, totalBytes, remainingBytes };
 }
 
-async function headWithRetry(
+function headWithRetry(
   settings: PlannerSettings,
   request: PlanRequest,
   spec: DownloadFileSpec,
   signal?: AbortSignal,
 ): Promise<RemoteFileInfo> {
+  return askHubWithRetry(settings, () => settings.hub.head(hubFile(request, spec.path), signal), { file: spec.path }, signal);
+}
+
+/**
+ * A question to the hub, asked again after a dropped connection, a 5xx or a 429 with backoff; an unreachable
+ * hub is retried once, so being offline is said within seconds. `detail` goes into the final network error.
+ */
+export async function askHubWithRetry<T>(
+  settings: Pick<PlannerSettings, 'clock' | 'retry'>,
+  ask: () => Promise<T>,
+  detail: Record<string, unknown>,
+  signal?: AbortSignal,
+): Promise<T> {
   const { retry } = settings;
   for (let attempt = 0; ; attempt += 1) {
     try {
-      return await settings.hub.head(hubFile(request, spec.path), signal);
+      return await ask();
     } catch (error) {
       if (!(error instanceof RetryableError) || signal?.aborted) throw error;
       const unreachable = error instanceof UnreachableError;
@@ -172,7 +185,7 @@ async function headWithRetry(
         const advice = unreachable
           ? 'Easel cannot reach the model hub: check the internet connection and the hub address in Settings, then try again.'
           : 'Check the connection and try again.';
-        throw new EaselError('network', `${error.message}. ${advice}`, { file: spec.path, unreachable });
+        throw new EaselError('network', `${error.message}. ${advice}`, { ...detail, unreachable });
       }
       await settings.clock.sleep(backoffDelay(retry, attempt + 1), signal);
     }

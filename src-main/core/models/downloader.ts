@@ -17,6 +17,7 @@ import {
 import { HubClient } from './hub-client';
 import { readManifest, writeManifest, type ModelManifest } from './manifest';
 import { removePartial, transferFile, writeChunk, type TransferSettings } from './resumable-transfer';
+import { commitMatchesPin, resolvePinnedRevision } from './revision';
 import { realClock, type Clock } from './retry';
 
 /**
@@ -135,6 +136,8 @@ class SpeedMeter {
 /** Everything one `download` call tracks. */
 class DownloadRun {
   readonly stop = new AbortController();
+  /** The request with its revision resolved to the full commit hash once the hub has been asked. */
+  request: DownloadRequest;
   stopReason: StopReason | undefined;
   transferred = 0;
   readonly fileBytes = new Map<string, number>();
@@ -142,11 +145,13 @@ class DownloadRun {
   manifestWrites: Promise<void> = Promise.resolve();
 
   constructor(
-    readonly request: DownloadRequest,
+    request: DownloadRequest,
     readonly manifest: ModelManifest,
     readonly speed: SpeedMeter,
     public totalBytes: number,
-  ) {}
+  ) {
+    this.request = request;
+  }
 
   halt(reason: StopReason): void {
     if (this.stopReason) return;
@@ -201,7 +206,7 @@ export class Downloader {
   /** What a download would fetch: exact sizes from the hub, and what is already on disk. */
   async plan(request: DownloadRequest, signal?: AbortSignal): Promise<DownloadPlan> {
     const manifest = await this.loadOrCreateManifest(request);
-    return planDownload(this.planner, request, manifest, signal);
+    return planDownload(this.planner, await this.pin(request, manifest, signal), manifest, signal);
   }
 
   /** The plan by the catalog's sizes and the disk alone: answers at once, offline too. */
@@ -220,7 +225,8 @@ export class Downloader {
     if (request.signal?.aborted) run.halt('cancel');
     if (request.pauseSignal?.aborted) run.halt('pause');
     try {
-      const plan = await planDownload(this.planner, request, manifest, run.stop.signal);
+      run.request = await this.pin(request, manifest, run.stop.signal);
+      const plan = await planDownload(this.planner, run.request, manifest, run.stop.signal);
       run.totalBytes = plan.totalBytes;
       for (const file of plan.files) run.fileBytes.set(file.path, file.presentBytes);
       request.onEvent?.({ type: 'plan', modelId: request.modelId, plan });
@@ -276,18 +282,27 @@ export class Downloader {
     if (run.stopReason) throw new EaselError('cancelled', 'Download stopped');
   }
 
+  /**
+   * The request with its revision as the full commit hash (revision.ts), which the manifest records; the files
+   * are fetched from that commit.
+   */
+  private async pin(request: DownloadRequest, manifest: ModelManifest, signal: AbortSignal | undefined): Promise<DownloadRequest> {
+    const recorded = manifest.source.kind === 'huggingface' ? manifest.source.revision : undefined;
+    const revision = await resolvePinnedRevision(this.planner, request, recorded, signal);
+    manifest.source = { kind: 'huggingface', repo: request.repo, revision, endpoint: this.hub.endpoint };
+    return { ...request, revision };
+  }
+
   private async loadOrCreateManifest(request: DownloadRequest): Promise<ModelManifest> {
     const existing = await readManifest(request.destDir).catch(() => undefined);
-    const sameSource =
-      existing?.source.kind === 'huggingface' &&
-      existing.source.repo === request.repo &&
-      existing.source.revision === request.revision;
+    const recorded = existing?.source.kind === 'huggingface' && existing.source.repo === request.repo ? existing.source.revision : undefined;
+    const sameSource = recorded !== undefined && commitMatchesPin(recorded, request.revision);
     return {
       version: 1,
       id: request.modelId,
       displayName: request.displayName ?? request.modelId,
       family: request.family ?? existing?.family ?? 'sd15',
-      source: { kind: 'huggingface', repo: request.repo, revision: request.revision, endpoint: this.hub.endpoint },
+      source: { kind: 'huggingface', repo: request.repo, revision: sameSource ? recorded : request.revision, endpoint: this.hub.endpoint },
       expectedFiles: request.files.map((f) => f.path),
       files: sameSource && existing ? existing.files : {},
       updatedAt: new Date().toISOString(),

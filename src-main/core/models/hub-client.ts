@@ -167,6 +167,55 @@ export class HubClient {
     return { bytes, sha256 };
   }
 
+  /**
+   * The full commit hash the hub gives for a revision (a short hash, a branch or a tag), from its API
+   * (`/api/models/{repo}/revision/{revision}`, which answers with the commit's `sha`).
+   */
+  async resolveRevision(repo: string, revision: string, modelName: string, signal?: AbortSignal): Promise<string> {
+    let current = new URL(`${this.endpoint}/api/models/${repo}/revision/${encodeURIComponent(revision)}`);
+    for (let hop = 0; hop <= MAX_REDIRECTS; hop += 1) {
+      const headers: Record<string, string> = { 'user-agent': 'Easel (model downloader)', accept: 'application/json' };
+      if (this.authorizes(current)) headers.authorization = `Bearer ${this.token}`;
+      let response: http.IncomingMessage;
+      try {
+        const options = { method: 'GET' as const, headers, timeoutMs: this.timeoutMs };
+        response = await this.transport(current, signal ? { ...options, signal } : options);
+      } catch (error) {
+        throw networkError(error, current);
+      }
+      const status = response.statusCode ?? 0;
+      const location = header(response, 'location');
+      if (status >= 300 && status < 400 && location !== undefined) {
+        response.resume();
+        current = redirectTarget(current, location, { repo, revision, path: `revision ${revision}`, modelName });
+        continue;
+      }
+      if (status !== 200) {
+        response.resume();
+        if (status === 404) {
+          throw new EaselError(
+            'not_found',
+            `${this.endpoint} has no revision ${revision} of ${repo}. The catalog entry or the hub address may be out of date.`,
+            { status, repo, revision },
+          );
+        }
+        throw this.statusError(status, { repo, revision, path: `revision ${revision}`, modelName });
+      }
+      const sha = (parseJsonObject(await readSmallBody(response)) as { sha?: unknown } | undefined)?.sha;
+      if (typeof sha !== 'string' || !/^[0-9a-f]{40}$/.test(sha)) {
+        throw new EaselError('download_failed', `${this.endpoint} did not say which commit revision ${revision} of ${repo} is.`, {
+          repo,
+          revision,
+        });
+      }
+      return sha;
+    }
+    throw new EaselError('download_failed', `Asking ${this.endpoint} for revision ${revision} of ${repo} led through more than ${MAX_REDIRECTS} redirects.`, {
+      repo,
+      revision,
+    });
+  }
+
   /** What an HTTP status other than 200/206 means for a file: a typed error, or one worth retrying. */
   statusError(status: number, file: HubFileRef): Error {
     if (status === 401 || status === 403) {
@@ -192,6 +241,31 @@ export class HubClient {
       status,
       file: file.path,
     });
+  }
+}
+
+/** A JSON answer of the hub's API is a few hundred bytes; more than this is not one. */
+const MAX_API_ANSWER_BYTES = 1024 * 1024;
+
+async function readSmallBody(response: http.IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  let length = 0;
+  for await (const chunk of response) {
+    length += (chunk as Buffer).length;
+    if (length > MAX_API_ANSWER_BYTES) {
+      response.destroy();
+      break;
+    }
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function parseJsonObject(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
   }
 }
 

@@ -270,6 +270,63 @@ describe('Downloader', () => {
   });
 });
 
+describe('Downloader with a catalog pin that is a short commit hash', () => {
+  const shortPin = (): string => hub.revision.slice(0, 7);
+  const apiRequests = (): string[] => hub.requests.filter((r) => r.url.startsWith('/api/')).map((r) => r.url);
+
+  it('asks the hub for the full hash once, fetches every file from that commit and records it in the manifest', async () => {
+    await makeDownloader().download(request([], { revision: shortPin() }));
+    await expectInstalled();
+    expect(apiRequests()).toEqual([`/api/models/${hub.repo}/revision/${shortPin()}`]);
+    const fileRequests = hub.requests.filter((r) => r.server === 'hub' && !r.url.startsWith('/api/'));
+    expect(fileRequests.length).toBeGreaterThan(0);
+    expect(fileRequests.every((r) => r.url.startsWith(`/${hub.repo}/resolve/${hub.revision}/`))).toBe(true);
+    expect((await readManifest(path.join(dir, 'tiny')))?.source).toMatchObject({ kind: 'huggingface', revision: hub.revision });
+
+    // The recorded commit answers from then on: nothing is asked or fetched again.
+    const before = hub.requests.length;
+    const again = await makeDownloader().download(request([], { revision: shortPin() }));
+    expect(again.transferredBytes).toBe(0);
+    expect(hub.requests.length).toBe(before);
+  });
+
+  it('resumes a paused download from the recorded commit, and counts its verified files before asking the hub', async () => {
+    const pause = new AbortController();
+    const first = makeDownloader({ concurrency: 1 }).download(
+      request([], {
+        revision: shortPin(),
+        onEvent: (event) => {
+          if (event.type === 'file-complete') pause.abort();
+        },
+        pauseSignal: pause.signal,
+      }),
+    );
+    expect((await caught(first)).detail).toMatchObject({ paused: true });
+    const estimate = await makeDownloader().estimate(request([], { revision: shortPin() }));
+    expect(estimate.files.filter((file) => file.complete)).toHaveLength(1);
+
+    await makeDownloader().download(request([], { revision: shortPin() }));
+    await expectInstalled();
+    expect(apiRequests()).toHaveLength(1);
+  });
+
+  it('refuses a hub whose commit for the short hash is another one, before fetching anything', async () => {
+    hub.misbehaviour = { revisionSha: 'badc0de000000000000000000000000000000000' };
+    const error = await caught(makeDownloader().download(request([], { revision: shortPin() })));
+    expect(error.code).toBe('download_failed');
+    expect(error.message).toContain(`commit badc0de000000000000000000000000000000000 for revision ${shortPin()} of ${hub.repo}`);
+    expect(error.detail).toMatchObject({ revision: shortPin(), sha: 'badc0de000000000000000000000000000000000' });
+    expect(hub.requests.filter((r) => !r.url.startsWith('/api/'))).toEqual([]);
+    expect(await readManifest(path.join(dir, 'tiny'))).toBeUndefined();
+  });
+
+  it('says when the hub has no such revision', async () => {
+    const error = await caught(makeDownloader().download(request([], { revision: 'abcdef1' })));
+    expect(error.code).toBe('not_found');
+    expect(error.message).toContain(`no revision abcdef1 of ${hub.repo}`);
+  });
+});
+
 describe('Downloader behind a proxy', () => {
   let proxy: ForwardProxy;
 
