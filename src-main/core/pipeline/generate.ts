@@ -27,6 +27,7 @@ import { tileSizes } from './tiles';
 import { MAX_SEED, TorchCpuGenerator } from './rng';
 import { requireOfferedScheduler } from './offered-schedulers';
 import { createScheduler, img2imgStart } from './schedulers';
+import { providerFailureInWords } from '../runtime/provider-failure';
 import { blendKnownRegion, img2imgLatents, inpaintLatents, type InpaintStart, posteriorLatents } from './start-latents';
 import { ClipTokenizer } from './tokenizer';
 import {
@@ -593,9 +594,17 @@ function chooseDecoder(request: GenerationParams, folder: ModelFolder, provider:
 }
 
 /** "WebGPU skipped: <why>", for an image's notes. */
+/**
+ * "WebGPU skipped: no compatible graphics adapter on this computer". A reason recorded by an older Easel may be
+ * the runtime's raw text, so it is put in words here too.
+ */
 function skipNote(skip: SkippedProvider): string {
   const label = providerLabels[skip.provider];
+  const words = (reason: string): string => {
+    const plain = providerFailureInWords(skip.provider, reason) ?? reason;
+    return plain.startsWith(`${label}: `) ? plain.slice(label.length + 2) : plain;
+  };
   return skip.earlier === undefined
-    ? `${label} skipped: ${skip.reason}`
-    : `${label} skipped: it failed before on this model (${skip.earlier})`;
+    ? `${label} skipped: ${words(skip.reason)}`
+    : `${label} skipped: it failed before on this model (${words(skip.earlier)})`;
 }

@@ -115,7 +115,9 @@ export function sessionOptions(provider: ProviderName, tuning: SessionTuning = {
     executionProviders: [ortProviderNames[provider]],
     graphOptimizationLevel: 'all',
     executionMode: 'sequential',
-    logSeverityLevel: 3,
+    // Fatal only: a failed run's `[E:onnxruntime:…]` line (severity 3) would reach stderr; the error itself
+    // comes back to Easel, worded for people (session.ts).
+    logSeverityLevel: 4,
   };
   // DirectML does not support memory pattern planning.
   if (provider === 'dml') options.enableMemPattern = false;

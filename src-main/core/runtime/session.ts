@@ -10,6 +10,7 @@ import { EaselError } from '../errors';
 import { float16ToFloat32, float32ToFloat16 } from './float16';
 import { checkOnnxFile } from '../models/model-folder/onnx-file';
 import { OPTIMIZED_WEIGHTS_FILE, type OptimizedModelEntry, optimizedModelEntry } from './optimized-models';
+import { providerFailureInWords, readableRuntimeLine } from './provider-failure';
 import { providerLabels, type SessionTuning, sessionOptions } from './providers';
 
 /** A tensor on the JavaScript side: floats are always float32 here, whatever the model computes in. */
@@ -42,6 +43,11 @@ export interface OnnxSessionOptions extends SessionTuning {
 
 /** Providers whose optimised graph ONNX Runtime can write out (others compile parts of it into kernels). */
 const SAVES_OPTIMIZED_GRAPH: ReadonlySet<ProviderName> = new Set(['cpu', 'cuda']);
+
+// ONNX Runtime's own log (`[E:onnxruntime:…]` lines on stderr) must not reach a terminal or the app's log: every
+// failure it reports also comes back as an error, worded for people, with the runtime's text in its detail.
+// Errors are its severity 3, so only fatal ones (4) are let through; set before the first session starts it.
+ort.env.logLevel = 'fatal';
 
 export class OnnxSession {
   private released = false;
@@ -110,12 +116,12 @@ export class OnnxSession {
         session = await ort.InferenceSession.create(bytes, ortOptions);
       }
     } catch (error) {
-      const reason = firstLine(error);
-      throw new EaselError(
-        'provider_failed',
-        `${providerLabels[provider]} could not load ${describeModel(absolute)}: ${reason}`,
-        { provider, modelPath: absolute, reason },
-      );
+      const reason = rawMessage(error);
+      const readable = readableRuntimeLine(reason);
+      const message =
+        providerFailureInWords(provider, reason) ??
+        `${providerLabels[provider]} could not load ${describeModel(absolute)}${readable === null ? '' : `: ${readable}`}`;
+      throw new EaselError('provider_failed', message, { provider, modelPath: absolute, reason });
     }
     return new OnnxSession(session, absolute, provider, describe(session.inputMetadata), describe(session.outputMetadata), 'model');
   }
@@ -160,7 +166,7 @@ export class OnnxSession {
     try {
       results = await pending;
     } catch (error) {
-      throw this.failure(firstLine(error));
+      throw this.failure(rawMessage(error));
     } finally {
       this.running.delete(pending);
     }
@@ -191,10 +197,13 @@ export class OnnxSession {
     await this.session.release();
   }
 
+  /** A failed run, in words where the runtime's text is C++ internals; `reason` keeps that text. */
   private failure(reason: string): EaselError {
+    const readable = readableRuntimeLine(reason);
+    const failed = `${describeModel(this.modelPath)} failed on ${providerLabels[this.provider]}`;
     return new EaselError(
       'inference_failed',
-      `${describeModel(this.modelPath)} failed on ${providerLabels[this.provider]}: ${reason}`,
+      providerFailureInWords(this.provider, reason) ?? (readable === null ? failed : `${failed}: ${readable}`),
       { provider: this.provider, modelPath: this.modelPath, reason },
     );
   }
@@ -259,9 +268,8 @@ function describeModel(modelPath: string): string {
   return `the ${component} of ${model}`;
 }
 
-function firstLine(error: unknown): string {
-  const message = error instanceof Error ? error.message : String(error);
-  return message.split('\n').find((line) => line.trim() !== '')?.trim() ?? 'unknown error';
+function rawMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
 
 function toOrtTensor(feed: HostTensor, input: TensorInfo, fail: (message: string) => Error): ort.Tensor {

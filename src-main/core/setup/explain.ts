@@ -5,7 +5,7 @@ import { providerLabels } from '../runtime/providers';
 const knownFailures: Array<{ provider: ProviderName | null; pattern: RegExp; explain: string }> = [
   {
     provider: 'cuda',
-    pattern: /failed to load (shared )?library|providers_cuda|providers_shared|libcudart|libcublas|cudnn/i,
+    pattern: /failed to load (shared )?library|providers_cuda|providers_shared|libcudart|libcublas|cudnn|provider is not installed/i,
     explain:
       "CUDA is not installed for Easel: ONNX Runtime's CUDA provider and NVIDIA's CUDA 12 and cuDNN 9 libraries are needed. The other providers still work.",
   },
