@@ -4,9 +4,11 @@ import { runAdaptersCommand } from './cli/adapters';
 import { runDoctorCommand } from './cli/doctor';
 import { runGenerateCommand } from './cli/generate';
 import { runModelsCommand } from './cli/models';
+import { childMessageStream, runInChild } from './cli/native-output';
 import { runUpscaleCommand } from './cli/upscale';
 import { currentPathEnvironment, modelsDir, resolveAppPaths } from './core/app-paths';
 import { DEMO_MODEL_ID } from './core/models/catalog';
+import { ModelsService } from './core/models/models-service';
 import { SettingsStore } from './core/settings/settings-store';
 
 const usage = `Easel — generate images from text, locally.
@@ -14,7 +16,7 @@ const usage = `Easel — generate images from text, locally.
 Usage: npm run easel -- COMMAND [options]
 
 Commands:
-  generate    make images with a model folder (easel generate --help)
+  generate    make images with a model, by id or folder (easel generate --help)
   upscale     enlarge a picture 2× or 4× with an upscaler model or Lanczos (easel upscale --help)
   models      list, download, verify, remove and import models (easel models --help)
   loras       list, import and remove LoRAs (easel loras --help)
@@ -23,15 +25,34 @@ Commands:
   --version   print Easel's version
 `;
 
+/** The commands that load ONNX models, whose native libraries write to stderr (cli/native-output.ts). */
+const MODEL_COMMANDS = new Set(['generate', 'upscale', 'doctor']);
+
 /** `easel …`: the same core as the app, without a window. */
+/** Easel's own stderr when this process is the child of runInChild; null otherwise. */
+const messages = childMessageStream(process.env);
+
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
+  if (messages === null && command !== undefined && MODEL_COMMANDS.has(command) && !rest.includes('--help') && !rest.includes('-h')) {
+    return runInChild(argv, process.env, process.stderr);
+  }
   const appRoot = findAppRoot();
   const paths = resolveAppPaths(currentPathEnvironment(appRoot, false));
-  const io = { stdout: process.stdout, stderr: process.stderr, env: process.env };
+  const stderr = messages ?? process.stderr;
+  const io = { stdout: process.stdout, stderr, env: process.env };
   switch (command) {
-    case 'generate':
-      return runGenerateCommand(rest, { ...io, dataDir: paths.data, loraDir: paths.loras, embeddingDir: paths.embeddings });
+    case 'generate': {
+      const settings = await new SettingsStore({ dataDir: paths.data }).get();
+      const models = new ModelsService({
+        modelsDir: async () => modelsDir(paths, settings),
+        builtinModelsDir: paths.builtinModels,
+        settings: async () => settings,
+        env: process.env,
+        onChange: () => undefined,
+      });
+      return runGenerateCommand(rest, { ...io, models, dataDir: paths.data, loraDir: paths.loras, embeddingDir: paths.embeddings });
+    }
     case 'models': {
       const settings = await new SettingsStore({ dataDir: paths.data }).get();
       return runModelsCommand(rest, { ...io, modelsDir: modelsDir(paths, settings), builtinModelsDir: paths.builtinModels });
@@ -72,7 +93,7 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (error: unknown) => {
-    process.stderr.write(`Easel failed: ${(error as Error).message}\n`);
+    (messages ?? process.stderr).write(`Easel failed: ${(error as Error).message}\n`);
     process.exitCode = 1;
   },
 );

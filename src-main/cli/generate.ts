@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import sharp from 'sharp';
 import {
   type DecoderChoice,
+  type GenerateRequest,
   type GenerateRequestInput,
   type InpaintArea,
   type MaskFill,
@@ -16,15 +17,20 @@ import type { LoraRequest } from '../core/adapters/model-adapters';
 import { EaselError, toErrorInfo } from '../core/errors';
 import { writeNewFileAtomic } from '../core/fs/atomic';
 import { encodePngWithParameters } from '../core/gallery/png-encode';
-import { readModelFolder } from '../core/models/model-folder';
+import type { ModelsService } from '../core/models/models-service';
 import { createPipeline, type Pipeline } from '../core/pipeline/create';
 import { generationParams } from '../core/pipeline/params';
 import { ProviderHealth } from '../core/runtime/fallback';
 import { optimizedModelDir } from '../core/runtime/optimized-models';
+import { chooseModel, type ModelDefaults } from './model-choice';
+import { stepProgress, type ProgressStream } from './step-progress';
 
 export interface GenerateCommandIo {
   stdout: { write(text: string): unknown };
-  stderr: { write(text: string): unknown };
+  /** Messages and the progress line, redrawn in place when it is a terminal. */
+  stderr: ProgressStream;
+  /** Where `--model ID` is looked up (built-in, downloaded and imported models); without it only folders work. */
+  models?: ModelsService;
   /** Easel's data folder, where provider health is kept. */
   dataDir: string;
   /** A pipeline to reuse (tests, or a host that already has one); otherwise one is built for this run. */
@@ -34,16 +40,18 @@ export interface GenerateCommandIo {
   embeddingDir?: string;
 }
 
-export const generateUsage = `Usage: easel generate --model DIR --prompt TEXT --out DIR [options]
+export const generateUsage = `Usage: easel generate --model ID|DIR --prompt TEXT --out DIR [options]
 
-  --model DIR          an ONNX Stable Diffusion model folder (diffusers/optimum layout)
+  --model ID|DIR       a model id from \`easel models list\` (easel-demo, sd-turbo, an imported one) or an
+                       ONNX Stable Diffusion model folder (diffusers/optimum layout)
   --prompt TEXT        what to draw; (word:1.2) weights and BREAK work as in A1111
   --negative TEXT      what to keep out of the image
-  --steps N            denoising steps (default 20)
-  --guidance G         classifier-free guidance scale (default 7.5)
-  --size WxH           image size in pixels, multiples of 8 (default 512x512; with --init-image, the
-                       image's own size rounded down to multiples of 8)
-  --scheduler NAME     ddim, pndm, lms, euler, euler-a, heun, dpmpp-2m, dpmpp-2m-karras, unipc, lcm (default euler-a)
+  --steps N            denoising steps (default: the model's; 20 for a folder Easel does not know)
+  --guidance G         classifier-free guidance scale (default: the model's; 7.5 for an unknown folder)
+  --size WxH           image size in pixels, multiples of 8 (default: the model's native size; with
+                       --init-image, the image's own size rounded down to multiples of 8)
+  --scheduler NAME     ddim, pndm, lms, euler, euler-a, heun, dpmpp-2m, dpmpp-2m-karras, unipc, lcm (default:
+                       the model's; euler-a for an unknown folder); a model lists those that work with it
   --seed N             0 to 18446744073709551615; -1 or none for random (as in A1111)
   --count N            images to make; image k uses seed + k (default 1)
   --provider NAME      auto, cuda, dml, coreml, webgpu or cpu (default auto)
@@ -64,6 +72,8 @@ export const generateUsage = `Usage: easel generate --model DIR --prompt TEXT --
   --lora FILE[:SCALE]  apply this LoRA (.safetensors) with this weight (default 1); repeatable
   --lora-dir DIR       where <lora:NAME:SCALE> in the prompts finds NAME.safetensors (default: the app's folder)
   --embedding-dir DIR  where embeddings named in the prompts are found (default: the app's folder)
+
+Progress goes to stderr, a line per step with the time left; the PNGs' paths and timings to stdout.
 `;
 
 /** `easel generate …`: runs the pipeline and writes PNGs with their parameters embedded. Returns the exit code. */
@@ -80,9 +90,13 @@ export async function runGenerateCommand(args: string[], io: GenerateCommandIo):
     return 0;
   }
   let ownPipeline: Pipeline | null = null;
+  let progress: ReturnType<typeof stepProgress> | null = null;
   try {
-    const request = await buildRequest(parsed);
-    const folder = await readModelFolder(request.modelId);
+    const requestFor = await readRequest(parsed);
+    // What was typed is checked before the model is looked up, so a mistyped flag is named first.
+    requestFor(parsed.model, STAND_IN_DEFAULTS);
+    const { model, defaults } = await chooseModel(parsed.model, io.models);
+    const request = requestFor(model.id, defaults);
     const params = generationParams(request);
     await makeOutputFolder(parsed.out);
     const pipeline =
@@ -90,7 +104,7 @@ export async function runGenerateCommand(args: string[], io: GenerateCommandIo):
           health: await ProviderHealth.open(path.join(io.dataDir, 'provider-health.json')),
           optimizedModelDir: optimizedModelDir(io.dataDir),
         }));
-    let lastImage = -1;
+    progress = stepProgress(io.stderr, params.count);
     const loraDir = parsed.loraDir ?? io.loraDir;
     const embeddingDir = parsed.embeddingDir ?? io.embeddingDir;
     const adapters = {
@@ -98,15 +112,8 @@ export async function runGenerateCommand(args: string[], io: GenerateCommandIo):
       ...(loraDir === undefined ? {} : { loraDir }),
       ...(embeddingDir === undefined ? {} : { embeddingDir }),
     };
-    const images = await pipeline.generate(params, { id: folder.dir, name: folder.name, folder }, {
-      adapters,
-      onProgress: (progress) => {
-        if (progress.image !== lastImage) {
-          lastImage = progress.image;
-          io.stdout.write(`image ${progress.image + 1}/${params.count} on ${progress.provider}\n`);
-        }
-      },
-    });
+    const images = await pipeline.generate(params, model, { adapters, onProgress: progress.onProgress });
+    progress.end();
     for (const image of images) {
       const { metadata } = image;
       const png = await encodePngWithParameters(image, metadata);
@@ -126,6 +133,7 @@ export async function runGenerateCommand(args: string[], io: GenerateCommandIo):
     }
     return images.some((image) => image.metadata.placeholder) ? 3 : 0;
   } catch (error) {
+    progress?.end();
     const info = toErrorInfo(error);
     io.stderr.write(`easel generate: ${withFlag(info)} [${info.code}]\n`);
     return info.code === 'invalid_request' ? 2 : 1;
@@ -261,44 +269,61 @@ function parseLoraFlag(value: string): LoraRequest {
   return { file: path.resolve(value), scale: 1 };
 }
 
-/** Turns the flags into the contract's request and validates it, once, with the same schema the hosts use. */
-async function buildRequest(args: GenerateArgs) {
+/** Stand-ins for what the flags leave out, to check what was typed before the model (and its defaults) is known. */
+const STAND_IN_DEFAULTS: ModelDefaults = { scheduler: 'euler-a', steps: 20, guidance: 7.5, width: 512, height: 512 };
+
+/**
+ * Reads the flags (and the files they name) and returns what turns them into the contract's request, validated
+ * with the same schema the hosts use, the model's defaults filling what the flags leave out.
+ */
+async function readRequest(args: GenerateArgs): Promise<(modelId: string, defaults: ModelDefaults) => GenerateRequest> {
   const init = args.initImage === undefined ? null : await readInitImage(args.initImage);
   const outpaint = args.outpaint === undefined ? null : parseOutpaint(args.outpaint);
-  let [width, height] = args.size !== undefined ? parseSize(args.size) : init !== null ? init.size : [512, 512];
-  if (outpaint !== null) {
-    width += outpaint.left + outpaint.right;
-    height += outpaint.top + outpaint.bottom;
-  }
-  const input: GenerateRequestInput = {
-    modelId: path.resolve(args.model),
-    prompt: args.prompt,
-    negativePrompt: args.negative ?? '',
-    steps: parseNumber(args.steps ?? '20', 'steps'),
-    guidance: parseNumber(args.guidance ?? '7.5', 'guidance'),
-    width,
-    height,
-    scheduler: (args.scheduler ?? 'euler-a') as GenerateRequestInput['scheduler'],
-    // No --seed, or -1 as in A1111: the core draws one, as it does for the app.
-    ...(args.seed === undefined || args.seed === '-1' ? {} : { seed: args.seed }),
-    count: parseNumber(args.count ?? '1', 'count'),
-    provider: (args.provider ?? 'auto') as ProviderChoice,
-    decoder: (args.decoder ?? 'auto') as DecoderChoice,
-    preview: false,
+  const size = args.size === undefined ? null : parseSize(args.size);
+  const steps = args.steps === undefined ? null : parseNumber(args.steps, 'steps');
+  const guidance = args.guidance === undefined ? null : parseNumber(args.guidance, 'guidance');
+  const count = parseNumber(args.count ?? '1', 'count');
+  const mask = args.mask === undefined ? null : (await readFlagFile(args.mask, 'mask')).toString('base64');
+  const initImage: GenerateRequestInput['initImage'] =
+    init === null
+      ? undefined
+      : {
+          data: init.data.toString('base64'),
+          strength: parseNumber(args.strength ?? (args.mask !== undefined || outpaint !== null ? '1' : '0.75'), 'strength'),
+          ...(mask === null ? {} : { mask }),
+          ...(outpaint === null ? {} : { outpaint }),
+          ...(args.maskBlur === undefined ? {} : { maskBlur: parseNumber(args.maskBlur, 'mask-blur') }),
+          ...(args.inpaintArea === undefined ? {} : { inpaintArea: args.inpaintArea as InpaintArea }),
+          ...(args.maskPadding === undefined ? {} : { maskPadding: parseNumber(args.maskPadding, 'mask-padding') }),
+          ...(args.fill === undefined ? {} : { fill: args.fill as MaskFill }),
+        };
+  return (modelId, defaults) => {
+    let [width, height] = size ?? init?.size ?? [defaults.width, defaults.height];
+    if (outpaint !== null) {
+      width += outpaint.left + outpaint.right;
+      height += outpaint.top + outpaint.bottom;
+    }
+    return validRequest({
+      modelId,
+      prompt: args.prompt,
+      negativePrompt: args.negative ?? '',
+      steps: steps ?? defaults.steps,
+      guidance: guidance ?? defaults.guidance,
+      width,
+      height,
+      scheduler: (args.scheduler ?? defaults.scheduler) as GenerateRequestInput['scheduler'],
+      // No --seed, or -1 as in A1111: the core draws one, as it does for the app.
+      ...(args.seed === undefined || args.seed === '-1' ? {} : { seed: args.seed }),
+      count,
+      provider: (args.provider ?? 'auto') as ProviderChoice,
+      decoder: (args.decoder ?? 'auto') as DecoderChoice,
+      preview: false,
+      ...(initImage === undefined ? {} : { initImage }),
+    });
   };
-  if (init !== null) {
-    const edit = args.mask !== undefined || outpaint !== null;
-    input.initImage = {
-      data: init.data.toString('base64'),
-      strength: parseNumber(args.strength ?? (edit ? '1' : '0.75'), 'strength'),
-      ...(args.mask === undefined ? {} : { mask: (await readFlagFile(args.mask, 'mask')).toString('base64') }),
-      ...(outpaint === null ? {} : { outpaint }),
-      ...(args.maskBlur === undefined ? {} : { maskBlur: parseNumber(args.maskBlur, 'mask-blur') }),
-      ...(args.inpaintArea === undefined ? {} : { inpaintArea: args.inpaintArea as InpaintArea }),
-      ...(args.maskPadding === undefined ? {} : { maskPadding: parseNumber(args.maskPadding, 'mask-padding') }),
-      ...(args.fill === undefined ? {} : { fill: args.fill as MaskFill }),
-    };
-  }
+}
+
+function validRequest(input: GenerateRequestInput): GenerateRequest {
   const parsed = generateRequestSchema.safeParse(input);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;

@@ -62,12 +62,12 @@ function write(stream: NodeJS.WritableStream, text: string): void {
   stream.write(text);
 }
 
-function stateLabel(model: InstalledModel): string {
+type InstalledState = Exclude<InstalledModel['state'], 'partial'>;
+
+function stateLabel(model: InstalledModel & { state: InstalledState }): string {
   switch (model.state) {
     case 'complete':
       return 'ready';
-    case 'partial':
-      return `incomplete (${model.missingFiles.length} files to fetch)`;
     case 'corrupt':
       return `damaged: ${model.corruptFiles.join(', ')}`;
     case 'missing-files':
@@ -81,12 +81,16 @@ function withoutCatalog(model: InstalledModel): Omit<InstalledModel, 'catalog'> 
 }
 
 async function list(store: ModelStore, json: boolean, io: ModelsCommandIo): Promise<number> {
-  const installed = await store.list();
-  const installedIds = new Set(installed.map((m) => m.id));
-  const available = CATALOG.filter((e) => e.source.kind === 'huggingface' && !installedIds.has(e.id));
+  const here = await store.list();
+  // A download that stopped (failed, paused, interrupted) is not installed: it is listed on its own, with what to do.
+  const installed = here.filter((model): model is InstalledModel & { state: InstalledState } => model.state !== 'partial');
+  const unfinished = here.filter((model) => model.state === 'partial');
+  const hereIds = new Set(here.map((m) => m.id));
+  const available = CATALOG.filter((e) => e.source.kind === 'huggingface' && !hereIds.has(e.id));
   if (json) {
     const out = {
       installed: installed.map(withoutCatalog),
+      unfinished: unfinished.map(withoutCatalog),
       available: available.map((e) => ({ id: e.id, displayName: e.displayName, family: e.family, approxBytes: e.approxTotalBytes })),
     };
     write(io.stdout, `${JSON.stringify(out, null, 2)}\n`);
@@ -97,6 +101,14 @@ async function list(store: ModelStore, json: boolean, io: ModelsCommandIo): Prom
   for (const model of installed) {
     const size = model.bytes > 0 ? `  ${formatBytes(model.bytes)}` : '';
     write(io.stdout, `  ${model.id.padEnd(22)} ${model.displayName.padEnd(24)} ${stateLabel(model)}${size}${model.readOnly ? '  (built in)' : ''}\n`);
+  }
+  if (unfinished.length > 0) {
+    write(io.stdout, '\nDownloads not finished (`easel models download ID` resumes, `easel models remove ID` deletes):\n');
+    for (const model of unfinished) {
+      const total = model.catalog?.approxTotalBytes ?? 0;
+      const fetched = total > 0 ? `${formatProgress(model.bytes, total)} fetched` : `${formatBytes(model.bytes)} fetched`;
+      write(io.stdout, `  ${model.id.padEnd(22)} ${model.displayName.padEnd(24)} ${fetched}\n`);
+    }
   }
   write(io.stdout, '\nAvailable to download:\n');
   for (const entry of available) {

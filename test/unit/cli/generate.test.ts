@@ -175,7 +175,7 @@ describe('easel generate', () => {
     const { io, err } = captureIo();
     const code = await runGenerateCommand(['--model', path.join(scratch, 'nope'), '--prompt', 'x', '--size', '64x64', '--out', path.join(scratch, 'o')], io);
     expect(code).toBe(1);
-    expect(err()).toMatch(/does not exist or is not a folder\. \[model_invalid\]/);
+    expect(err()).toMatch(/--model: ".*nope" is neither a model id \(see `easel models list`\) nor a model folder\. \[not_found\]/);
   });
 
   it('prints its usage for --help', async () => {

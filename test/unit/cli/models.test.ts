@@ -83,6 +83,31 @@ describe('easel models', () => {
     expect(listed.stdout).toMatch(/easel-demo .*missing files/);
   });
 
+  it('lists a download that failed under its own heading with what to do, never under Installed', async () => {
+    const entry = findCatalogEntry('sd-turbo');
+    if (entry?.source.kind !== 'huggingface') throw new Error('sd-turbo must be a hub model');
+    // A hub that has none of the files: the download stops after making the model's folder.
+    const hub = await new FakeHub([], { repo: entry.source.repo, revision: entry.source.revision }).start();
+    try {
+      const failed = await run(['download', 'sd-turbo', '--hub-endpoint', hub.hubUrl]);
+      expect(failed.code).toBe(1);
+    } finally {
+      await hub.stop();
+    }
+    expect(existsSync(path.join(root, 'models/sd-turbo'))).toBe(true);
+
+    const listed = (await run(['list'])).stdout;
+    const installed = listed.slice(0, listed.indexOf('\n\n'));
+    expect(installed).not.toContain('sd-turbo');
+    expect(listed).toMatch(
+      /\nDownloads not finished \(`easel models download ID` resumes, `easel models remove ID` deletes\):\n {2}sd-turbo +SD-Turbo +0 of 2\.7 GB fetched\n/,
+    );
+    const json = JSON.parse((await run(['list', '--json'])).stdout) as Record<string, Array<{ id: string }>>;
+    expect(json.installed!.map((model) => model.id)).not.toContain('sd-turbo');
+    expect(json.unfinished!.map((model) => model.id)).toEqual(['sd-turbo']);
+    expect(json.available!.map((model) => model.id)).not.toContain('sd-turbo');
+  });
+
   it('answers bad input with a usage message or a typed error, never a stack trace', async () => {
     expect((await run(['download'])).code).toBe(2);
     expect((await run(['frobnicate'])).stderr).toMatch(/unknown command "frobnicate"/);
