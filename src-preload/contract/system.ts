@@ -94,7 +94,7 @@ export interface ModelEstimate {
   provider: ProviderName | null;
   fits: boolean;
   secondsPerImage: number | null;
-  /** Why it does not fit, or what to expect ("takes minutes here"); null when there is nothing to add. */
+  /** Why it does not fit, or why it runs on the CPU; never the time, which is secondsPerImage. Null when there is nothing to add. */
   note: string | null;
   downloadBytes: number;
 }

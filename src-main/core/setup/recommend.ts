@@ -59,7 +59,7 @@ const quality: Record<ModelFamily, number> = {
 
 /** A model that makes an image within this is pleasant to use; past it, a faster model is preferred. */
 const FAST_ENOUGH_SECONDS = 20;
-/** From here on, the wizard says plainly that images take minutes. */
+/** From here on, the recommendation says plainly that images take minutes. */
 const SLOW_SECONDS = 60;
 
 /** Providers that use a GPU, best first; the CPU is the fallback everywhere. */
@@ -215,7 +215,6 @@ function placement(
 function estimateFor(entry: CatalogEntry, devices: { best: Device; cpu: Device }, hardware: HardwareReport, selfTest: SelfTestReport): ModelEstimate {
   const { device, note } = placement(entry, devices, hardware);
   const seconds = device === null ? null : secondsPerImage(entry, device, selfTest);
-  const slowNote = seconds !== null && seconds >= SLOW_SECONDS ? `Takes about ${formatSeconds(seconds)} per image here.` : null;
   return {
     modelId: entry.id,
     name: entry.displayName,
@@ -226,7 +225,8 @@ function estimateFor(entry: CatalogEntry, devices: { best: Device; cpu: Device }
     provider: device?.provider ?? null,
     fits: device !== null,
     secondsPerImage: seconds === null ? null : Math.round(seconds * 100) / 100,
-    note: [note, slowNote].filter((part) => part !== null).join(' ') || null,
+    // The time is in secondsPerImage, which every reader shows; the note adds only what it does not say.
+    note,
     downloadBytes: isDemo(entry) ? 0 : entry.approxTotalBytes,
   };
 }
