@@ -3,7 +3,8 @@ import { Icon } from '../components/Icon';
 import { ImportPanel } from '../components/models/ImportPanel';
 import { ModelCard } from '../components/models/ModelCard';
 import { useAppStore } from '../stores/app-store';
-import { followModelChanges, useModelsStore } from '../stores/models-store';
+import { useGenerateStore } from '../stores/generate-store';
+import { followModelChanges, inUseFirst, modelInUse, useModelsStore } from '../stores/models-store';
 import '../styles/models.css';
 
 function ModelList() {
@@ -11,6 +12,9 @@ function ModelList() {
   const status = useModelsStore((state) => state.status);
   const loadError = useModelsStore((state) => state.loadError);
   const load = useModelsStore((state) => state.load);
+  const generateChoice = useGenerateStore((state) => (state.modelsLoaded ? state.modelId : null));
+  const remembered = useAppStore((state) => state.settings?.lastModelId ?? null);
+  const inUseId = modelInUse(models, generateChoice ?? remembered);
 
   if (status === 'failed' && loadError) {
     return (
@@ -40,8 +44,8 @@ function ModelList() {
   }
   return (
     <div className="model-list">
-      {models.map((model) => (
-        <ModelCard key={model.id} model={model} />
+      {inUseFirst(models, inUseId).map((model) => (
+        <ModelCard key={model.id} model={model} inUse={model.id === inUseId} />
       ))}
     </div>
   );

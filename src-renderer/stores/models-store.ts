@@ -47,6 +47,20 @@ function keepPausedFigures(model: ModelSummary, previous: ModelSummary | undefin
   return { ...model, download: { ...last, state: 'paused', bytesPerSecond: 0, etaSeconds: null, message, error: null } };
 }
 
+/**
+ * The model Generate draws with, if the list holds it installed: `chosenId` is Generate's choice once it has
+ * loaded the list, else the one Settings remembers (which outlives a removed model).
+ */
+export function modelInUse(models: readonly ModelSummary[], chosenId: string | null): string | null {
+  return models.some((model) => model.id === chosenId && model.state === 'installed') ? chosenId : null;
+}
+
+/** The model in use first, the others in the core's order. */
+export function inUseFirst(models: readonly ModelSummary[], inUseId: string | null): ModelSummary[] {
+  const inUse = models.filter((model) => model.id === inUseId);
+  return [...inUse, ...models.filter((model) => model.id !== inUseId)];
+}
+
 function without<T>(record: Record<string, T>, id: string): Record<string, T> {
   const rest = { ...record };
   delete rest[id];

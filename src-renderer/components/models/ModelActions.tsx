@@ -7,8 +7,11 @@ import { formatBytes } from '../../../src-shared/format';
 
 type OpenDialog = 'consent' | 'remove' | 'cancel' | null;
 
-/** The buttons a model's state allows, and the questions asked before the ones that fetch or delete. */
-export function ModelActions({ model }: { model: ModelSummary }) {
+/**
+ * The buttons a model's state allows, and the questions asked before the ones that fetch or delete. The
+ * model in use offers no "Use this model": its card says "In use" instead.
+ */
+export function ModelActions({ model, inUse }: { model: ModelSummary; inUse: boolean }) {
   const busy = useModelsStore((state) => state.busy[model.id]);
   const { download, pause, cancel, remove, verify, use } = useModelsStore.getState();
   const [dialog, setDialog] = useState<OpenDialog>(null);
@@ -55,7 +58,7 @@ export function ModelActions({ model }: { model: ModelSummary }) {
         const ready = model.state === 'installed';
         return (
           <>
-            {ready && (
+            {ready && !inUse && (
               <button type="button" className="primary" disabled={!!busy} onClick={() => void use(id)}>
                 Use this model
               </button>

@@ -1,20 +1,10 @@
 import { useId } from 'react';
-import type { ModelFamily, ModelState, ModelSummary, VerifySummary } from '../../../src-preload/api';
-import { useAppStore } from '../../stores/app-store';
+import type { ModelState, ModelSummary, VerifySummary } from '../../../src-preload/api';
 import { useModelsStore } from '../../stores/models-store';
+import { modelBadges } from './badges';
 import { DownloadProgress } from './DownloadProgress';
 import { formatBytes } from '../../../src-shared/format';
 import { ModelActions } from './ModelActions';
-
-const FAMILY_LABELS: Record<ModelFamily, string> = {
-  sd15: 'SD 1.5',
-  sd21: 'SD 2.1',
-  'sd-turbo': 'SD-Turbo',
-  sdxl: 'SDXL',
-  'sdxl-turbo': 'SDXL-Turbo',
-  lcm: 'LCM',
-  demo: 'Demo',
-};
 
 const STATE_LABELS: Record<ModelState, string> = {
   available: 'Not downloaded',
@@ -141,20 +131,21 @@ function VerifyResult({ result }: { result: VerifySummary }) {
   );
 }
 
-export function ModelCard({ model }: { model: ModelSummary }) {
+/** `inUse`: Generate draws with this model now. */
+export function ModelCard({ model, inUse }: { model: ModelSummary; inUse: boolean }) {
   const titleId = useId();
   const error = useModelsStore((state) => state.actionErrors[model.id]);
   const verifyResult = useModelsStore((state) => state.verifyResults[model.id]);
-  // The setting outlives a removed model; only a model that can run now is "in use".
-  const inUse = useAppStore((state) => state.settings?.lastModelId === model.id) && model.state === 'installed';
   return (
     <article className={`panel model-card model-${model.state}`} aria-labelledby={titleId}>
       <header className="model-card-header">
         <div className="model-card-title">
           <h2 id={titleId}>{model.name}</h2>
-          <span className="model-badge">{FAMILY_LABELS[model.family]}</span>
-          {model.origin === 'builtin' && <span className="model-badge">Built in</span>}
-          {model.origin === 'imported' && <span className="model-badge">Imported</span>}
+          {modelBadges(model).map((badge) => (
+            <span key={badge} className="model-badge">
+              {badge}
+            </span>
+          ))}
           {inUse && <span className="model-badge model-badge-accent">In use</span>}
         </div>
         <span className={`model-state model-state-${model.state}`}>{STATE_LABELS[model.state]}</span>
@@ -168,7 +159,7 @@ export function ModelCard({ model }: { model: ModelSummary }) {
           {error.message}
         </p>
       )}
-      <ModelActions model={model} />
+      <ModelActions model={model} inUse={inUse} />
     </article>
   );
 }

@@ -3,7 +3,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import type { ModelSummary, Result } from '../../../../src-preload/api';
 import { useAppStore } from '../../../../src-renderer/stores/app-store';
 import { useGenerateStore } from '../../../../src-renderer/stores/generate-store';
-import { followModelChanges, useModelsStore } from '../../../../src-renderer/stores/models-store';
+import { followModelChanges, inUseFirst, modelInUse, useModelsStore } from '../../../../src-renderer/stores/models-store';
 
 beforeEach(() => {
   fake.reset();
@@ -110,5 +110,24 @@ describe('the models store', () => {
     expect(useGenerateStore.getState()).toMatchObject({ modelId: 'turbo', guidance: 0 });
     expect(useAppStore.getState().screen).toBe('generate');
     expect(useModelsStore.getState().busy).toEqual({});
+  });
+});
+
+describe('the model in use on the Models screen', () => {
+  const list = [model('demo', { origin: 'builtin' }), model('sd15'), model('turbo', { state: 'available' }), model('mine', { origin: 'imported' })];
+
+  it('is the chosen model only while it is installed', () => {
+    expect(modelInUse(list, 'sd15')).toBe('sd15');
+    expect(modelInUse(list, 'mine')).toBe('mine');
+    // A remembered model that is not (or no longer) installed is not in use.
+    expect(modelInUse(list, 'turbo')).toBeNull();
+    expect(modelInUse(list, 'removed-long-ago')).toBeNull();
+    expect(modelInUse(list, null)).toBeNull();
+  });
+
+  it('comes first, the others keeping their order', () => {
+    expect(inUseFirst(list, 'mine').map((known) => known.id)).toEqual(['mine', 'demo', 'sd15', 'turbo']);
+    expect(inUseFirst(list, 'demo').map((known) => known.id)).toEqual(['demo', 'sd15', 'turbo', 'mine']);
+    expect(inUseFirst(list, null)).toEqual(list);
   });
 });
