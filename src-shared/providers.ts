@@ -8,22 +8,39 @@ export interface Machine {
 }
 
 /**
+ * Why a provider cannot apply on a computer. `system`: it is made for another system, which nothing on this
+ * one changes. `hardware`: it needs a graphics card that hardware detection did not find; detection can miss
+ * one, so this is what Easel found rather than a certainty. `missing` says what, briefly, for a list of
+ * choices ("no NVIDIA graphics card found").
+ */
+export type Unavailability = { kind: 'system'; reason: string } | { kind: 'hardware'; reason: string; missing: string };
+
+/** `gpus` null: the graphics cards are not known yet, so only the system can rule a provider out. */
+export function unavailability(provider: ProviderName, machine: { platform: string; gpus: Machine['gpus'] | null }): Unavailability | null {
+  const { platform, gpus } = machine;
+  switch (provider) {
+    case 'cpu':
+      return null;
+    case 'dml':
+      return platform === 'win32' ? null : { kind: 'system', reason: 'DirectML is for Windows only' };
+    case 'coreml':
+      return platform === 'darwin' ? null : { kind: 'system', reason: 'Core ML is for Macs only' };
+    case 'cuda':
+      return gpus === null || gpus.some((gpu) => gpu.vendor === 'nvidia')
+        ? null
+        : { kind: 'hardware', reason: 'it needs an NVIDIA graphics card, and this computer has none', missing: 'no NVIDIA graphics card found' };
+    case 'webgpu':
+      return gpus === null || gpus.length > 0
+        ? null
+        : { kind: 'hardware', reason: 'no graphics card was found for it to use', missing: 'no graphics card found' };
+  }
+}
+
+/**
  * Why a provider cannot apply on this computer whatever is installed ("needs an NVIDIA graphics card"),
  * or null when it might work here. A provider that does not apply is not a failure, and is said so
  * neutrally; one that applies but failed keeps the runtime's reason.
  */
 export function notAvailableHere(provider: ProviderName, machine: Machine): string | null {
-  const has = (vendor: GpuInfo['vendor']) => machine.gpus.some((gpu) => gpu.vendor === vendor);
-  switch (provider) {
-    case 'cpu':
-      return null;
-    case 'cuda':
-      return has('nvidia') ? null : 'it needs an NVIDIA graphics card, and this computer has none';
-    case 'dml':
-      return machine.platform === 'win32' ? null : 'DirectML is for Windows only';
-    case 'coreml':
-      return machine.platform === 'darwin' ? null : 'Core ML is for Macs only';
-    case 'webgpu':
-      return machine.gpus.length > 0 ? null : 'no graphics card was found for it to use';
-  }
+  return unavailability(provider, machine)?.reason ?? null;
 }

@@ -4,9 +4,12 @@ import {
   providerChoiceSchema,
   themeSchema,
   type ErrorInfo,
+  type GpuInfo,
+  type ProviderChoice,
   type SettingsPatch,
 } from '../../src-preload/api';
-import { providerChoiceLabels } from '../provider-labels';
+import { easel } from '../bridge';
+import { providerChoiceOptions } from '../provider-labels';
 import { useAppStore } from '../stores/app-store';
 
 /** A text setting saved on demand; an empty field means "use the default" (null). */
@@ -128,6 +131,51 @@ function FolderField({ which, label, current, host }: { which: 'gallery' | 'mode
   );
 }
 
+/** The graphics cards hardware detection found; null until it answers, and when it cannot. */
+function useDetectedGpus(): GpuInfo[] | null {
+  const [gpus, setGpus] = useState<GpuInfo[] | null>(null);
+  useEffect(() => {
+    let shown = true;
+    void easel.system.hardware().then((result) => {
+      if (shown && result.ok) setGpus(result.value.report.gpus);
+    });
+    return () => {
+      shown = false;
+    };
+  }, []);
+  return gpus;
+}
+
+/** Every provider, marked when this computer cannot run it; the saved choice's mark is explained below. */
+function ProviderField({ value, platform, onChange }: { value: ProviderChoice; platform: string; onChange: (choice: ProviderChoice) => void }) {
+  const options = providerChoiceOptions(platform, useDetectedGpus());
+  const note = options.find((option) => option.choice === value)?.note ?? null;
+  return (
+    <div className="field">
+      <label htmlFor="preferred-provider">
+        <span>Run models on</span>
+      </label>
+      <select
+        id="preferred-provider"
+        value={value}
+        aria-describedby={note === null ? undefined : 'preferred-provider-note'}
+        onChange={(event) => onChange(providerChoiceSchema.parse(event.target.value))}
+      >
+        {options.map((option) => (
+          <option key={option.choice} value={option.choice} disabled={option.disabled}>
+            {option.label}
+          </option>
+        ))}
+      </select>
+      {note !== null && (
+        <p id="preferred-provider-note" className="field-note">
+          {note}
+        </p>
+      )}
+    </div>
+  );
+}
+
 export function SettingsScreen() {
   const settings = useAppStore((state) => state.settings);
   const info = useAppStore((state) => state.info);
@@ -149,19 +197,11 @@ export function SettingsScreen() {
             <option value="light">Light</option>
           </select>
         </label>
-        <label className="field">
-          <span>Run models on</span>
-          <select
-            value={settings.preferredProvider}
-            onChange={(event) => save({ preferredProvider: providerChoiceSchema.parse(event.target.value) })}
-          >
-            {providerChoiceSchema.options.map((choice) => (
-              <option key={choice} value={choice}>
-                {providerChoiceLabels[choice]}
-              </option>
-            ))}
-          </select>
-        </label>
+        <ProviderField
+          value={settings.preferredProvider}
+          platform={info.platform}
+          onChange={(preferredProvider) => save({ preferredProvider })}
+        />
         <h2>Folders</h2>
         <FolderField which="gallery" label="Gallery folder" current={info.paths.gallery} host={info.host} />
         <FolderField which="models" label="Models folder" current={info.paths.models} host={info.host} />
