@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Browser, Locator, Page } from 'playwright-core';
@@ -11,6 +11,7 @@ import type { ModelSummary } from '../../src-preload/api';
 import { fixtureModel } from '../fixtures/models';
 import { repoRoot, startTestHost } from '../helpers/web-host';
 import { launchChromium, screenshot } from './browser';
+import { closeApp, mainNav, poll, watchPageProblems } from './page-kit';
 
 /** Long on purpose: past CLIP's 75 tokens, so the counter shows chunks and the layouts meet real prompts. */
 const LONG_PROMPT =
@@ -32,7 +33,7 @@ let core: Easel;
 let web: WebHost;
 let page: Page;
 let model: ModelSummary;
-const pageProblems: string[] = [];
+let pageProblems: string[] = [];
 
 beforeAll(async () => {
   const fixtureDir = await fixtureModel('sd15-legacy');
@@ -44,21 +45,13 @@ beforeAll(async () => {
   const context = await browser.newContext({ viewport: { width: 1280, height: 860 }, colorScheme: 'dark' });
   await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: new URL(web.url).origin });
   page = await context.newPage();
-  page.on('pageerror', (error) => pageProblems.push(error.message));
-  page.on('console', (message) => {
-    if (message.type() === 'error') pageProblems.push(message.text());
-  });
+  pageProblems = watchPageProblems(page, { consoleErrors: true });
   await page.goto(web.url);
 });
 
-afterAll(async () => {
-  await browser?.close();
-  await web?.close();
-  await core?.shutdown();
-  if (dataDir) await rm(dataDir, { recursive: true, force: true });
-});
+afterAll(() => closeApp({ browser, web, core, dataDir }));
 
-const nav = (label: string) => page.getByRole('navigation', { name: 'Main' }).getByRole('button', { name: label, exact: true });
+const nav = (label: string) => mainNav(page, label);
 const form = () => page.getByRole('form', { name: 'Generation settings' });
 
 /** Types into a number box and leaves it, which is when it applies. */
@@ -67,11 +60,6 @@ async function setNumber(label: string, value: number): Promise<void> {
   await input.fill(String(value));
   await input.press('Tab');
   expect(await input.inputValue()).toBe(String(value));
-}
-
-/** Waits for the page: a cold Chromium and a shared CPU make the default second too short. */
-function poll<T>(read: () => T | Promise<T>, options: { timeout?: number } = {}) {
-  return expect.poll(read, { timeout: 10_000, ...options });
 }
 
 /** A small grey PNG with no parameters in it. */

@@ -1,4 +1,4 @@
-import { cp, mkdtemp, rm } from 'node:fs/promises';
+import { cp, mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Browser, Locator, Page } from 'playwright-core';
@@ -9,17 +9,13 @@ import type { WebHost } from '../../src-main/hosts/web-server';
 import { fixtureModel } from '../fixtures/models';
 import { repoRoot, startTestHost } from '../helpers/web-host';
 import { seriousAxeProblems } from './axe';
-import { launchChromium, screenshot } from './browser';
+import { launchChromium } from './browser';
+import { closeApp, mainNav, poll, screenshotAtWindowSizes, watchPageProblems, windowSizes } from './page-kit';
 
 /**
  * The Models cards, the wizard's model choice and Settings' provider choice as a person reads them: the
  * real catalog, the built-in demo and one imported model, at 1280×800 and 900×700.
  */
-
-const sizes = [
-  { width: 1280, height: 800 },
-  { width: 900, height: 700 },
-] as const;
 
 let dataDir: string;
 let browser: Browser;
@@ -27,7 +23,7 @@ let core: Easel;
 let web: WebHost;
 let page: Page;
 let importedName: string;
-const pageProblems: string[] = [];
+let pageProblems: string[] = [];
 
 beforeAll(async () => {
   dataDir = await mkdtemp(path.join(os.tmpdir(), 'easel-model-cards-'));
@@ -38,23 +34,14 @@ beforeAll(async () => {
   importedName = (await core.models.importFolder(folder, 'reference')).name;
   await core.settings.update({ lastModelId: DEMO_MODEL_ID });
   browser = await launchChromium();
-  page = await browser.newPage({ viewport: sizes[0] });
-  page.on('pageerror', (error) => pageProblems.push(error.message));
+  page = await browser.newPage({ viewport: windowSizes[0] });
+  pageProblems = watchPageProblems(page);
   await page.goto(web.url);
 });
 
-afterAll(async () => {
-  await browser?.close();
-  await web?.close();
-  await core?.shutdown();
-  if (dataDir) await rm(dataDir, { recursive: true, force: true });
-});
+afterAll(() => closeApp({ browser, web, core, dataDir }));
 
-function poll<T>(read: () => T | Promise<T>, options: { timeout?: number } = {}) {
-  return expect.poll(read, { timeout: 15_000, ...options });
-}
-
-const nav = (label: string) => page.getByRole('navigation', { name: 'Main' }).getByRole('button', { name: label, exact: true });
+const nav = (label: string) => mainNav(page, label);
 const cards = () => page.locator('.model-list > article');
 const card = (name: string): Locator => page.getByRole('article', { name, exact: true });
 const useButton = (of: Locator) => of.getByRole('button', { name: 'Use this model' });
@@ -62,13 +49,7 @@ const cardNames = () => cards().locator('h2').allTextContents();
 /** The core's order with `name` moved to the front. */
 const firstThenCoreOrder = async (name: string) => [name, ...(await core.models.list()).map((model) => model.name).filter((other) => other !== name)];
 
-async function screenshots(name: string): Promise<void> {
-  for (const size of sizes) {
-    await page.setViewportSize(size);
-    await screenshot(page, `${name}-${size.width}x${size.height}`);
-  }
-  await page.setViewportSize(sizes[0]);
-}
+const screenshots = (name: string) => screenshotAtWindowSizes(page, name);
 
 describe('model cards and the provider choice', () => {
   it('lists the model in use first, without "Use this model", and badges that add to the name', async () => {

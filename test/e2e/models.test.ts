@@ -14,6 +14,7 @@ import { fixtureModel } from '../fixtures/models';
 import { useTempDirs } from '../helpers/temp';
 import { repoRoot, startTestHost } from '../helpers/web-host';
 import { launchChromium, screenshot } from './browser';
+import { closeApp, watchPageProblems } from './page-kit';
 
 const MODEL_ID = 'tiny-model';
 const tempDir = useTempDirs();
@@ -25,7 +26,7 @@ let dataDir: string;
 let page: Page;
 /** The test model's size as the core writes it ("194 KB"): the screen must read the same. */
 let size: string;
-const pageProblems: string[] = [];
+let pageProblems: string[] = [];
 
 beforeAll(async () => {
   const started = await startModelHub('sd15-legacy', MODEL_ID);
@@ -43,12 +44,7 @@ beforeAll(async () => {
   await core.settings.update({ hubEndpoint: hub.hubUrl });
   browser = await launchChromium();
   page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-  page.on('pageerror', (error) => pageProblems.push(error.message));
-  // A typed error from the API (a missing folder is `not_found`) arrives with HTTP 404 and makes Chromium log
-  // "Failed to load resource"; that is the contract working. Any other failed response is a problem.
-  page.on('console', (message) => {
-    if (message.type() === 'error' && !message.text().startsWith('Failed to load resource')) pageProblems.push(message.text());
-  });
+  pageProblems = watchPageProblems(page, { consoleErrors: true, allowFailedResources: true });
   page.on('response', (response) => {
     if (response.status() >= 400 && !new URL(response.url()).pathname.startsWith('/api/call/')) {
       pageProblems.push(`${response.status()} ${response.url()}`);
@@ -58,12 +54,7 @@ beforeAll(async () => {
   await page.getByRole('navigation', { name: 'Main' }).getByRole('button', { name: 'Models', exact: true }).click();
 });
 
-afterAll(async () => {
-  await browser?.close();
-  await web?.close();
-  await core?.shutdown();
-  await hub?.stop();
-});
+afterAll(() => closeApp({ browser, web, core, hub }));
 
 function card(name: string): Locator {
   return page.getByRole('article', { name });

@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
@@ -8,6 +8,7 @@ import type { WebHost } from '../../src-main/hosts/web-server';
 import { repoRoot, startTestHost } from '../helpers/web-host';
 import { seriousAxeProblems } from './axe';
 import { launchChromium, screenshot } from './browser';
+import { closeApp, mainNav, poll, watchPageProblems } from './page-kit';
 
 /**
  * A newcomer's session with nothing downloaded: the built-in demo, three window sizes from 1280×800 down to
@@ -36,29 +37,20 @@ let browser: Browser;
 let core: Easel;
 let web: WebHost;
 let page: Page;
-const pageProblems: string[] = [];
+let pageProblems: string[] = [];
 
 beforeAll(async () => {
   dataDir = await mkdtemp(path.join(os.tmpdir(), 'easel-newcomer-'));
   ({ easel: core, web } = await startTestHost(dataDir, path.join(repoRoot, 'dist', 'renderer')));
   browser = await launchChromium();
   page = await browser.newPage({ viewport: sizes[0], colorScheme: 'dark' });
-  page.on('pageerror', (error) => pageProblems.push(error.message));
+  pageProblems = watchPageProblems(page);
   await page.goto(web.url);
 });
 
-afterAll(async () => {
-  await browser?.close();
-  await web?.close();
-  await core?.shutdown();
-  if (dataDir) await rm(dataDir, { recursive: true, force: true });
-});
+afterAll(() => closeApp({ browser, web, core, dataDir }));
 
-function poll<T>(read: () => T | Promise<T>, options: { timeout?: number } = {}) {
-  return expect.poll(read, { timeout: 15_000, ...options });
-}
-
-const nav = (label: string) => page.getByRole('navigation', { name: 'Main' }).getByRole('button', { name: label, exact: true });
+const nav = (label: string) => mainNav(page, label);
 const form = () => page.getByRole('form', { name: 'Generation settings' });
 const prompt = () => form().getByLabel('Prompt', { exact: true });
 

@@ -14,6 +14,7 @@ import { useTempDirs } from '../helpers/temp';
 import { repoRoot, testPaths } from '../helpers/web-host';
 import { webgpuImpossible } from '../unit/runtime/machine';
 import { launchChromium, screenshot } from './browser';
+import { closeApp, watchPageProblems } from './page-kit';
 
 const tempDir = useTempDirs();
 let browser: Browser;
@@ -23,7 +24,7 @@ let entry: CatalogEntry;
 let core: Easel;
 let web: WebHost;
 let dataDir: string;
-const pageProblems: string[] = [];
+let pageProblems: string[] = [];
 
 /**
  * A first run: a real core whose self-test runs a fixture model (the built-in demo may not exist in this
@@ -47,19 +48,10 @@ beforeAll(async () => {
   web = await startWebHost({ dispatch: createDispatcher(createHandlers(core)), events: core.events, staticDir: path.join(repoRoot, 'dist', 'renderer') });
   browser = await launchChromium();
   page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-  page.on('pageerror', (error) => pageProblems.push(error.message));
-  // Typed errors from the API come with HTTP 4xx/5xx, which Chromium logs as "Failed to load resource".
-  page.on('console', (message) => {
-    if (message.type() === 'error' && !message.text().startsWith('Failed to load resource')) pageProblems.push(message.text());
-  });
+  pageProblems = watchPageProblems(page, { consoleErrors: true, allowFailedResources: true });
 });
 
-afterAll(async () => {
-  await browser?.close();
-  await web?.close();
-  await core?.shutdown();
-  await hub?.stop();
-});
+afterAll(() => closeApp({ browser, web, core, hub }));
 
 const heading = () => page.getByRole('heading', { level: 1 });
 const settingsFile = async () => JSON.parse(await readFile(path.join(dataDir, 'settings.json'), 'utf8')) as Record<string, unknown>;
