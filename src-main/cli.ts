@@ -51,7 +51,14 @@ async function main(argv: string[]): Promise<number> {
         env: process.env,
         onChange: () => undefined,
       });
-      return runGenerateCommand(rest, { ...io, models, dataDir: paths.data, loraDir: paths.loras, embeddingDir: paths.embeddings });
+      return runGenerateCommand(rest, {
+        ...io,
+        models,
+        dataDir: paths.data,
+        loraDir: paths.loras,
+        embeddingDir: paths.embeddings,
+        upscalerDirs: [modelsDir(paths, settings), paths.builtinModels],
+      });
     }
     case 'models': {
       const settings = await new SettingsStore({ dataDir: paths.data }).get();

@@ -15,6 +15,7 @@ import { countTokensRequest, generateRequestSchema, type TokenCount } from './co
 import { jobRequest, type JobSummary } from './contract/jobs';
 import { importModelRequest, modelRequest } from './contract/models';
 import type { DownloadPlanSummary, ModelSummary, VerifySummary } from './contract/models';
+import { upscaleRequestSchema } from './contract/upscale';
 import { chooseFolderRequest, settingsPatchSchema, type PublicSettings } from './contract/settings';
 import { forceRequest, type AppInfo, type HardwareReport, type Recommendation, type SelfTestReport } from './contract/system';
 
@@ -25,6 +26,7 @@ export * from './contract/jobs';
 export * from './contract/models';
 export * from './contract/settings';
 export * from './contract/system';
+export * from './contract/upscale';
 
 // ---------------------------------------------------------------------------------------------
 // Channels: request schema + response type per channel
@@ -46,6 +48,8 @@ export const channelSchemas = {
   'jobs.list': noRequest,
   'jobs.cancel': jobRequest,
   'jobs.remove': jobRequest,
+  /** Enlarges a gallery image as a queued job; the result is saved to the gallery next to it. */
+  'upscale.enqueue': upscaleRequestSchema,
   'gallery.list': galleryListSchema,
   'gallery.models': noRequest,
   'gallery.thumbnail': galleryRequest,
@@ -81,6 +85,7 @@ export interface ChannelResponses {
   'jobs.list': JobSummary[];
   'jobs.cancel': JobSummary;
   'jobs.remove': { id: string };
+  'upscale.enqueue': JobSummary;
   'gallery.list': GalleryPage;
   'gallery.models': GalleryModel[];
   /** Images travel as data URLs so both hosts carry them the same way. */

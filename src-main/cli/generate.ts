@@ -19,9 +19,11 @@ import { writeNewFileAtomic } from '../core/fs/atomic';
 import { encodePngWithParameters } from '../core/gallery/png-encode';
 import type { ModelsService } from '../core/models/models-service';
 import { createPipeline, type Pipeline } from '../core/pipeline/create';
+import { generateImages } from '../core/pipeline/hires';
 import { generationParams } from '../core/pipeline/params';
 import { ProviderHealth } from '../core/runtime/fallback';
 import { optimizedModelDir } from '../core/runtime/optimized-models';
+import { hiresUpscaler } from '../core/upscale/hires-upscaler';
 import { chooseModel, type ModelDefaults } from './model-choice';
 import { stepProgress, type ProgressStream } from './step-progress';
 
@@ -35,6 +37,8 @@ export interface GenerateCommandIo {
   dataDir: string;
   /** A pipeline to reuse (tests, or a host that already has one); otherwise one is built for this run. */
   pipeline?: Pipeline;
+  /** Where hires fix finds the built-in upscalers (models folder, built-in models); without them it uses Lanczos. */
+  upscalerDirs?: readonly string[];
   /** The app's LoRA and embedding folders, used unless --lora-dir / --embedding-dir name others. */
   loraDir?: string;
   embeddingDir?: string;
@@ -68,6 +72,9 @@ export const generateUsage = `Usage: easel generate --model ID|DIR --prompt TEXT
   --fill F             what the repainted area starts from below strength 1: original or noise (default original)
   --outpaint L,T,R,B   extend the picture by these pixels left, top, right, bottom (multiples of 8); the
                        result is the image size plus them
+  --hires SCALE        hires fix: make the image at --size, enlarge it SCALE times (more than 1, at most 4;
+                       the built-in upscaler, Lanczos where it is missing) and redraw it there by img2img
+  --hires-strength S   how far the hires redraw may move from the enlarged image, 0-1 (default 0.5)
   --out DIR            where to write the PNGs (created if missing)
   --lora FILE[:SCALE]  apply this LoRA (.safetensors) with this weight (default 1); repeatable
   --lora-dir DIR       where <lora:NAME:SCALE> in the prompts finds NAME.safetensors (default: the app's folder)
@@ -112,7 +119,8 @@ export async function runGenerateCommand(args: string[], io: GenerateCommandIo):
       ...(loraDir === undefined ? {} : { loraDir }),
       ...(embeddingDir === undefined ? {} : { embeddingDir }),
     };
-    const images = await pipeline.generate(params, model, { adapters, onProgress: progress.onProgress });
+    const upscalerDirs = io.upscalerDirs ?? [];
+    const images = await generateImages(pipeline, params, model, { adapters, onProgress: progress.onProgress }, hiresUpscaler(async () => upscalerDirs));
     progress.end();
     for (const image of images) {
       const { metadata } = image;
@@ -125,7 +133,7 @@ export async function runGenerateCommand(args: string[], io: GenerateCommandIo):
       const { timings } = metadata;
       io.stdout.write(
         `${file}\n  provider ${metadata.provider}${metadata.placeholder ? ' (PLACEHOLDER: no model ran)' : ''}, seed ${metadata.seed}, ` +
-          `${metadata.width}x${metadata.height}, total ${ms(timings.totalMs)} (text ${ms(timings.textEncodeMs)}, ` +
+          `${image.width}x${image.height}, total ${ms(timings.totalMs)} (text ${ms(timings.textEncodeMs)}, ` +
           `denoise ${ms(timings.denoiseMs)} = ${ms(timings.perStepMs)}/step, decode ${ms(timings.decodeMs)})\n`,
       );
       for (const lora of metadata.loras ?? []) io.stdout.write(`  LoRA ${lora.name} at ${lora.scale} (${lora.hash})\n`);
@@ -162,6 +170,8 @@ interface GenerateArgs {
   maskPadding: string | undefined;
   fill: string | undefined;
   outpaint: string | undefined;
+  hires: string | undefined;
+  hiresStrength: string | undefined;
   out: string;
   loras: LoraRequest[];
   loraDir: string | undefined;
@@ -191,6 +201,8 @@ const GENERATE_OPTIONS = {
   'mask-padding': { type: 'string' },
   fill: { type: 'string' },
   outpaint: { type: 'string' },
+  hires: { type: 'string' },
+  'hires-strength': { type: 'string' },
   out: { type: 'string' },
   lora: { type: 'string', multiple: true },
   'lora-dir': { type: 'string' },
@@ -233,6 +245,7 @@ function parseGenerateArgs(args: string[]): GenerateArgs | 'help' {
   for (const flag of ['strength', ...EDIT_FLAGS] as const) {
     if (values[flag] !== undefined && values['init-image'] === undefined) throw new Error(`--${flag} only applies with --init-image.`);
   }
+  if (values['hires-strength'] !== undefined && values.hires === undefined) throw new Error('--hires-strength only applies with --hires.');
   return {
     model: values.model!,
     prompt: values.prompt!,
@@ -253,6 +266,8 @@ function parseGenerateArgs(args: string[]): GenerateArgs | 'help' {
     maskPadding: values['mask-padding'],
     fill: values.fill,
     outpaint: values.outpaint,
+    hires: values.hires,
+    hiresStrength: values['hires-strength'],
     out: path.resolve(values.out!),
     loras: (values.lora ?? []).map(parseLoraFlag),
     loraDir: values['lora-dir'] === undefined ? undefined : path.resolve(values['lora-dir']),
@@ -284,6 +299,10 @@ async function readRequest(args: GenerateArgs): Promise<(modelId: string, defaul
   const guidance = args.guidance === undefined ? null : parseNumber(args.guidance, 'guidance');
   const count = parseNumber(args.count ?? '1', 'count');
   const mask = args.mask === undefined ? null : (await readFlagFile(args.mask, 'mask')).toString('base64');
+  const hires =
+    args.hires === undefined
+      ? undefined
+      : { scale: parseNumber(args.hires, 'hires'), strength: parseNumber(args.hiresStrength ?? '0.5', 'hires-strength') };
   const initImage: GenerateRequestInput['initImage'] =
     init === null
       ? undefined
@@ -319,6 +338,7 @@ async function readRequest(args: GenerateArgs): Promise<(modelId: string, defaul
       decoder: (args.decoder ?? 'auto') as DecoderChoice,
       preview: false,
       ...(initImage === undefined ? {} : { initImage }),
+      ...(hires === undefined ? {} : { hires }),
     });
   };
 }
@@ -355,6 +375,7 @@ function flagFor(fieldPath: string[]): string {
     };
     return editFlags[tail ?? ''] ?? 'init-image';
   }
+  if (head === 'hires') return tail === 'strength' ? 'hires-strength' : 'hires';
   const flags: Record<string, string> = {
     modelId: 'model',
     negativePrompt: 'negative',

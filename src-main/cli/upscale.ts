@@ -3,7 +3,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { EaselError, toErrorInfo } from '../core/errors';
 import { exists, writeFileAtomic } from '../core/fs/atomic';
-import { type UpscaleFactor, type UpscaleModel, upscaleFactors, upscaleImage } from '../core/upscale/upscale-image';
+import { builtinUpscaler, type UpscaleFactor, type UpscaleModel, upscaleFactors, upscaleImage } from '../core/upscale/upscale-image';
 
 export interface UpscaleCommandIo {
   stdout: { write(text: string): unknown };
@@ -75,11 +75,6 @@ function parseUpscaleArgs(args: string[]): 'help' | { model?: string; scale: Ups
   if (positionals.length !== 2) throw new Error(`Name the input picture and the output file (got ${positionals.length} paths).`);
   const [input, output] = positionals as [string, string];
   return { ...(values.model === undefined ? {} : { model: values.model }), scale: scale as UpscaleFactor, input, output };
-}
-
-/** The built-in upscaler for this factor, or null (Lanczos) where it is not installed. */
-async function builtinUpscaler(scale: UpscaleFactor, modelDirs: readonly string[]): Promise<UpscaleModel | null> {
-  return resolveModel(`esrgan-slim-x${scale}`, modelDirs).catch(() => null);
 }
 
 /** A path to a folder is used as is; a bare name is a model id looked up in the model folders, then a folder here. */

@@ -1,11 +1,12 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import type { AppInfo, GenerateRequest, JobSummary, Settings, TokenCount } from '../../src-preload/api';
+import type { AppInfo, GenerateRequest, JobSummary, Settings, TokenCount, UpscaleRequest } from '../../src-preload/api';
 import { galleryDir, modelsDir, type AppPaths } from './app-paths';
 import { EaselError } from './errors';
 import { EventBus } from './events';
-import { GalleryService } from './gallery/gallery-service';
-import { GenerationJobs } from './jobs/generation-jobs';
+import { GalleryService, toGalleryItem } from './gallery/gallery-service';
+import { ImageJobs } from './jobs/image-jobs';
+import { checkUpscaleSize } from './jobs/upscale-job';
 import { CATALOG, DEMO_MODEL_ID, type CatalogEntry } from './models/catalog';
 import type { DownloaderOptions } from './models/downloader';
 import { ModelsService } from './models/models-service';
@@ -17,6 +18,8 @@ import { detectMachineProviders } from './runtime/providers';
 import { optimizedModelDir } from './runtime/optimized-models';
 import { SessionCache } from './runtime/session-cache';
 import { SystemService } from './setup/system-service';
+import { hiresUpscaler } from './upscale/hires-upscaler';
+import { builtinUpscaler } from './upscale/upscale-image';
 import { checkFolderNamedByPage, type FolderKind } from './settings/folder-choice';
 import { SettingsStore, toPublicSettings } from './settings/settings-store';
 
@@ -41,7 +44,7 @@ export class Easel {
   readonly settings: SettingsStore;
   readonly models: ModelsService;
   readonly gallery: GalleryService;
-  readonly jobs: GenerationJobs;
+  readonly jobs: ImageJobs;
   readonly system: SystemService;
   /** Sessions live as long as the app: a model's sessions are created once per run, not per image. */
   readonly sessions = new SessionCache();
@@ -72,9 +75,10 @@ export class Easel {
       dir: async () => galleryDir(options.paths, await this.settings.get()),
       onChange: (change) => this.events.emit('gallery.changed', change),
     });
-    this.jobs = new GenerationJobs({
+    this.jobs = new ImageJobs({
       pipeline: () => this.pipeline(),
       gallery: this.gallery,
+      hiresUpscale: hiresUpscaler(() => this.upscalerDirs()),
       onChange: (job) => this.events.emit('jobs.changed', job),
       onRemoved: (id) => this.events.emit('jobs.removed', { id }),
     });
@@ -135,6 +139,19 @@ export class Easel {
     // Refused now rather than when the job's turn comes.
     requireOfferedScheduler(model, request.scheduler);
     return this.jobs.enqueue({ params: generationParams(request), model });
+  }
+
+  /** Queues an upscale of a gallery image; the source and the result's size are checked now, not when its turn comes. */
+  async upscale(request: UpscaleRequest): Promise<JobSummary> {
+    const source = toGalleryItem((await this.gallery.current()).get(request.imageId));
+    checkUpscaleSize(source, request.scale);
+    const model = request.upscaler === 'lanczos' ? null : await builtinUpscaler(request.scale, await this.upscalerDirs());
+    return this.jobs.enqueueUpscale({ source, scale: request.scale, model });
+  }
+
+  /** Where upscaler models are found: the models folder, then the built-in ones. */
+  private async upscalerDirs(): Promise<string[]> {
+    return [modelsDir(this.options.paths, await this.settings.get()), this.options.paths.builtinModels];
   }
 
   async countTokens(modelId: string, prompt: string): Promise<TokenCount> {

@@ -53,6 +53,7 @@ export function createHandlers(easel: Easel, host: HostServices = browserHostSer
     'jobs.list': async () => easel.jobs.list(),
     'jobs.cancel': async ({ id }) => easel.jobs.cancel(id),
     'jobs.remove': async ({ id }) => easel.jobs.remove(id),
+    'upscale.enqueue': (request) => easel.upscale(request),
     'gallery.list': (request) => easel.gallery.list(request),
     'gallery.models': () => easel.gallery.models(),
     'gallery.thumbnail': ({ id }) => easel.gallery.thumbnail(id),

@@ -1,6 +1,7 @@
 /** Generating: the request a generation starts from, and what is recorded about the images it makes. */
 import { z } from 'zod';
 import { providerChoiceSchema, schedulerNameSchema, seedSchema, type ProviderName, type SchedulerName } from './common';
+import { galleryIdSchema } from './gallery';
 import { modelIdSchema } from './models';
 
 /**
@@ -53,6 +54,8 @@ const initImageSchema = z
     maskPadding: z.number().int().min(0).max(512).optional(),
     /** What the masked area starts from: the original pixels, or latent noise (default original). */
     fill: z.enum(maskFills).optional(),
+    /** The gallery image `data` came from, recorded as the result's source. */
+    sourceId: galleryIdSchema.optional(),
   })
   .strict()
   .superRefine((init, context) => {
@@ -63,6 +66,29 @@ const initImageSchema = z
       }
     }
   });
+
+/** Hires fix's largest enlargement, as A1111's slider allows. */
+export const MAX_HIRES_SCALE = 4;
+export const hiresUpscalers = ['auto', 'lanczos'] as const;
+export type HiresUpscalerChoice = (typeof hiresUpscalers)[number];
+
+/**
+ * Hires fix: the image is made at the request's size, enlarged `scale` times (the built-in upscaler for auto,
+ * else Lanczos), then redrawn from there by img2img at `strength` (A1111's "Denoising strength").
+ */
+export const hiresSchema = z
+  .object({
+    scale: z.number().gt(1, 'must be more than 1').max(MAX_HIRES_SCALE, `must be at most ${MAX_HIRES_SCALE}`),
+    strength: z.number().gt(0).max(1),
+    upscaler: z.enum(hiresUpscalers).default('auto'),
+  })
+  .strict();
+export type HiresOptions = z.output<typeof hiresSchema>;
+
+/** The size hires fix redraws at: A1111's int(side · scale), rounded down to the multiple of 8 the UNet needs. */
+export function hiresTargetSide(side: number, scale: number): number {
+  return Math.floor(Math.trunc(side * scale) / 8) * 8;
+}
 
 export const generateRequestSchema = z
   .object({
@@ -82,8 +108,25 @@ export const generateRequestSchema = z
     initImage: initImageSchema.optional(),
     preview: z.boolean().default(true),
     decoder: decoderChoiceSchema.default('auto'),
+    hires: hiresSchema.optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((request, context) => {
+    if (request.hires === undefined) return;
+    if (request.initImage !== undefined) {
+      context.addIssue({ code: 'custom', path: ['hires'], message: 'applies to text-to-image only, not with a starting image' });
+    }
+    for (const side of ['width', 'height'] as const) {
+      const target = hiresTargetSide(request[side], request.hires.scale);
+      if (target > 2048) {
+        context.addIssue({
+          code: 'custom',
+          path: ['hires', 'scale'],
+          message: `would make the ${side} ${target} pixels; at most 2048`,
+        });
+      }
+    }
+  });
 export type GenerateRequest = z.output<typeof generateRequestSchema>;
 export type GenerateRequestInput = z.input<typeof generateRequestSchema>;
 
@@ -110,6 +153,14 @@ export interface GenerationParameters {
   loras?: Array<{ name: string; scale: number; hash: string }>;
   /** Absent for images made before the choice existed, and by other tools: the full decoder. */
   decoder?: DecoderUsed;
+  /** Hires fix (A1111's "Hires upscale", "Hires upscaler", "Denoising strength"); the size is the first pass's. */
+  hiresScale?: number;
+  hiresUpscaler?: string;
+  hiresStrength?: number;
+  /** An enlarged copy: by how much and with what (A1111's "Postprocess upscale by", "Postprocess upscaler"). */
+  upscale?: { scale: number; upscaler: string };
+  /** The gallery image this one was made from (an upscale or an edit of it). */
+  sourceImage?: string;
 }
 
 export interface GenerationTimings {

@@ -87,8 +87,11 @@ export function formatA1111Parameters(meta: ImageMetadata): string {
   if (names.scheduleType) fields.push(['Schedule type', names.scheduleType]);
   fields.push(['CFG scale', String(meta.guidance)], ['Seed', meta.seed], ['Size', `${meta.width}x${meta.height}`]);
   if (meta.modelName) fields.push(['Model', quote(meta.modelName)]);
-  if (meta.strength !== undefined) fields.push(['Denoising strength', String(meta.strength)]);
+  const denoise = meta.strength ?? meta.hiresStrength;
+  if (denoise !== undefined) fields.push(['Denoising strength', String(denoise)]);
   fields.push(...inpaintFields(meta));
+  if (meta.hiresScale !== undefined) fields.push(['Hires upscale', String(meta.hiresScale)]);
+  if (meta.hiresUpscaler !== undefined) fields.push(['Hires upscaler', quote(meta.hiresUpscaler)]);
   if (meta.loras !== undefined && meta.loras.length > 0) fields.push(['Lora hashes', quote(loraHashesValue(meta.loras))]);
   // A1111 names its tiny decoder TAESD and writes the field only when the full one was not used.
   if (meta.decoder === 'tiny') fields.push(['VAE Decoder', 'TAESD']);
@@ -181,7 +184,11 @@ export function parseA1111Parameters(text: string): Partial<GenerationParameters
   // With hires fix the denoising strength belongs to the second pass, not to an init image.
   const strength = Number(params.get('Denoising strength'));
   const hiresFix = params.has('Hires upscale') || params.has('Hires resize') || params.has('Hires steps');
-  if (params.has('Denoising strength') && !hiresFix && strength > 0 && strength <= 1) result.strength = strength;
+  if (params.has('Denoising strength') && strength > 0 && strength <= 1) result[hiresFix ? 'hiresStrength' : 'strength'] = strength;
+  const hiresScale = Number(params.get('Hires upscale'));
+  if (params.has('Hires upscale') && hiresScale > 1 && hiresScale <= 4) result.hiresScale = hiresScale;
+  const hiresUpscaler = params.get('Hires upscaler');
+  if (hiresUpscaler !== undefined && hiresUpscaler !== '') result.hiresUpscaler = hiresUpscaler;
   parseInpaintFields(params, result);
   if (params.get('VAE Decoder') === 'TAESD') result.decoder = 'tiny';
   return result;
@@ -202,7 +209,7 @@ function pickParameters(meta: ImageMetadata): Partial<GenerationParameters> {
     height,
   };
   if (strength !== undefined) params.strength = strength;
-  for (const key of ['maskBlur', 'inpaintArea', 'maskPadding', 'maskedContent', 'outpaint'] as const) {
+  for (const key of ['maskBlur', 'inpaintArea', 'maskPadding', 'maskedContent', 'outpaint', 'hiresScale', 'hiresUpscaler', 'hiresStrength'] as const) {
     if (meta[key] !== undefined) Object.assign(params, { [key]: meta[key] });
   }
   if (decoder !== undefined) params.decoder = decoder;

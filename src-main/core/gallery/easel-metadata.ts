@@ -27,6 +27,11 @@ const imageMetadataSchema = z.object({
     .optional(),
   loras: z.array(z.object({ name: z.string(), scale: z.number(), hash: z.string() })).optional(),
   decoder: z.enum(['full', 'tiny']).optional(),
+  hiresScale: z.number().optional(),
+  hiresUpscaler: z.string().optional(),
+  hiresStrength: z.number().optional(),
+  upscale: z.object({ scale: z.number(), upscaler: z.string() }).optional(),
+  sourceImage: z.string().optional(),
   provider: z.union([providerNameSchema, z.literal('placeholder')]),
   timings: z.object({
     totalMs: z.number(),

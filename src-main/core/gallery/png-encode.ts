@@ -3,6 +3,7 @@ import type { ImageMetadata } from '../../../src-preload/api';
 import { EaselError } from '../errors';
 import { formatA1111Parameters } from './a1111';
 import { A1111_CHUNK, EASEL_CHUNK, formatEaselMetadata } from './easel-metadata';
+import { POSTPROCESSING_CHUNK, postprocessingText } from '../upscale/upscale-image';
 import { addPngTextChunks } from './png-text';
 
 /** 8-bit RGB pixels, row by row, three bytes a pixel. */
@@ -33,6 +34,8 @@ export async function encodePngWithParameters(pixels: RgbPixels, meta: ImageMeta
   const png = await sharp(raw, { raw: { width, height, channels: 3 } }).png().toBuffer();
   return addPngTextChunks(png, {
     [A1111_CHUNK]: formatA1111Parameters(meta),
+    // An upscaled copy carries its source's parameters and, as A1111's Extras tab writes it, what enlarged it.
+    ...(meta.upscale === undefined ? {} : { [POSTPROCESSING_CHUNK]: postprocessingText(meta.upscale.scale, meta.upscale.upscaler) }),
     [EASEL_CHUNK]: formatEaselMetadata(meta),
   });
 }

@@ -555,6 +555,7 @@ function parametersOf(request: GenerationParams, model: LoadedModel): Generation
     width: request.width,
     height: request.height,
     ...(request.initImage === undefined ? {} : { strength: request.initImage.strength }),
+    ...(request.initImage?.sourceId === undefined ? {} : { sourceImage: request.initImage.sourceId }),
     ...(settings === null
       ? {}
       : {

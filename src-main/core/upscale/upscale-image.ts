@@ -1,4 +1,4 @@
-import { readdir } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
 import { EaselError } from '../errors';
@@ -19,6 +19,9 @@ export type UpscaleFactor = (typeof upscaleFactors)[number];
  */
 const TILE_SIZE = 256;
 const TILE_OVERLAP = 48;
+
+/** The name results record when no upscaler model ran. */
+export const LANCZOS = 'Lanczos';
 
 /** The PNG text chunk A1111's Extras tab writes its upscale settings into, next to the source's `parameters`. */
 export const POSTPROCESSING_CHUNK = 'postprocessing';
@@ -67,35 +70,54 @@ export async function upscaleImage(request: UpscaleImageRequest): Promise<Upscal
       { field: 'scale', width, height, max: MAX_UPSCALED_SIDE },
     );
   }
-  let upscaled: RgbImage;
-  let upscaler: string;
-  if (request.model === null) {
-    upscaled = await lanczosUpscale(source, scale);
-    upscaler = 'Lanczos';
-  } else {
-    const session = await OnnxSession.create(await findUpscalerFile(request.model.dir), 'cpu');
-    try {
-      upscaled = await upscaleInTiles(source, sessionTileUpscaler(session), {
-        scale,
-        tileSize: TILE_SIZE,
-        overlap: TILE_OVERLAP,
-        ...(request.signal === undefined ? {} : { signal: request.signal }),
-        ...(request.onTile === undefined ? {} : { onTile: request.onTile }),
-      });
-    } finally {
-      await session.release();
-    }
-    upscaler = request.model.name;
-  }
+  const { image: upscaled, upscaler } = await upscaleRgb(source, scale, request.model, request);
   const raw = Buffer.from(upscaled.data.buffer, upscaled.data.byteOffset, upscaled.data.byteLength);
   const png = await sharp(raw, { raw: { width, height, channels: 3 } }).png().toBuffer();
   const sourceText = pngText(request.image);
-  const chunks: Record<string, string> = { [POSTPROCESSING_CHUNK]: `Postprocess upscale by: ${scale}, Postprocess upscaler: ${upscaler}` };
+  const chunks: Record<string, string> = { [POSTPROCESSING_CHUNK]: postprocessingText(scale, upscaler) };
   if (sourceText['parameters'] !== undefined) chunks['parameters'] = sourceText['parameters'];
   return { png: addPngTextChunks(png, chunks), width, height, upscaler };
 }
 
-async function decodeRgb(bytes: Buffer): Promise<RgbImage> {
+/** A1111's `postprocessing` text for an upscale, as its Extras tab writes it. */
+export function postprocessingText(scale: number, upscaler: string): string {
+  return `Postprocess upscale by: ${scale}, Postprocess upscaler: ${upscaler}`;
+}
+
+/** Enlarges decoded pixels by a whole factor: in tiles with an upscaler model, or by Lanczos when there is none. */
+export async function upscaleRgb(
+  source: RgbImage,
+  scale: number,
+  model: UpscaleModel | null,
+  options: { signal?: AbortSignal; onTile?: (done: number, total: number) => void } = {},
+): Promise<{ image: RgbImage; upscaler: string }> {
+  if (model === null) return { image: await lanczosUpscale(source, scale), upscaler: LANCZOS };
+  const session = await OnnxSession.create(await findUpscalerFile(model.dir), 'cpu');
+  try {
+    const image = await upscaleInTiles(source, sessionTileUpscaler(session), {
+      scale,
+      tileSize: TILE_SIZE,
+      overlap: TILE_OVERLAP,
+      ...(options.signal === undefined ? {} : { signal: options.signal }),
+      ...(options.onTile === undefined ? {} : { onTile: options.onTile }),
+    });
+    return { image, upscaler: model.name };
+  } finally {
+    await session.release();
+  }
+}
+
+/** The built-in upscaler for a factor (`esrgan-slim-x2`, `esrgan-slim-x4`) from the first folder holding it, or null. */
+export async function builtinUpscaler(scale: UpscaleFactor, modelDirs: readonly string[]): Promise<UpscaleModel | null> {
+  const name = `esrgan-slim-x${scale}`;
+  for (const root of modelDirs) {
+    const dir = path.join(root, name);
+    if ((await stat(dir).catch(() => null))?.isDirectory()) return { dir, name };
+  }
+  return null;
+}
+
+export async function decodeRgb(bytes: Buffer): Promise<RgbImage> {
   try {
     const { data, info } = await sharp(bytes).removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
     return { data: new Uint8Array(data.buffer, data.byteOffset, data.length), width: info.width, height: info.height };

@@ -36,6 +36,7 @@ const badPayloads: Record<Channel, unknown> = {
   'jobs.list': [],
   'jobs.cancel': {},
   'jobs.remove': { id: 7 },
+  'upscale.enqueue': { imageId: 'a.png', scale: 3 },
   'gallery.list': { limit: 100000 },
   'gallery.models': { all: true },
   'gallery.thumbnail': { id: '../../etc/passwd' },

@@ -144,7 +144,9 @@ export function model(id: string, patch: Partial<ModelSummary> = {}): ModelSumma
 export function job(id: string, patch: Partial<JobSummary> = {}): JobSummary {
   return {
     id,
+    kind: 'generate',
     state: 'queued',
+    upscale: null,
     request: {
       modelId: 'sd15',
       prompt: 'a lighthouse',

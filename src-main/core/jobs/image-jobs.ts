@@ -1,25 +1,31 @@
 import sharp from 'sharp';
-import type { GalleryItem, JobProgress, JobSummary } from '../../../src-preload/api';
+import type { GalleryItem, JobKind, JobProgress, JobSummary } from '../../../src-preload/api';
 import type { GalleryService } from '../gallery/gallery-service';
 import type { Pipeline } from '../pipeline/create';
+import { generateImages, type HiresUpscale } from '../pipeline/hires';
 import type { GenerationModel, GenerationParams, LatentPreview } from '../pipeline/types';
 import { JobQueue, type Job } from './job-queue';
+import { runUpscale, upscalerName, type UpscaleWork } from './upscale-job';
 
-export interface GenerationJobsOptions {
+export interface ImageJobsOptions {
   pipeline: () => Promise<Pipeline>;
   gallery: GalleryService;
+  /** Hires fix's enlarging step. */
+  hiresUpscale: HiresUpscale;
   onChange: (job: JobSummary) => void;
   onRemoved: (id: string) => void;
   clock?: () => number;
 }
 
-/** What one job makes: parameters with the seed drawn, and the model resolved once when it was queued. */
+/** What one generation job makes: parameters with the seed drawn, and the model resolved once when it was queued. */
 export interface GenerationWork {
   params: GenerationParams;
   model: GenerationModel;
 }
 
-type GenerationJob = Job<GenerationWork, GalleryItem[], JobProgress>;
+/** Generations and upscales share one queue: one thing at a time on the GPU and CPU. */
+type QueuedWork = ({ kind: 'generation' } & GenerationWork) | ({ kind: 'upscale' } & UpscaleWork);
+type ImageJob = Job<QueuedWork, GalleryItem[], JobProgress>;
 
 async function previewDataUrl(preview: LatentPreview): Promise<string> {
   const png = await sharp(preview.rgb, { raw: { width: preview.width, height: preview.height, channels: 3 } })
@@ -29,17 +35,20 @@ async function previewDataUrl(preview: LatentPreview): Promise<string> {
 }
 
 /**
- * Generation requests queue here and run one at a time (the GPU does one thing well); each finished
+ * Generations, edits and upscales queue here and run one at a time (the GPU does one thing well); each finished
  * image is saved to the gallery straight away, and every change is told to the windows.
  */
-export class GenerationJobs {
-  private readonly queue: JobQueue<GenerationWork, GalleryItem[], JobProgress>;
+export class ImageJobs {
+  private readonly queue: JobQueue<QueuedWork, GalleryItem[], JobProgress>;
   /** Images saved per job, kept after a cancel or failure too, so a window sees every image that was made. */
   private readonly saved = new Map<string, GalleryItem[]>();
 
-  constructor(private readonly options: GenerationJobsOptions) {
-    this.queue = new JobQueue<GenerationWork, GalleryItem[], JobProgress>({
-      run: (work, context) => this.run(context.id, work, context),
+  constructor(private readonly options: ImageJobsOptions) {
+    this.queue = new JobQueue<QueuedWork, GalleryItem[], JobProgress>({
+      run: (work, context) =>
+        work.kind === 'upscale'
+          ? runUpscale(work, options.gallery, context, options.clock ?? Date.now).then((item) => [item])
+          : this.run(context.id, work, context),
       ...(options.clock ? { clock: options.clock } : {}),
     });
     this.queue.onChange(({ type, job }) => {
@@ -53,7 +62,11 @@ export class GenerationJobs {
   }
 
   enqueue(work: GenerationWork): JobSummary {
-    return this.summarise(this.queue.enqueue(work));
+    return this.summarise(this.queue.enqueue({ kind: 'generation', ...work }));
+  }
+
+  enqueueUpscale(work: UpscaleWork): JobSummary {
+    return this.summarise(this.queue.enqueue({ kind: 'upscale', ...work }));
   }
 
   list(): JobSummary[] {
@@ -93,7 +106,7 @@ export class GenerationJobs {
       if (encoded?.preview !== preview) encoded = { preview, url: previewDataUrl(preview) };
       return encoded.url;
     };
-    await pipeline.generate(params, model, {
+    await generateImages(pipeline, params, model, {
       signal: context.signal,
       onProgress: (progress) => {
         const base: JobProgress = {
@@ -121,17 +134,16 @@ export class GenerationJobs {
         saved.push(await this.options.gallery.save(image.rgb, image.width, image.height, image.metadata));
         if (latest) report({ ...latest });
       },
-    });
+    }, this.options.hiresUpscale);
     await previewing;
     return saved;
   }
 
-  private summarise(job: GenerationJob): JobSummary {
-    const { initImage, ...params } = job.request.params;
-    return {
+  private summarise(job: ImageJob): JobSummary {
+    const work = job.request;
+    const common = {
       id: job.id,
       state: job.state,
-      request: { modelId: job.request.model.id, ...params, strength: initImage?.strength ?? null },
       progress: job.progress,
       results: job.result ?? this.saved.get(job.id) ?? [],
       error: job.error ?? null,
@@ -139,5 +151,41 @@ export class GenerationJobs {
       startedAt: job.startedAt,
       finishedAt: job.finishedAt,
     };
+    if (work.kind === 'upscale') {
+      const { meta, width, height, id } = work.source;
+      return {
+        ...common,
+        kind: 'upscale',
+        request: {
+          modelId: meta.modelId,
+          prompt: meta.prompt,
+          negativePrompt: meta.negativePrompt,
+          steps: meta.steps,
+          guidance: meta.guidance,
+          width: width * work.scale,
+          height: height * work.scale,
+          scheduler: meta.scheduler,
+          seed: meta.seed,
+          count: 1,
+          provider: 'cpu',
+          preview: false,
+          decoder: 'auto',
+          strength: null,
+        },
+        upscale: { sourceId: id, scale: work.scale, upscaler: upscalerName(work) },
+      };
+    }
+    const { initImage, ...params } = work.params;
+    return {
+      ...common,
+      kind: generationKind(work.params),
+      request: { modelId: work.model.id, ...params, strength: initImage?.strength ?? null },
+      upscale: null,
+    };
   }
+}
+
+/** An edit repaints part of a picture (a mask, or new area around it); everything else makes a whole new one. */
+function generationKind(params: GenerationParams): JobKind {
+  return params.initImage?.mask !== undefined || params.initImage?.outpaint !== undefined ? 'inpaint' : 'generate';
 }
