@@ -35,12 +35,16 @@ export function parseDraft(text: string | null): Draft {
   }
   if (typeof value.seed === 'string' && /^\d{0,20}$/.test(value.seed)) draft.seed = value.seed;
   if (typeof value.seedLocked === 'boolean') draft.seedLocked = value.seedLocked;
+  if (typeof value.hires === 'boolean') draft.hires = value.hires;
+  if (typeof value.hiresScale === 'number' && value.hiresScale > 1 && value.hiresScale <= 4) draft.hiresScale = value.hiresScale;
+  if (typeof value.hiresStrength === 'number' && value.hiresStrength > 0 && value.hiresStrength <= 1) draft.hiresStrength = value.hiresStrength;
   return draft;
 }
 
 function draftOf(form: GenerateForm): GenerateForm {
-  const { modelId, prompt, negativePrompt, steps, guidance, width, height, scheduler, decoder, seed, seedLocked, count } = form;
-  return { modelId, prompt, negativePrompt, steps, guidance, width, height, scheduler, decoder, seed, seedLocked, count };
+  const { modelId, prompt, negativePrompt, steps, guidance, width, height, scheduler, decoder, seed, seedLocked, count, hires, hiresScale, hiresStrength } =
+    form;
+  return { modelId, prompt, negativePrompt, steps, guidance, width, height, scheduler, decoder, seed, seedLocked, count, hires, hiresScale, hiresStrength };
 }
 
 /**

@@ -37,6 +37,10 @@ export interface GenerateForm {
   /** Locked: every generation uses `seed`; unlocked: each generation draws a new one. */
   seedLocked: boolean;
   count: number;
+  /** Hires fix: make the image at its size, enlarge it `hiresScale` times and redraw it at `hiresStrength`. */
+  hires: boolean;
+  hiresScale: number;
+  hiresStrength: number;
 }
 
 export interface Notice {
@@ -81,6 +85,11 @@ export function isTurbo(model: ModelSummary | undefined): boolean {
   return model?.family === 'sd-turbo' || model?.family === 'sdxl-turbo';
 }
 
+/** Inpainting models only repaint part of a picture: they are offered for edits on the canvas, not here. */
+export function makesNewImages(model: ModelSummary): boolean {
+  return !model.inpainting;
+}
+
 /** Sides must be multiples of 8 within the contract's range. */
 export function normaliseSide(side: number): number {
   if (!Number.isFinite(side)) return MIN_SIDE;
@@ -112,6 +121,9 @@ export const useGenerateStore = create<GenerateState>((set, get) => ({
   seed: '',
   seedLocked: false,
   count: 1,
+  hires: false,
+  hiresScale: 2,
+  hiresStrength: 0.5,
   models: [],
   modelsLoaded: false,
   initImage: null,
@@ -130,12 +142,13 @@ export const useGenerateStore = create<GenerateState>((set, get) => ({
     }
     const models = result.value.filter((model) => model.state === 'installed');
     set({ models, modelsLoaded: true });
+    const generating = models.filter(makesNewImages);
     const current = get().modelId;
-    const preferred = models.find((model) => model.id === preferId);
+    const preferred = generating.find((model) => model.id === preferId);
     if (preferred && preferred.id !== current) return set(defaultsOf(preferred));
-    if (current && models.some((model) => model.id === current)) return;
+    if (current && generating.some((model) => model.id === current)) return;
     const last = useAppStore.getState().settings?.lastModelId;
-    const chosen = models.find((model) => model.id === last) ?? models[0];
+    const chosen = generating.find((model) => model.id === last) ?? generating[0];
     if (chosen) set(defaultsOf(chosen));
     else set({ modelId: null });
   },
@@ -145,9 +158,10 @@ export const useGenerateStore = create<GenerateState>((set, get) => ({
     const models = model.state === 'installed' ? [...others, model].sort((a, b) => a.name.localeCompare(b.name)) : others;
     set({ models });
     const current = get().modelId;
-    if (current === null && models[0]) set(defaultsOf(models[0]));
+    const first = models.find(makesNewImages);
+    if (current === null && first) set(defaultsOf(first));
     else if (current === model.id && model.state !== 'installed') {
-      set(models[0] ? defaultsOf(models[0]) : { modelId: null });
+      set(first ? defaultsOf(first) : { modelId: null });
     }
   },
 
@@ -177,6 +191,9 @@ export const useGenerateStore = create<GenerateState>((set, get) => ({
     else if (parameters.scheduler !== undefined) notes.push(`its scheduler "${String(parameters.scheduler)}" is unknown here`);
     // An image records the decoder that made it; reproducing it means asking for that one.
     if (parameters.decoder !== undefined && (decoderChoices as readonly string[]).includes(parameters.decoder)) patch.decoder = parameters.decoder;
+    patch.hires = parameters.hiresScale !== undefined;
+    if (parameters.hiresScale !== undefined) patch.hiresScale = parameters.hiresScale;
+    if (parameters.hiresStrength !== undefined) patch.hiresStrength = parameters.hiresStrength;
     // Settings loaded from an image are for reproducing it: keep its seed, and say so.
     const seedKept = parameters.seed !== undefined && /^\d{1,20}$/.test(parameters.seed);
     if (seedKept) {
@@ -233,6 +250,8 @@ export const useGenerateStore = create<GenerateState>((set, get) => ({
       provider,
       preview: true,
       ...(state.initImage ? { initImage: { data: state.initImage.data, strength: state.initImage.strength } } : {}),
+      // Hires fix makes a new picture; with a starting image it does not apply.
+      ...(state.hires && !state.initImage ? { hires: { scale: state.hiresScale, strength: state.hiresStrength } } : {}),
     };
   },
 }));

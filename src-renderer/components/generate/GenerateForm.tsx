@@ -1,7 +1,8 @@
 import { decoderChoices, schedulerNames, type DecoderChoice, type ModelSummary, type SchedulerName } from '../../../src-preload/api';
 import { schedulerLabels } from '../../../src-shared/schedulers';
-import { isTurbo, useGenerateStore } from '../../stores/generate-store';
+import { isTurbo, makesNewImages, useGenerateStore } from '../../stores/generate-store';
 import { useJobsStore } from '../../stores/jobs-store';
+import { HiresField } from './HiresField';
 import { InitImageField } from './InitImageField';
 import { ModelAbilities } from './ModelAbilities';
 import { NumberInput, SliderField } from './NumberField';
@@ -64,7 +65,7 @@ export function GenerateForm() {
           <label htmlFor="field-model">Model</label>
           <select id="field-model" value={form.modelId ?? ''} onChange={(event) => form.selectModel(event.target.value)} disabled={form.models.length === 0}>
             {form.models.length === 0 && <option value="">No model installed</option>}
-            {form.models.map((known) => (
+            {form.models.filter(makesNewImages).map((known) => (
               <option key={known.id} value={known.id}>
                 {known.name}
               </option>
@@ -116,6 +117,7 @@ export function GenerateForm() {
           onChange={(guidance) => form.update({ guidance })}
         />
         <SizeField width={form.width} height={form.height} native={native} onChange={(size) => form.update(size)} />
+        <HiresField />
         <div className="field">
           <label htmlFor="field-scheduler">Scheduler</label>
           <select id="field-scheduler" value={form.scheduler} onChange={(event) => form.update({ scheduler: event.target.value as SchedulerName })}>

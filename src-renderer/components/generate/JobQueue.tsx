@@ -1,4 +1,4 @@
-import type { JobState, JobSummary } from '../../../src-preload/api';
+import type { JobKind, JobState, JobSummary } from '../../../src-preload/api';
 import { RECENT_JOBS, useJobsStore } from '../../stores/jobs-store';
 import { Icon } from '../Icon';
 import { isFinished } from '../../../src-shared/jobs';
@@ -12,10 +12,18 @@ const stateLabels: Record<JobState, string> = {
   cancelled: 'Cancelled',
 };
 
+export const kindLabels: Record<JobKind, string> = {
+  generate: 'Generate',
+  inpaint: 'Edit',
+  upscale: 'Upscale',
+};
+
 function describe(job: JobSummary): string {
   const { request } = job;
+  if (job.upscale) return `×${job.upscale.scale} to ${request.width}×${request.height} · ${job.upscale.upscaler}`;
   const images = request.count > 1 ? `${formatCount(request.count, 'image')} · ` : '';
-  return `${images}${request.width}×${request.height} · ${request.steps} steps`;
+  const hires = request.hires ? ` · hires ×${request.hires.scale}` : '';
+  return `${images}${request.width}×${request.height} · ${request.steps} steps${hires}`;
 }
 
 function JobRow({ job, focused }: { job: JobSummary; focused: boolean }) {
@@ -32,7 +40,7 @@ function JobRow({ job, focused }: { job: JobSummary; focused: boolean }) {
           {job.state === 'running' ? ` ${percent}%` : ''}
         </span>
         <span className="job-prompt" title={job.request.prompt}>
-          {job.request.prompt.trim() || '(no prompt)'}
+          <span className={`job-kind ${job.kind}`}>{kindLabels[job.kind]}</span> {job.request.prompt.trim() || '(no prompt)'}
         </span>
         <span className="job-meta">{describe(job)}</span>
       </button>

@@ -103,6 +103,30 @@ describe('the generate store', () => {
     expect(useGenerateStore.getState().takeRequest('cpu')).toMatchObject({ decoder: 'tiny' });
   });
 
+  it('asks for hires fix on a new picture only, and takes it back from an image that used it', async () => {
+    useGenerateStore.setState({ models: [sd15], modelsLoaded: true, modelId: 'sd15', prompt: 'a lighthouse', width: 512, height: 512 });
+    useGenerateStore.getState().update({ hires: true, hiresScale: 1.5, hiresStrength: 0.45 });
+    const request = useGenerateStore.getState().takeRequest('cpu');
+    expect(request?.hires).toEqual({ scale: 1.5, strength: 0.45 });
+    expect(generateRequestSchema.safeParse(request).success).toBe(true);
+    useGenerateStore.getState().setInitImage({ data: 'iVBORw0KGgo=', url: 'data:image/png;base64,iVBORw0KGgo=', name: 'start.png' });
+    expect(useGenerateStore.getState().takeRequest('cpu')?.hires).toBeUndefined();
+    useGenerateStore.getState().clearInitImage();
+    await useGenerateStore.getState().applyParameters({ prompt: 'a harbour' }, 'plain.png');
+    expect(useGenerateStore.getState().hires).toBe(false);
+    await useGenerateStore.getState().applyParameters({ prompt: 'a harbour', hiresScale: 2, hiresStrength: 0.6 }, 'hires.png');
+    expect(useGenerateStore.getState()).toMatchObject({ hires: true, hiresScale: 2, hiresStrength: 0.6 });
+  });
+
+  it('leaves inpainting models to the canvas: the form never picks one', async () => {
+    const inpainting = model('inpaint', { inpainting: true });
+    useAppStore.setState({ settings: settings({ lastModelId: 'inpaint' }) });
+    fake.answer('models.list', [inpainting, sd15]);
+    await useGenerateStore.getState().loadModels();
+    expect(useGenerateStore.getState()).toMatchObject({ modelId: 'sd15' });
+    expect(useGenerateStore.getState().models.map((known) => known.id)).toEqual(['inpaint', 'sd15']);
+  });
+
   it('builds no request without a model', () => {
     expect(useGenerateStore.getState().takeRequest('auto')).toBeNull();
   });
@@ -144,6 +168,7 @@ describe('the form draft', () => {
   it('ignores a draft it cannot read, field by field', () => {
     expect(parseDraft('not json')).toEqual({});
     expect(parseDraft(JSON.stringify({ prompt: 3, steps: 'many', scheduler: 'warp', seed: '-1', count: 2 }))).toEqual({ count: 2 });
+    expect(parseDraft(JSON.stringify({ hires: true, hiresScale: 9, hiresStrength: 0.3 }))).toEqual({ hires: true, hiresStrength: 0.3 });
   });
 });
 
