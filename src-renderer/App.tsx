@@ -1,6 +1,7 @@
 import { useEffect } from 'react';
 import { ErrorBanner } from './components/ErrorBanner';
 import { Sidebar, useSidebarCollapsed } from './components/Sidebar';
+import { CanvasScreen } from './screens/CanvasScreen';
 import { GalleryScreen } from './screens/GalleryScreen';
 import { GenerateScreen } from './screens/GenerateScreen';
 import { ModelsScreen } from './screens/ModelsScreen';
@@ -10,6 +11,7 @@ import { followSettingsChanges, useAppStore } from './stores/app-store';
 
 const screens = {
   generate: GenerateScreen,
+  canvas: CanvasScreen,
   gallery: GalleryScreen,
   models: ModelsScreen,
   settings: SettingsScreen,

@@ -15,3 +15,4 @@ export const upscaleRequestSchema = z
   .strict();
 export type UpscaleRequest = z.output<typeof upscaleRequestSchema>;
 export type UpscaleRequestInput = z.input<typeof upscaleRequestSchema>;
+export type UpscaleFactor = UpscaleRequest['scale'];

@@ -6,6 +6,7 @@ import { Icon, type IconName } from './Icon';
 
 const items: Array<{ screen: Screen; label: string; icon: IconName }> = [
   { screen: 'generate', label: 'Generate', icon: 'generate' },
+  { screen: 'canvas', label: 'Canvas', icon: 'canvas' },
   { screen: 'gallery', label: 'Gallery', icon: 'gallery' },
   { screen: 'models', label: 'Models', icon: 'models' },
   { screen: 'settings', label: 'Settings', icon: 'settings' },

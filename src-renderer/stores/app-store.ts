@@ -2,7 +2,7 @@ import { create } from 'zustand';
 import type { AppInfo, ErrorInfo, PublicSettings, SettingsPatch } from '../../src-preload/api';
 import { easel } from '../bridge';
 
-export type Screen = 'generate' | 'gallery' | 'models' | 'settings';
+export type Screen = 'generate' | 'canvas' | 'gallery' | 'models' | 'settings';
 
 /** 'auto' collapses the sidebar to its icons in a narrow window; the toggle overrides that. */
 export type SidebarMode = 'auto' | 'collapsed' | 'expanded';

@@ -1,5 +1,5 @@
 import { create } from 'zustand';
-import type { ErrorInfo, GenerateRequestInput, JobSummary } from '../../src-preload/api';
+import type { ErrorInfo, GenerateRequestInput, JobSummary, Result, UpscaleRequestInput } from '../../src-preload/api';
 import { isFinished } from '../../src-shared/jobs';
 import { easel } from '../bridge';
 
@@ -15,6 +15,8 @@ interface JobsState {
   load(): Promise<void>;
   /** The queued job (with the seed the core drew, if the request had none), or null after an error. */
   enqueue(request: GenerateRequestInput): Promise<JobSummary | null>;
+  /** Queues an upscale of a gallery image; the queue and the canvas follow it like a generation. */
+  enqueueUpscale(request: UpscaleRequestInput): Promise<JobSummary | null>;
   cancel(id: string): Promise<void>;
   remove(id: string): Promise<void>;
   /** Takes every finished job off the list; the images stay in the gallery. */
@@ -26,6 +28,8 @@ interface JobsState {
   dismissError(): void;
   jobChanged(job: JobSummary): void;
   jobRemoved(id: string): void;
+  /** Shows a job the core has just queued (or why it did not). */
+  queued(result: Result<JobSummary>): JobSummary | null;
 }
 
 /** How many finished jobs the queue panel lists. */
@@ -63,8 +67,10 @@ export const useJobsStore = create<JobsState>((set, get) => ({
     set({ jobs, focusId });
   },
 
-  enqueue: async (request) => {
-    const result = await easel.jobs.enqueue(request);
+  enqueue: async (request) => get().queued(await easel.jobs.enqueue(request)),
+  enqueueUpscale: async (request) => get().queued(await easel.upscale.enqueue(request)),
+
+  queued: (result) => {
     if (!result.ok) {
       set({ error: result.error });
       return null;

@@ -2,13 +2,14 @@ import { useEffect, useRef } from 'react';
 import type { GalleryItem } from '../../../src-preload/api';
 import { easel } from '../../bridge';
 import { useAppStore } from '../../stores/app-store';
-import { useGalleryStore } from '../../stores/gallery-store';
+import { PAGE_SIZE, useGalleryStore } from '../../stores/gallery-store';
 import { useGenerateStore } from '../../stores/generate-store';
 import { useJobsStore } from '../../stores/jobs-store';
 import { formatDuration } from '../../../src-shared/format';
 import { schedulerLabels } from '../../../src-shared/schedulers';
 import { providerLabels } from '../../provider-labels';
 import { keepFocusInside } from '../focus-trap';
+import { sendToCanvas, sendToImg2img, sendToUpscale } from '../send-to';
 import { Icon } from '../Icon';
 import { ImageNotes, PlaceholderBadge } from '../generate/ImageNotes';
 import { fullImages, isSmall, useLoadedImage } from './images';
@@ -73,7 +74,51 @@ function Parameters({ item }: { item: GalleryItem }) {
       {meta.strength !== undefined && (
         <>
           <dt>Strength</dt>
-          <dd>{meta.strength} (img2img)</dd>
+          <dd>
+            {meta.strength} ({meta.maskBlur !== undefined ? 'inpaint' : 'img2img'})
+          </dd>
+        </>
+      )}
+      {meta.maskBlur !== undefined && (
+        <>
+          <dt>Inpaint</dt>
+          <dd>
+            {meta.inpaintArea === 'masked' ? `only the masked area, ${meta.maskPadding ?? 32} px padding` : 'whole picture'} · mask blur {meta.maskBlur}
+            {meta.maskedContent ? ` · starts from ${meta.maskedContent}` : ''}
+          </dd>
+        </>
+      )}
+      {meta.outpaint && (
+        <>
+          <dt>Extended</dt>
+          <dd>
+            left {meta.outpaint.left}, top {meta.outpaint.top}, right {meta.outpaint.right}, bottom {meta.outpaint.bottom} px
+          </dd>
+        </>
+      )}
+      {meta.hiresScale !== undefined && (
+        <>
+          <dt>Hires fix</dt>
+          <dd>
+            ×{meta.hiresScale}
+            {meta.hiresUpscaler ? ` with ${meta.hiresUpscaler}` : ''}, strength {meta.hiresStrength}
+          </dd>
+        </>
+      )}
+      {meta.upscale && (
+        <>
+          <dt>Upscaled</dt>
+          <dd>
+            ×{meta.upscale.scale} with {meta.upscale.upscaler}
+          </dd>
+        </>
+      )}
+      {meta.sourceImage && (
+        <>
+          <dt>Made from</dt>
+          <dd className="file-name">
+            <SourceLink id={meta.sourceImage} />
+          </dd>
         </>
       )}
       <dt>Ran on</dt>
@@ -88,6 +133,23 @@ function Parameters({ item }: { item: GalleryItem }) {
       <dt>File</dt>
       <dd className="selectable file-name">{item.id}</dd>
     </dl>
+  );
+}
+
+/** The image an edit or upscale was made from: a link to it in the viewer when it is in the list, else its name. */
+function SourceLink({ id }: { id: string }) {
+  const index = useGalleryStore((state) => {
+    for (const [page, items] of Object.entries(state.pages)) {
+      const position = items.findIndex((item) => item.id === id);
+      if (position >= 0) return Number(page) * PAGE_SIZE + position;
+    }
+    return null;
+  });
+  if (index === null) return <span className="selectable">{id}</span>;
+  return (
+    <button type="button" className="link" onClick={() => useGalleryStore.getState().openViewer(index)}>
+      {id}
+    </button>
   );
 }
 
@@ -128,10 +190,11 @@ export function Viewer() {
     closeViewer();
     useAppStore.getState().setScreen('generate');
   };
-  const startFrom = async (chosen: GalleryItem) => {
-    if (!(await useGenerateStore.getState().startFromGalleryImage(chosen.id, chosen.meta.prompt))) return;
-    closeViewer();
-    useAppStore.getState().setScreen('generate');
+  /** Sends the image on; the viewer closes when it went, and says why when it did not. */
+  const send = async (going: Promise<string | null>) => {
+    const problem = await going;
+    if (problem) showToast({ text: problem });
+    else closeViewer();
   };
 
   return (
@@ -169,22 +232,35 @@ export function Viewer() {
                   <button type="button" className="primary" onClick={() => void applySettings(item)}>
                     <Icon name="reuse" size={16} /> Use these settings
                   </button>
-                  <button type="button" onClick={() => void startFrom(item)}>
+                  <button type="button" onClick={() => void send(sendToImg2img(item))}>
                     <Icon name="image" size={16} /> Use as starting image
                   </button>
                 </div>
                 <div className="viewer-action-row">
+                  <button type="button" onClick={() => void send(sendToCanvas(item))}>
+                    <Icon name="canvas" size={16} /> Open on canvas
+                  </button>
                   <button type="button" aria-pressed={item.favourite} className={item.favourite ? 'toggled' : ''} onClick={() => void setFavourite(item, !item.favourite)}>
                     <Icon name="star" size={16} filled={item.favourite} /> Favourite
                   </button>
-                  <button type="button" onClick={() => say(exportImage(item))}>
-                    <Icon name="download" size={16} /> Save as…
+                </div>
+                <div className="viewer-action-row">
+                  <button type="button" onClick={() => void send(sendToUpscale(item, 2))}>
+                    <Icon name="upscale" size={16} /> Upscale 2×
+                  </button>
+                  <button type="button" onClick={() => void send(sendToUpscale(item, 4))}>
+                    <Icon name="upscale" size={16} /> Upscale 4×
                   </button>
                 </div>
                 <div className="viewer-action-row">
+                  <button type="button" onClick={() => say(exportImage(item))}>
+                    <Icon name="download" size={16} /> Save as…
+                  </button>
                   <button type="button" onClick={() => say(openFolder())}>
                     <Icon name="image" size={16} /> Open folder
                   </button>
+                </div>
+                <div className="viewer-action-row">
                   <button type="button" className="danger" onClick={() => void remove(item)}>
                     <Icon name="trash" size={16} /> Delete
                   </button>

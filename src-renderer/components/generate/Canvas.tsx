@@ -11,6 +11,7 @@ import { remedyFor } from './format';
 import { GENERATE_SHORTCUT } from './GenerateForm';
 import { ImageNotes, PlaceholderBadge } from './ImageNotes';
 import { isFinished } from '../../../src-shared/jobs';
+import { sendToCanvas, sendToImg2img, sendToUpscale } from '../send-to';
 
 function Progress({ job }: { job: JobSummary }) {
   const cancel = useJobsStore((state) => state.cancel);
@@ -21,7 +22,7 @@ function Progress({ job }: { job: JobSummary }) {
   // Where it stands first, the details after: in a narrow window the details wrap as one second line.
   const main = progress
     ? [
-        `Step ${progress.step} of ${progress.totalSteps}`,
+        `${job.kind === 'upscale' ? 'Tile' : 'Step'} ${progress.step} of ${progress.totalSteps}`,
         progress.etaMs !== null ? `about ${formatDuration(progress.etaMs)} left` : null,
       ]
     : ['Loading the model…'];
@@ -123,9 +124,26 @@ function Results({ job }: { job: JobSummary }) {
         · seed {item.meta.seed} · {item.width}×{item.height} · {formatDuration(item.meta.timings.totalMs)} on{' '}
         {providerLabels[item.meta.provider]}
       </p>
+      <div className="result-actions" role="group" aria-label="Send this image">
+        <button type="button" onClick={() => void say(sendToCanvas(item))}>
+          <Icon name="canvas" size={16} /> Open on canvas
+        </button>
+        <button type="button" onClick={() => void say(sendToImg2img(item))}>
+          <Icon name="image" size={16} /> Use as starting image
+        </button>
+        <button type="button" onClick={() => void say(sendToUpscale(item, 2))}>
+          <Icon name="upscale" size={16} /> Upscale 2×
+        </button>
+      </div>
       <ImageNotes meta={item.meta} />
     </>
   );
+}
+
+/** Says on the form why a send did not happen. */
+async function say(going: Promise<string | null>): Promise<void> {
+  const problem = await going;
+  if (problem) useGenerateStore.getState().setNotice({ tone: 'warning', text: problem });
 }
 
 function ResultThumb({ id, active, label, onSelect }: { id: string; active: boolean; label: string; onSelect(): void }) {

@@ -40,7 +40,7 @@ function JobRow({ job, focused }: { job: JobSummary; focused: boolean }) {
           {job.state === 'running' ? ` ${percent}%` : ''}
         </span>
         <span className="job-prompt" title={job.request.prompt}>
-          <span className={`job-kind ${job.kind}`}>{kindLabels[job.kind]}</span> {job.request.prompt.trim() || '(no prompt)'}
+          <span className={`job-kind kind-${job.kind}`}>{kindLabels[job.kind]}</span> {job.request.prompt.trim() || '(no prompt)'}
         </span>
         <span className="job-meta">{describe(job)}</span>
       </button>

@@ -1,0 +1,175 @@
+import path from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Easel } from '../../src-main/core/easel';
+import type { WebHost } from '../../src-main/hosts/web-server';
+import type { GalleryItem } from '../../src-preload/api';
+import { useTempDirs } from '../helpers/temp';
+import { repoRoot, startTestHost } from '../helpers/web-host';
+import { seriousAxeProblems } from './axe';
+import { launchChromium, screenshot } from './browser';
+
+const tempDir = useTempDirs();
+let browser: Browser;
+let core: Easel;
+let web: WebHost;
+let page: Page;
+const pageProblems: string[] = [];
+
+/** The core's Gaussian for mask blur 4 reaches trunc(2.5·4 + 0.5) = 10 pixels: past that the paste keeps the original. */
+const BLUR_REACH = 10;
+
+beforeAll(async () => {
+  browser = await launchChromium();
+  ({ easel: core, web } = await startTestHost(await tempDir(), path.join(repoRoot, 'dist', 'renderer')));
+  page = await browser.newPage({ viewport: { width: 1280, height: 800 }, colorScheme: 'dark' });
+  page.on('pageerror', (error) => pageProblems.push(error.message));
+  page.on('console', (message) => {
+    if (message.type() === 'error') pageProblems.push(message.text());
+  });
+  await page.goto(web.url);
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await web?.close();
+  await core?.shutdown();
+});
+
+function poll<T>(read: () => T | Promise<T>, timeout = 10_000) {
+  return expect.poll(read, { timeout });
+}
+
+async function galleryItems(): Promise<GalleryItem[]> {
+  return (await core.gallery.list({ offset: 0, limit: 50 })).items;
+}
+
+/** The newest gallery image once there are `count`. */
+async function waitForImages(count: number): Promise<GalleryItem> {
+  await poll(async () => (await galleryItems()).length, 60_000).toBe(count);
+  return (await galleryItems())[0]!;
+}
+
+async function pixels(item: GalleryItem): Promise<{ data: Buffer; width: number; height: number }> {
+  const { data, info } = await sharp((await core.gallery.file(item.id)).bytes)
+    .removeAlpha()
+    .raw()
+    .toBuffer({ resolveWithObject: true });
+  return { data, width: info.width, height: info.height };
+}
+
+/** The painted mask as the page holds it: one alpha value per picture pixel. */
+function maskAlpha(): Promise<number[]> {
+  return page.getByTestId('mask').evaluate((element) => {
+    const canvas = element as unknown as { width: number; height: number; getContext(kind: '2d'): { getImageData(x: number, y: number, w: number, h: number): { data: ArrayLike<number> } } };
+    const { data } = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height);
+    return Array.from({ length: data.length / 4 }, (_, index) => data[index * 4 + 3]!);
+  });
+}
+
+const nav = (label: string) => page.getByRole('navigation', { name: 'Main' }).getByRole('button', { name: label, exact: true });
+const editForm = () => page.getByRole('form', { name: 'Edit settings' });
+
+async function setNumber(label: string, value: number): Promise<void> {
+  const input = editForm().getByLabel(label, { exact: true });
+  await input.fill(String(value));
+  await input.press('Tab');
+}
+
+describe('the canvas in Chromium through the web host', () => {
+  it('inpaints a painted mask keeping every other pixel, outpaints, upscales, and finds all three in the gallery', async () => {
+    const generateForm = page.getByRole('form', { name: 'Generation settings' });
+    await poll(() => generateForm.getByLabel('Model', { exact: true }).inputValue()).toBe('easel-demo');
+    await generateForm.getByLabel('Prompt', { exact: true }).fill('a yellow star on a purple background');
+    await generateForm.getByRole('button', { name: /^Generate/ }).click();
+    const original = await waitForImages(1);
+
+    // The result goes to the canvas; a stroke across the middle is the mask.
+    await page.getByRole('group', { name: 'Send this image' }).getByRole('button', { name: 'Open on canvas' }).click();
+    const mask = page.getByTestId('mask');
+    await poll(() => mask.isVisible()).toBe(true);
+    await setNumber('Brush size', 10);
+    await setNumber('Hardness', 1);
+    await editForm().getByLabel('Prompt', { exact: true }).fill('a red circle on a purple background');
+    const box = (await mask.boundingBox())!;
+    await page.mouse.move(box.x + box.width * 0.3, box.y + box.height * 0.45);
+    await page.mouse.down();
+    await page.mouse.move(box.x + box.width * 0.7, box.y + box.height * 0.55, { steps: 12 });
+    await page.mouse.up();
+    // Undo takes the stroke back, redo returns it.
+    await page.getByRole('button', { name: 'Undo' }).click();
+    expect((await maskAlpha()).some((alpha) => alpha > 0)).toBe(false);
+    await page.keyboard.press('Control+Shift+Z');
+    const alpha = await maskAlpha();
+    expect(alpha.filter((value) => value > 0).length).toBeGreaterThan(100);
+    await page.mouse.move(box.x + box.width * 0.5, box.y + box.height * 0.5);
+    await screenshot(page, 'canvas-mask-1280x800');
+    expect(await seriousAxeProblems(page)).toEqual([]);
+
+    await editForm().getByRole('button', { name: /^Repaint/ }).click();
+    const inpainted = await waitForImages(2);
+    expect(inpainted.meta).toMatchObject({ sourceImage: original.id, maskBlur: 4, inpaintArea: 'whole', width: 64, height: 64 });
+
+    // Away from the mask and its blur, the paste kept the original pixel for pixel.
+    const before = await pixels(original);
+    const after = await pixels(inpainted);
+    expect([after.width, after.height]).toEqual([64, 64]);
+    const near = (x: number, y: number) => {
+      for (let dy = -BLUR_REACH - 1; dy <= BLUR_REACH + 1; dy += 1) {
+        for (let dx = -BLUR_REACH - 1; dx <= BLUR_REACH + 1; dx += 1) {
+          const [mx, my] = [x + dx, y + dy];
+          if (mx >= 0 && my >= 0 && mx < 64 && my < 64 && alpha[my * 64 + mx]! > 0) return true;
+        }
+      }
+      return false;
+    };
+    let kept = 0;
+    let changedInside = 0;
+    for (let y = 0; y < 64; y += 1) {
+      for (let x = 0; x < 64; x += 1) {
+        const offset = (y * 64 + x) * 3;
+        const same = before.data.subarray(offset, offset + 3).equals(after.data.subarray(offset, offset + 3));
+        if (!near(x, y)) {
+          expect(same, `pixel ${x},${y} is outside the mask`).toBe(true);
+          kept += 1;
+        } else if (alpha[y * 64 + x]! >= 128 && !same) changedInside += 1;
+      }
+    }
+    expect(kept).toBeGreaterThan(500);
+    expect(changedInside).toBeGreaterThan(0);
+
+    // The inpainted picture is extended on the right by one handle press.
+    await page.getByRole('group', { name: 'Send this image' }).getByRole('button', { name: 'Open on canvas' }).click();
+    await poll(() => mask.isVisible()).toBe(true);
+    await page.getByRole('button', { name: 'Extend right by 64 pixels' }).click();
+    expect(await editForm().getByLabel('Right', { exact: true }).inputValue()).toBe('64');
+    await page.setViewportSize({ width: 900, height: 700 });
+    await screenshot(page, 'canvas-outpaint-900x700');
+    await page.keyboard.press('Control+Enter');
+    const outpainted = await waitForImages(3);
+    expect(outpainted.meta).toMatchObject({ sourceImage: inpainted.id, outpaint: { left: 0, top: 0, right: 64, bottom: 0 } });
+    expect([outpainted.width, outpainted.height]).toEqual([128, 64]);
+
+    // The gallery viewer upscales it, with per-tile progress on Generate.
+    await page.setViewportSize({ width: 1280, height: 800 });
+    await nav('Gallery').click();
+    const cells = page.getByRole('list', { name: 'Images, newest first' }).getByRole('button', { name: /^Open image/ });
+    await poll(() => cells.count()).toBe(3);
+    await cells.first().click();
+    const viewer = page.getByRole('dialog', { name: 'Image viewer' });
+    await poll(() => viewer.getByText('Made from').isVisible()).toBe(true);
+    await poll(() => viewer.locator('.viewer-image img').isVisible()).toBe(true);
+    await screenshot(page, 'canvas-result-in-viewer');
+    await viewer.getByRole('button', { name: 'Upscale 2×' }).click();
+    const upscaled = await waitForImages(4);
+    expect(upscaled.meta).toMatchObject({ sourceImage: outpainted.id, upscale: { scale: 2 } });
+    expect([upscaled.width, upscaled.height]).toEqual([256, 128]);
+    await poll(() => page.getByRole('region', { name: 'Queue' }).getByText('Upscale', { exact: true }).isVisible()).toBe(true);
+    await screenshot(page, 'canvas-upscaled-queue');
+
+    await nav('Gallery').click();
+    await poll(() => cells.count()).toBe(4);
+    expect(pageProblems).toEqual([]);
+  });
+});
