@@ -172,4 +172,43 @@ describe('the canvas in Chromium through the web host', () => {
     await poll(() => cells.count()).toBe(4);
     expect(pageProblems).toEqual([]);
   });
+
+  it('paints with a pen, zooms with a two-finger pinch that leaves the mask alone, and keeps the mask across screens', async () => {
+    await nav('Canvas').click();
+    const mask = page.getByTestId('mask');
+    await poll(() => mask.isVisible()).toBe(true);
+    await page.getByRole('button', { name: 'Clear', exact: true }).click();
+    await poll(async () => (await maskAlpha()).some((alpha) => alpha > 0)).toBe(false);
+    const box = (await mask.boundingBox())!;
+    const at = (fx: number, fy: number) => ({ x: box.x + box.width * fx, y: box.y + box.height * fy });
+    // Real input through the browser's input pipeline, as a tablet and a touch screen send it.
+    const cdp = await page.context().newCDPSession(page);
+    const pen = (type: 'mousePressed' | 'mouseMoved' | 'mouseReleased', point: { x: number; y: number }, pressure: number) =>
+      cdp.send('Input.dispatchMouseEvent', { type, ...point, button: 'left', buttons: type === 'mouseReleased' ? 0 : 1, clickCount: 1, pointerType: 'pen', force: pressure });
+    await pen('mousePressed', at(0.2, 0.5), 0.5);
+    for (const fx of [0.25, 0.3, 0.35, 0.4]) await pen('mouseMoved', at(fx, 0.5), 0.5);
+    await pen('mouseReleased', at(0.4, 0.5), 0);
+    const painted = await maskAlpha();
+    expect(painted.filter((alpha) => alpha > 0).length).toBeGreaterThan(20);
+
+    await cdp.send('Emulation.setTouchEmulationEnabled', { enabled: true, maxTouchPoints: 5 });
+    const zoom = page.getByRole('status', { name: 'Zoom' });
+    const zoomBefore = Number.parseInt((await zoom.textContent()) ?? '', 10);
+    const fingers = (spread: number) => [
+      { ...at(0.5 - spread, 0.3), id: 1 },
+      { ...at(0.5 + spread, 0.3), id: 2 },
+    ];
+    await cdp.send('Input.dispatchTouchEvent', { type: 'touchStart', touchPoints: fingers(0.05) });
+    for (const spread of [0.1, 0.15, 0.2]) await cdp.send('Input.dispatchTouchEvent', { type: 'touchMove', touchPoints: fingers(spread) });
+    await cdp.send('Input.dispatchTouchEvent', { type: 'touchEnd', touchPoints: [] });
+    await poll(async () => Number.parseInt((await zoom.textContent()) ?? '', 10)).toBeGreaterThan(zoomBefore * 2);
+    expect(await maskAlpha()).toEqual(painted);
+
+    // The mask outlives a look at another screen.
+    await nav('Generate').click();
+    await nav('Canvas').click();
+    await poll(() => mask.isVisible()).toBe(true);
+    expect(await maskAlpha()).toEqual(painted);
+    expect(pageProblems).toEqual([]);
+  });
 });

@@ -37,6 +37,9 @@ const toolLabels: Record<CanvasTool, { label: string; key: string }> = {
   hand: { label: 'Move the view', key: 'H' },
 };
 
+/** The last picture's mask, kept while another screen is shown (watching an edit's progress on Generate). */
+let keptMask: { url: string; mask: ImageData } | null = null;
+
 function clampZoom(zoom: number): number {
   return Math.min(MAX_ZOOM, Math.max(MIN_ZOOM, zoom));
 }
@@ -71,11 +74,14 @@ export function CanvasStage({ image, layerRef }: CanvasStageProps) {
 
   useEffect(() => {
     if (!maskRef.current) return;
-    layerRef.current = new MaskLayer(maskRef.current, () => setMaskVersion((version) => version + 1));
+    const layer = new MaskLayer(maskRef.current, () => setMaskVersion((version) => version + 1));
+    if (keptMask?.url === image.url) layer.restore(keptMask.mask);
+    layerRef.current = layer;
     return () => {
+      keptMask = { url: image.url, mask: layer.save() };
       layerRef.current = null;
     };
-  }, [layerRef]);
+  }, [layerRef, image.url]);
 
   useLayoutEffect(() => {
     const stage = stageRef.current;

@@ -118,6 +118,17 @@ export class MaskLayer {
     return true;
   }
 
+  /** The mask as painted, to put back with `restore` when the canvas shows the same picture again. */
+  save(): ImageData {
+    return this.snapshot();
+  }
+
+  restore(mask: ImageData): void {
+    if (mask.width !== this.canvas.width || mask.height !== this.canvas.height) return;
+    this.context.putImageData(mask, 0, 0);
+    this.onChange();
+  }
+
   /** The mask as a greyscale PNG, base64 without the data-URL prefix. */
   toPng(): string {
     const mask = this.snapshot();
