@@ -82,6 +82,12 @@ describe('the canvas in Chromium through the web host', () => {
     const generateForm = page.getByRole('form', { name: 'Generation settings' });
     await poll(() => generateForm.getByLabel('Model', { exact: true }).inputValue()).toBe('easel-demo');
     await generateForm.getByLabel('Prompt', { exact: true }).fill('a yellow star on a purple background');
+    // Hires fix offers its scale and strength, with the size it will redraw at.
+    await generateForm.getByRole('checkbox', { name: 'Hires fix' }).check();
+    await poll(() => generateForm.getByText('Redrawn at 128×128.').isVisible()).toBe(true);
+    await generateForm.getByText('Redrawn at 128×128.').scrollIntoViewIfNeeded();
+    await screenshot(page, 'generate-hires-fix');
+    await generateForm.getByRole('checkbox', { name: 'Hires fix' }).uncheck();
     await generateForm.getByRole('button', { name: /^Generate/ }).click();
     const original = await waitForImages(1);
 
