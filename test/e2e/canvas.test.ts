@@ -1,3 +1,5 @@
+import { mkdtemp } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import sharp from 'sharp';
@@ -5,41 +7,32 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Easel } from '../../src-main/core/easel';
 import type { WebHost } from '../../src-main/hosts/web-server';
 import type { GalleryItem } from '../../src-preload/api';
-import { useTempDirs } from '../helpers/temp';
 import { repoRoot, startTestHost } from '../helpers/web-host';
 import { seriousAxeProblems } from './axe';
 import { launchChromium, screenshot } from './browser';
+import { closeApp, mainNav, poll, screenshotAtWindowSizes, windowSizes, watchPageProblems } from './page-kit';
 
-const tempDir = useTempDirs();
+let dataDir: string;
 let browser: Browser;
 let core: Easel;
 let web: WebHost;
 let page: Page;
-const pageProblems: string[] = [];
+let pageProblems: string[] = [];
 
 /** The core's Gaussian for mask blur 4 reaches trunc(2.5·4 + 0.5) = 10 pixels: past that the paste keeps the original. */
 const BLUR_REACH = 10;
 
 beforeAll(async () => {
+  // One data folder for the file: the second test goes on with the picture the first left on the canvas.
+  dataDir = await mkdtemp(path.join(os.tmpdir(), 'easel-canvas-'));
+  ({ easel: core, web } = await startTestHost(dataDir, path.join(repoRoot, 'dist', 'renderer')));
   browser = await launchChromium();
-  ({ easel: core, web } = await startTestHost(await tempDir(), path.join(repoRoot, 'dist', 'renderer')));
-  page = await browser.newPage({ viewport: { width: 1280, height: 800 }, colorScheme: 'dark' });
-  page.on('pageerror', (error) => pageProblems.push(error.message));
-  page.on('console', (message) => {
-    if (message.type() === 'error') pageProblems.push(message.text());
-  });
+  page = await browser.newPage({ viewport: windowSizes[0], colorScheme: 'dark' });
+  pageProblems = watchPageProblems(page, { consoleErrors: true });
   await page.goto(web.url);
 });
 
-afterAll(async () => {
-  await browser?.close();
-  await web?.close();
-  await core?.shutdown();
-});
-
-function poll<T>(read: () => T | Promise<T>, timeout = 10_000) {
-  return expect.poll(read, { timeout });
-}
+afterAll(() => closeApp({ browser, web, core, dataDir }));
 
 async function galleryItems(): Promise<GalleryItem[]> {
   return (await core.gallery.list({ offset: 0, limit: 50 })).items;
@@ -47,7 +40,7 @@ async function galleryItems(): Promise<GalleryItem[]> {
 
 /** The newest gallery image once there are `count`. */
 async function waitForImages(count: number): Promise<GalleryItem> {
-  await poll(async () => (await galleryItems()).length, 60_000).toBe(count);
+  await poll(async () => (await galleryItems()).length, { timeout: 60_000 }).toBe(count);
   return (await galleryItems())[0]!;
 }
 
@@ -68,7 +61,7 @@ function maskAlpha(): Promise<number[]> {
   });
 }
 
-const nav = (label: string) => page.getByRole('navigation', { name: 'Main' }).getByRole('button', { name: label, exact: true });
+const nav = (label: string) => mainNav(page, label);
 const editForm = () => page.getByRole('form', { name: 'Edit settings' });
 
 async function setNumber(label: string, value: number): Promise<void> {
@@ -110,7 +103,7 @@ describe('the canvas in Chromium through the web host', () => {
     const alpha = await maskAlpha();
     expect(alpha.filter((value) => value > 0).length).toBeGreaterThan(100);
     await page.mouse.move(box.x + box.width * 0.5, box.y + box.height * 0.5);
-    await screenshot(page, 'canvas-mask-1280x800');
+    await screenshotAtWindowSizes(page, 'canvas-mask');
     expect(await seriousAxeProblems(page)).toEqual([]);
 
     await editForm().getByRole('button', { name: /^Repaint/ }).click();
@@ -150,7 +143,7 @@ describe('the canvas in Chromium through the web host', () => {
     await poll(() => mask.isVisible()).toBe(true);
     await page.getByRole('button', { name: 'Extend right by 64 pixels' }).click();
     expect(await editForm().getByLabel('Right', { exact: true }).inputValue()).toBe('64');
-    await page.setViewportSize({ width: 900, height: 700 });
+    await page.setViewportSize(windowSizes[1]);
     await screenshot(page, 'canvas-outpaint-900x700');
     await page.keyboard.press('Control+Enter');
     const outpainted = await waitForImages(3);
@@ -158,7 +151,7 @@ describe('the canvas in Chromium through the web host', () => {
     expect([outpainted.width, outpainted.height]).toEqual([128, 64]);
 
     // The gallery viewer upscales it, with per-tile progress on Generate.
-    await page.setViewportSize({ width: 1280, height: 800 });
+    await page.setViewportSize(windowSizes[0]);
     await nav('Gallery').click();
     const cells = page.getByRole('list', { name: 'Images, newest first' }).getByRole('button', { name: /^Open image/ });
     await poll(() => cells.count()).toBe(3);
@@ -214,6 +207,12 @@ describe('the canvas in Chromium through the web host', () => {
     await nav('Generate').click();
     await nav('Canvas').click();
     await poll(() => mask.isVisible()).toBe(true);
+    expect(await maskAlpha()).toEqual(painted);
+
+    // I inverts the mask; undo brings the painted one back.
+    await page.keyboard.press('i');
+    expect(await maskAlpha()).toEqual(painted.map((alpha) => 255 - alpha));
+    await page.keyboard.press('Control+z');
     expect(await maskAlpha()).toEqual(painted);
     expect(pageProblems).toEqual([]);
   });

@@ -5,7 +5,8 @@
  */
 
 /** The tint the mask shows in; its opacity on screen is the canvas element's. */
-const TINT = '255, 48, 96';
+const TINT_RGB = [255, 48, 96] as const;
+const TINT = TINT_RGB.join(', ');
 /** Undo steps kept: each is one full-size copy of the mask. */
 const HISTORY = 40;
 
@@ -95,9 +96,7 @@ export class MaskLayer {
     const image = this.snapshot();
     const { data } = image;
     for (let index = 0; index < data.length; index += 4) {
-      data[index] = 255;
-      data[index + 1] = 48;
-      data[index + 2] = 96;
+      [data[index], data[index + 1], data[index + 2]] = TINT_RGB;
       data[index + 3] = 255 - data[index + 3]!;
     }
     this.context.putImageData(image, 0, 0);
