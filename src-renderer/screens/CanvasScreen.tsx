@@ -42,7 +42,7 @@ function NoPicture() {
       <div className="empty-state">
         <Icon name="canvas" size={40} />
         <h2>Nothing on the canvas yet</h2>
-        <p>Open a picture from the gallery, or a result on Generate, with “Open on canvas”; or open a file.</p>
+        <p>Send a picture here with “Open on canvas” in the gallery viewer or “Send to: Canvas” under a result on Generate; or open a file.</p>
         <div className="empty-actions">
           <button type="button" className="primary" onClick={() => setScreen('gallery')}>
             Open the gallery

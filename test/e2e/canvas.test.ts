@@ -85,7 +85,7 @@ describe('the canvas in Chromium through the web host', () => {
     const original = await waitForImages(1);
 
     // The result goes to the canvas; a stroke across the middle is the mask.
-    await page.getByRole('group', { name: 'Send this image' }).getByRole('button', { name: 'Open on canvas' }).click();
+    await page.getByRole('group', { name: 'Send to' }).getByRole('button', { name: 'Canvas' }).click();
     const mask = page.getByTestId('mask');
     await poll(() => mask.isVisible()).toBe(true);
     await setNumber('Brush size', 10);
@@ -139,7 +139,7 @@ describe('the canvas in Chromium through the web host', () => {
     expect(changedInside).toBeGreaterThan(0);
 
     // The inpainted picture is extended on the right by one handle press.
-    await page.getByRole('group', { name: 'Send this image' }).getByRole('button', { name: 'Open on canvas' }).click();
+    await page.getByRole('group', { name: 'Send to' }).getByRole('button', { name: 'Canvas' }).click();
     await poll(() => mask.isVisible()).toBe(true);
     await page.getByRole('button', { name: 'Extend right by 64 pixels' }).click();
     expect(await editForm().getByLabel('Right', { exact: true }).inputValue()).toBe('64');

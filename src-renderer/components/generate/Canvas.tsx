@@ -124,14 +124,17 @@ function Results({ job }: { job: JobSummary }) {
         · seed {item.meta.seed} · {item.width}×{item.height} · {formatDuration(item.meta.timings.totalMs)} on{' '}
         {providerLabels[item.meta.provider]}
       </p>
-      <div className="result-actions" role="group" aria-label="Send this image">
-        <button type="button" onClick={() => void say(sendToCanvas(item))}>
-          <Icon name="canvas" size={16} /> Open on canvas
+      <div className="result-actions" role="group" aria-labelledby="send-to-label">
+        <span id="send-to-label" className="dim">
+          Send to
+        </span>
+        <button type="button" title="Repaint part of it or extend it on the Canvas screen" onClick={() => void say(sendToCanvas(item))}>
+          <Icon name="canvas" size={16} /> Canvas
         </button>
-        <button type="button" onClick={() => void say(sendToImg2img(item))}>
-          <Icon name="image" size={16} /> Use as starting image
+        <button type="button" title="Make it the image the form starts from" onClick={() => void say(sendToImg2img(item))}>
+          <Icon name="image" size={16} /> img2img
         </button>
-        <button type="button" onClick={() => void say(sendToUpscale(item, 2))}>
+        <button type="button" title="Enlarge it twice with the built-in upscaler" onClick={() => void say(sendToUpscale(item, 2))}>
           <Icon name="upscale" size={16} /> Upscale 2×
         </button>
       </div>
