@@ -71,7 +71,7 @@ async function setNumber(label: string, value: number): Promise<void> {
 }
 
 describe('the canvas in Chromium through the web host', () => {
-  it('inpaints a painted mask keeping every other pixel, outpaints, upscales, and finds all three in the gallery', async () => {
+  it('inpaints a painted mask keeping every other pixel, outpaints, upscales, finds all three in the gallery, and hires-fixes a result', async () => {
     const generateForm = page.getByRole('form', { name: 'Generation settings' });
     await poll(() => generateForm.getByLabel('Model', { exact: true }).inputValue()).toBe('easel-demo');
     await generateForm.getByLabel('Prompt', { exact: true }).fill('a yellow star on a purple background');
@@ -169,6 +169,14 @@ describe('the canvas in Chromium through the web host', () => {
 
     await nav('Gallery').click();
     await poll(() => cells.count()).toBe(4);
+
+    // Hires fix of the first picture: its seed again, made larger and redrawn.
+    await nav('Generate').click();
+    await page.getByRole('region', { name: 'Queue' }).getByRole('button', { name: /Generate a yellow star/ }).click();
+    await page.getByRole('group', { name: 'Send to' }).getByRole('button', { name: 'Hires fix' }).click();
+    const hires = await waitForImages(5);
+    expect(hires.meta).toMatchObject({ seed: original.meta.seed, hiresScale: 2, width: 64, height: 64 });
+    expect([hires.width, hires.height]).toEqual([128, 128]);
     expect(pageProblems).toEqual([]);
   });
 

@@ -11,7 +11,7 @@ import { remedyFor } from './format';
 import { GENERATE_SHORTCUT } from './GenerateForm';
 import { ImageNotes, PlaceholderBadge } from './ImageNotes';
 import { isFinished } from '../../../src-shared/jobs';
-import { sendToCanvas, sendToImg2img, sendToUpscale } from '../send-to';
+import { canHiresFix, sendToCanvas, sendToHiresFix, sendToImg2img, sendToUpscale } from '../send-to';
 
 function Progress({ job }: { job: JobSummary }) {
   const cancel = useJobsStore((state) => state.cancel);
@@ -137,6 +137,11 @@ function Results({ job }: { job: JobSummary }) {
         <button type="button" title="Enlarge it twice with the built-in upscaler" onClick={() => void say(sendToUpscale(item, 2))}>
           <Icon name="upscale" size={16} /> Upscale 2×
         </button>
+        {canHiresFix(item) && (
+          <button type="button" title="Make it again with Hires fix: the same seed, enlarged and redrawn" onClick={() => void say(sendToHiresFix(item))}>
+            Hires fix
+          </button>
+        )}
       </div>
       <ImageNotes meta={item.meta} />
     </>
