@@ -1,5 +1,5 @@
 import type { CSSProperties, ReactNode } from 'react';
-import type { JobSummary } from '../../../src-preload/api';
+import type { JobKind, JobSummary } from '../../../src-preload/api';
 import { useAppStore } from '../../stores/app-store';
 import { useGenerateStore } from '../../stores/generate-store';
 import { useJobsStore } from '../../stores/jobs-store';
@@ -163,13 +163,16 @@ function ResultThumb({ id, active, label, onSelect }: { id: string; active: bool
   );
 }
 
+const jobNouns: Record<JobKind, string> = { generate: 'generation', inpaint: 'edit', upscale: 'upscale' };
+
 function Failed({ job }: { job: JobSummary }) {
-  const error = job.error ?? { code: 'internal' as const, message: 'The generation failed without saying why.' };
+  const what = jobNouns[job.kind];
+  const error = job.error ?? { code: 'internal' as const, message: `The ${what} failed without saying why.` };
   const remedy = remedyFor(error);
   return (
     <div className="stage">
       <div className="notice error" role="alert">
-        <strong>The generation failed.</strong> {error.message}
+        <strong>The {what} failed.</strong> {error.message}
         {remedy && <p>{remedy}</p>}
       </div>
     </div>
@@ -189,7 +192,7 @@ function Cancelled({ job }: { job: JobSummary }) {
       <div className="empty-state">
         <h2>Cancelled</h2>
         <p>
-          {progress ? `Stopped at step ${progress.step} of ${progress.totalSteps}. ` : ''}
+          {progress ? `Stopped at ${job.kind === 'upscale' ? 'tile' : 'step'} ${progress.step} of ${progress.totalSteps}. ` : ''}
           {savedBeforeCancel(job.results.length)}
         </p>
       </div>
