@@ -24,7 +24,7 @@ export async function sendToImg2img(item: GalleryItem): Promise<string | null> {
 /** Queues an upscale and shows its progress on Generate. */
 export async function sendToUpscale(item: GalleryItem, scale: UpscaleFactor): Promise<string | null> {
   const job = await useJobsStore.getState().enqueueUpscale({ imageId: item.id, scale });
-  if (!job) return `The upscale was not queued: ${useJobsStore.getState().error?.message ?? 'no reason given'}`;
+  if (!job) return `The upscale was not queued: ${useJobsStore.getState().takeError()}`;
   useAppStore.getState().setScreen('generate');
   return null;
 }

@@ -5,7 +5,7 @@ import { useAppStore } from './app-store';
 import { useGenerateStore } from './generate-store';
 import { useJobsStore } from './jobs-store';
 
-/** The picture on the canvas: a gallery image (so the result links to it) or the image the form starts from. */
+/** The picture on the canvas: a gallery image (so the result links to it) or an opened file. */
 export interface CanvasImage {
   /** The gallery image, or null for one that is not in the gallery. */
   id: string | null;
@@ -42,7 +42,7 @@ interface CanvasState {
   maskPadding: number;
   fill: MaskFill;
   upscaleScale: UpscaleFactor;
-  /** Why the last action did not happen, said above the canvas. */
+  /** Why the last action did not happen, said above the Repaint button. */
   message: string | null;
   update(patch: Partial<Omit<CanvasState, 'image'>>): void;
   /** Adds `extendBy` pixels on one side, within the contract's 1024. */
@@ -61,7 +61,7 @@ const MULTIPLE = 8;
 /** The contract's most on one side. */
 const MAX_EXTEND = 1024;
 
-/** Gallery images and what the form starts from carry their image; the canvas keeps it as base64 for the request. */
+/** The picture travels as a data URL; the request takes its base64. */
 function base64Of(url: string): string {
   return url.slice(url.indexOf(',') + 1);
 }
@@ -172,7 +172,7 @@ export const useCanvasStore = create<CanvasState>((set, get) => ({
     };
     const job = await useJobsStore.getState().enqueue(request);
     if (!job) {
-      set({ message: `The edit was not queued: ${useJobsStore.getState().error?.message ?? 'no reason given'}` });
+      set({ message: `The edit was not queued: ${useJobsStore.getState().takeError()}` });
       return false;
     }
     set({ message: null });
@@ -189,7 +189,7 @@ export const useCanvasStore = create<CanvasState>((set, get) => ({
     }
     const job = await useJobsStore.getState().enqueueUpscale({ imageId: image.id, scale: upscaleScale });
     if (!job) {
-      set({ message: `The upscale was not queued: ${useJobsStore.getState().error?.message ?? 'no reason given'}` });
+      set({ message: `The upscale was not queued: ${useJobsStore.getState().takeError()}` });
       return false;
     }
     set({ message: null });

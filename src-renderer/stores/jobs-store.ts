@@ -26,6 +26,8 @@ interface JobsState {
   clearCanvas(): void;
   showResult(index: number): void;
   dismissError(): void;
+  /** Why the last enqueue was refused, for a screen that says it itself; the Generate form then leaves it out. */
+  takeError(): string;
   jobChanged(job: JobSummary): void;
   jobRemoved(id: string): void;
   /** Shows a job the core has just queued (or why it did not). */
@@ -114,6 +116,11 @@ export const useJobsStore = create<JobsState>((set, get) => ({
   },
   showResult: (index) => set({ resultIndex: index }),
   dismissError: () => set({ error: null }),
+  takeError: () => {
+    const message = get().error?.message ?? 'no reason given';
+    set({ error: null });
+    return message;
+  },
 
   jobRemoved: (id) => {
     removedIds.add(id);

@@ -96,6 +96,8 @@ describe('the canvas store', () => {
     expect(await useCanvasStore.getState().edit('bWFzaw==')).toBe(false);
     expect(useCanvasStore.getState().message).toContain('aspect ratio');
     expect(useAppStore.getState().screen).toBe('canvas');
+    // Said here, so the Generate form does not say it again.
+    expect(useJobsStore.getState().error).toBeNull();
   });
 
   it('upscales a gallery picture, and only a gallery picture', async () => {
