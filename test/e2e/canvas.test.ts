@@ -72,6 +72,12 @@ async function setNumber(label: string, value: number): Promise<void> {
 
 describe('the canvas in Chromium through the web host', () => {
   it('inpaints a painted mask keeping every other pixel, outpaints, upscales, finds all three in the gallery, and hires-fixes a result', async () => {
+    // Before any picture, the canvas says how to bring one.
+    await nav('Canvas').click();
+    await poll(() => page.getByRole('heading', { name: 'Nothing on the canvas yet' }).isVisible()).toBe(true);
+    await screenshot(page, 'canvas-empty');
+    expect(await seriousAxeProblems(page)).toEqual([]);
+    await nav('Generate').click();
     const generateForm = page.getByRole('form', { name: 'Generation settings' });
     await poll(() => generateForm.getByLabel('Model', { exact: true }).inputValue()).toBe('easel-demo');
     await generateForm.getByLabel('Prompt', { exact: true }).fill('a yellow star on a purple background');
