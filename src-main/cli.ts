@@ -6,7 +6,7 @@ import { runGenerateCommand } from './cli/generate';
 import { runModelsCommand } from './cli/models';
 import { childMessageStream, runInChild } from './cli/native-output';
 import { runUpscaleCommand } from './cli/upscale';
-import { currentPathEnvironment, modelsDir, resolveAppPaths } from './core/app-paths';
+import { currentPathEnvironment, embeddingDir, loraDir, modelsDir, resolveAppPaths } from './core/app-paths';
 import { DEMO_MODEL_ID } from './core/models/catalog';
 import { ModelsService } from './core/models/models-service';
 import { SettingsStore } from './core/settings/settings-store';
@@ -55,8 +55,8 @@ async function main(argv: string[]): Promise<number> {
         ...io,
         models,
         dataDir: paths.data,
-        loraDir: paths.loras,
-        embeddingDir: paths.embeddings,
+        loraDir: loraDir(paths, settings),
+        embeddingDir: embeddingDir(paths, settings),
         upscalerDirs: [modelsDir(paths, settings), paths.builtinModels],
       });
     }
@@ -64,10 +64,14 @@ async function main(argv: string[]): Promise<number> {
       const settings = await new SettingsStore({ dataDir: paths.data }).get();
       return runModelsCommand(rest, { ...io, modelsDir: modelsDir(paths, settings), builtinModelsDir: paths.builtinModels });
     }
-    case 'loras':
-      return runAdaptersCommand('lora', rest, { ...io, dir: paths.loras });
-    case 'embeddings':
-      return runAdaptersCommand('embedding', rest, { ...io, dir: paths.embeddings });
+    case 'loras': {
+      const settings = await new SettingsStore({ dataDir: paths.data }).get();
+      return runAdaptersCommand('lora', rest, { ...io, dir: loraDir(paths, settings) });
+    }
+    case 'embeddings': {
+      const settings = await new SettingsStore({ dataDir: paths.data }).get();
+      return runAdaptersCommand('embedding', rest, { ...io, dir: embeddingDir(paths, settings) });
+    }
     case 'upscale': {
       const settings = await new SettingsStore({ dataDir: paths.data }).get();
       return runUpscaleCommand(rest, { ...io, modelDirs: [modelsDir(paths, settings), paths.builtinModels] });

@@ -49,7 +49,7 @@ const desktopServices: HostServices = {
   chooseFolder: async (which) => {
     const window = BrowserWindow.getFocusedWindow();
     const options: Electron.OpenDialogOptions = {
-      title: which === 'gallery' ? 'Choose the gallery folder' : 'Choose the models folder',
+      title: { gallery: 'Choose the gallery folder', models: 'Choose the models folder', loras: 'Choose the LoRA folder', embeddings: 'Choose the embeddings folder' }[which],
       properties: ['openDirectory', 'createDirectory'],
     };
     const choice = window ? await dialog.showOpenDialog(window, options) : await dialog.showOpenDialog(options);

@@ -8,6 +8,7 @@
  * the renderer and the core can all import it.
  */
 import type { z } from 'zod';
+import { importAdapterRequest, removeAdapterRequest, type AdapterList, type AdapterSummary } from './contract/adapters';
 import { noRequest, type Result } from './contract/common';
 import { galleryListSchema, galleryRequest, readParametersRequest, setFavouriteRequest } from './contract/gallery';
 import type { GalleryItem, GalleryModel, GalleryPage, ImportedParameters } from './contract/gallery';
@@ -19,6 +20,7 @@ import { upscaleRequestSchema } from './contract/upscale';
 import { chooseFolderRequest, settingsPatchSchema, type PublicSettings } from './contract/settings';
 import { forceRequest, type AppInfo, type HardwareReport, type Recommendation, type SelfTestReport } from './contract/system';
 
+export * from './contract/adapters';
 export * from './contract/common';
 export * from './contract/gallery';
 export * from './contract/generate';
@@ -61,6 +63,9 @@ export const channelSchemas = {
   'gallery.openFolder': noRequest,
   'gallery.readParameters': readParametersRequest,
   'prompt.countTokens': countTokensRequest,
+  'adapters.list': noRequest,
+  'adapters.import': importAdapterRequest,
+  'adapters.remove': removeAdapterRequest,
   /** `{ force: true }` looks at the hardware again (hardware) or re-runs the self-test (selfTest, recommendation). */
   'system.hardware': forceRequest,
   'system.selfTest': forceRequest,
@@ -99,6 +104,9 @@ export interface ChannelResponses {
   'gallery.openFolder': { path: string; opened: boolean };
   'gallery.readParameters': ImportedParameters;
   'prompt.countTokens': TokenCount;
+  'adapters.list': AdapterList;
+  'adapters.import': AdapterSummary;
+  'adapters.remove': { kind: AdapterSummary['kind']; name: string };
   'system.hardware': { report: HardwareReport; summary: string[] };
   'system.selfTest': SelfTestReport;
   'system.recommendation': Recommendation;

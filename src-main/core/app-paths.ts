@@ -55,6 +55,14 @@ export function modelsDir(paths: AppPaths, settings: Settings): string {
   return settings.modelsDir ?? paths.defaultModels;
 }
 
+export function loraDir(paths: AppPaths, settings: Settings): string {
+  return settings.loraDir ?? paths.loras;
+}
+
+export function embeddingDir(paths: AppPaths, settings: Settings): string {
+  return settings.embeddingDir ?? paths.embeddings;
+}
+
 export function galleryDir(paths: AppPaths, settings: Settings): string {
   return settings.galleryDir ?? paths.defaultGallery;
 }

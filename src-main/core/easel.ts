@@ -1,7 +1,8 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import type { AppInfo, GenerateRequest, JobSummary, Settings, TokenCount, UpscaleRequest } from '../../src-preload/api';
-import { galleryDir, modelsDir, type AppPaths } from './app-paths';
+import type { AppInfo, GenerateRequest, ImportedParameters, JobSummary, Settings, StoredSettingsPatch, TokenCount, UpscaleRequest } from '../../src-preload/api';
+import { AdaptersService } from './adapters/adapters-service';
+import { embeddingDir, galleryDir, loraDir, modelsDir, type AppPaths } from './app-paths';
 import { EaselError } from './errors';
 import { EventBus } from './events';
 import { GalleryService, toGalleryItem } from './gallery/gallery-service';
@@ -46,6 +47,7 @@ export class Easel {
   readonly gallery: GalleryService;
   readonly jobs: ImageJobs;
   readonly system: SystemService;
+  readonly adapters: AdaptersService;
   /** Sessions live as long as the app: a model's sessions are created once per run, not per image. */
   readonly sessions = new SessionCache();
   private pipelineBuilt: Promise<Pipeline> | null = null;
@@ -74,6 +76,12 @@ export class Easel {
     this.gallery = new GalleryService({
       dir: async () => galleryDir(options.paths, await this.settings.get()),
       onChange: (change) => this.events.emit('gallery.changed', change),
+    });
+    this.adapters = new AdaptersService({
+      folders: async () => {
+        const settings = await this.settings.get();
+        return { loras: loraDir(options.paths, settings), embeddings: embeddingDir(options.paths, settings) };
+      },
     });
     this.jobs = new ImageJobs({
       pipeline: () => this.pipeline(),
@@ -108,17 +116,25 @@ export class Easel {
         data: this.options.paths.data,
         models: modelsDir(this.options.paths, settings),
         gallery: galleryDir(this.options.paths, settings),
+        loras: loraDir(this.options.paths, settings),
+        embeddings: embeddingDir(this.options.paths, settings),
       },
     };
   }
 
   /**
-   * Makes `folder` the gallery or models folder. One the person picked in the system's folder dialog is
+   * Makes `folder` the gallery, models, LoRA or embeddings folder. One the person picked in the system's folder dialog is
    * theirs to pick; one a page named must be empty or already Easel's (checkFolderNamedByPage).
    */
   async useFolder(which: FolderKind, folder: string, chosenIn: 'dialog' | 'page'): Promise<Settings> {
     if (chosenIn === 'page') await checkFolderNamedByPage(which, folder);
-    return this.settings.update(which === 'gallery' ? { galleryDir: folder } : { modelsDir: folder });
+    const patch: Record<FolderKind, StoredSettingsPatch> = {
+      gallery: { galleryDir: folder },
+      models: { modelsDir: folder },
+      loras: { loraDir: folder },
+      embeddings: { embeddingDir: folder },
+    };
+    return this.settings.update(patch[which]);
   }
 
   /** The gallery folder for the file manager, only while it is a folder: opening a file could run it. */
@@ -138,7 +154,12 @@ export class Easel {
     const model = await this.models.resolveForGeneration(request.modelId);
     // Refused now rather than when the job's turn comes.
     requireOfferedScheduler(model, request.scheduler);
-    return this.jobs.enqueue({ params: generationParams(request), model });
+    return this.jobs.enqueue({ params: generationParams(request), model, adapters: await this.adapters.sources() });
+  }
+
+  /** Settings read from a dropped PNG. */
+  async readParameters(base64: string): Promise<ImportedParameters> {
+    return this.gallery.readParameters(base64);
   }
 
   /** Queues an upscale of a gallery image; the source and the result's size are checked now, not when its turn comes. */

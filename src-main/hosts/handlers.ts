@@ -1,4 +1,4 @@
-import type { Channel, ParsedRequestOf, ResponseOf } from '../../src-preload/api';
+import type { Channel, FolderKind, ParsedRequestOf, ResponseOf } from '../../src-preload/api';
 import type { Easel } from '../core/easel';
 import { EaselError } from '../core/errors';
 import { toPublicSettings } from '../core/settings/settings-store';
@@ -12,7 +12,7 @@ export interface HostServices {
   /** Opens a folder in the system's file manager; false where the host cannot. */
   openFolder(folder: string): Promise<boolean>;
   /** Shows the system's folder dialog; null when the person cancelled. Absent where no dialog exists (a browser). */
-  chooseFolder?(which: 'gallery' | 'models'): Promise<string | null>;
+  chooseFolder?(which: FolderKind): Promise<string | null>;
   /** Asks where to save a file and writes it there; null when the person cancelled or the host cannot ask. */
   saveFile(suggestedName: string, bytes: Buffer): Promise<string | null>;
 }
@@ -70,8 +70,11 @@ export function createHandlers(easel: Easel, host: HostServices = browserHostSer
       const folder = await easel.galleryFolderToOpen();
       return { path: folder, opened: await host.openFolder(folder) };
     },
-    'gallery.readParameters': async ({ data }) => easel.gallery.readParameters(data),
+    'gallery.readParameters': ({ data }) => easel.readParameters(data),
     'prompt.countTokens': ({ modelId, prompt }) => easel.countTokens(modelId, prompt),
+    'adapters.list': () => easel.adapters.list(),
+    'adapters.import': ({ fileName, data, kind }) => easel.adapters.importUpload(fileName, Buffer.from(data.replace(/^data:[^,]*,/, ''), 'base64'), kind),
+    'adapters.remove': ({ kind, name }) => easel.adapters.remove(kind, name),
     'system.hardware': (request) => easel.system.hardware(request?.force),
     'system.selfTest': (request) => easel.system.selfTest(request?.force),
     'system.recommendation': (request) => easel.system.recommendation(request?.force),

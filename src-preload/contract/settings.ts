@@ -14,6 +14,8 @@ export const DEFAULT_HUB_ENDPOINT = 'https://huggingface.co';
 const settingsFields = {
   galleryDir: absolutePath.nullable(),
   modelsDir: absolutePath.nullable(),
+  loraDir: absolutePath.nullable(),
+  embeddingDir: absolutePath.nullable(),
   hubEndpoint: z.url({ protocol: /^https?$/ }),
   hubToken: z.string().max(512),
   preferredProvider: providerChoiceSchema,
@@ -28,6 +30,8 @@ const settingsFields = {
 export const settingsSchema = z.object({
   galleryDir: settingsFields.galleryDir.default(null),
   modelsDir: settingsFields.modelsDir.default(null),
+  loraDir: settingsFields.loraDir.default(null),
+  embeddingDir: settingsFields.embeddingDir.default(null),
   hubEndpoint: settingsFields.hubEndpoint.default(DEFAULT_HUB_ENDPOINT),
   hubToken: settingsFields.hubToken.default(''),
   preferredProvider: settingsFields.preferredProvider.default('auto'),
@@ -58,15 +62,19 @@ export type StoredSettingsPatch = z.input<typeof storedSettingsPatchSchema>;
  * What a page may change. Not the folders: a page that could name them could make Easel read, write
  * and delete anywhere; the person chooses them (settings.chooseFolder).
  */
-const { galleryDir: _gallery, modelsDir: _models, ...pageSettingsFields } = settingsFields;
+const { galleryDir: _gallery, modelsDir: _models, loraDir: _loras, embeddingDir: _embeddings, ...pageSettingsFields } = settingsFields;
 export const settingsPatchSchema = patchOf(pageSettingsFields);
 export type SettingsPatch = z.input<typeof settingsPatchSchema>;
 
+/** The folders a person chooses: where images, models, LoRAs and embeddings live. */
+export const folderKinds = ['gallery', 'models', 'loras', 'embeddings'] as const;
+export type FolderKind = (typeof folderKinds)[number];
+
 /**
- * Changes the gallery or models folder. In the desktop app main shows a folder dialog and `path` is
+ * Changes one of the folders. In the desktop app main shows a folder dialog and `path` is
  * ignored; over the web host `path` names a folder that is empty or already Easel's, and `confirmed`
  * says the person agreed in the UI.
  */
 export const chooseFolderRequest = z
-  .object({ which: z.enum(['gallery', 'models']), path: absolutePath.optional(), confirmed: z.literal(true).optional() })
+  .object({ which: z.enum(folderKinds), path: absolutePath.optional(), confirmed: z.literal(true).optional() })
   .strict();

@@ -9,7 +9,7 @@ export interface AppInfo {
   platform: string;
   arch: string;
   host: 'electron' | 'web';
-  paths: { data: string; models: string; gallery: string };
+  paths: { data: string; models: string; gallery: string; loras: string; embeddings: string };
 }
 
 export type GpuVendor = 'nvidia' | 'amd' | 'intel' | 'apple' | 'other';

@@ -4,6 +4,7 @@ import {
   providerChoiceSchema,
   themeSchema,
   type ErrorInfo,
+  type FolderKind,
   type GpuInfo,
   type ProviderChoice,
   type SettingsPatch,
@@ -73,11 +74,14 @@ function TokenField({ isSet, onSave }: { isSet: boolean; onSave: (token: string)
 }
 
 /**
- * The gallery or models folder. The desktop app asks in the system's folder dialog; in a browser the
+ * The gallery, models, LoRA or embeddings folder. The desktop app asks in the system's folder dialog; in a browser the
  * person types the folder, confirms, and Easel takes it only when it is empty or already Easel's,
  * saying why not otherwise.
  */
-function FolderField({ which, label, current, host }: { which: 'gallery' | 'models'; label: string; current: string; host: 'electron' | 'web' }) {
+/** How the confirmation names each folder. */
+const folderNames: Record<FolderKind, string> = { gallery: 'gallery', models: 'models', loras: 'LoRA', embeddings: 'embeddings' };
+
+function FolderField({ which, label, current, host }: { which: FolderKind; label: string; current: string; host: 'electron' | 'web' }) {
   const chooseFolder = useAppStore((state) => state.chooseFolder);
   const [draft, setDraft] = useState('');
   const [confirming, setConfirming] = useState(false);
@@ -110,9 +114,9 @@ function FolderField({ which, label, current, host }: { which: 'gallery' | 'mode
         </div>
       )}
       {confirming && (
-        <div className="row" role="alertdialog" aria-label={`Confirm the ${which} folder`}>
+        <div className="row" role="alertdialog" aria-label={`Confirm the ${folderNames[which]} folder`}>
           <span>
-            Use <code>{draft.trim()}</code> as the {which} folder? Easel will write and delete its own files there.
+            Use <code>{draft.trim()}</code> as the {folderNames[which]} folder? Easel will write and delete its own files there.
           </span>
           <button type="button" onClick={() => void choose(draft.trim())}>
             Use this folder
@@ -205,6 +209,8 @@ export function SettingsScreen() {
         <h2>Folders</h2>
         <FolderField which="gallery" label="Gallery folder" current={info.paths.gallery} host={info.host} />
         <FolderField which="models" label="Models folder" current={info.paths.models} host={info.host} />
+        <FolderField which="loras" label="LoRA folder" current={info.paths.loras} host={info.host} />
+        <FolderField which="embeddings" label="Embeddings folder" current={info.paths.embeddings} host={info.host} />
       </section>
       <section className="panel settings">
         <h2>Downloads</h2>

@@ -1,5 +1,5 @@
 import { create } from 'zustand';
-import type { AppInfo, ErrorInfo, PublicSettings, SettingsPatch } from '../../src-preload/api';
+import type { AppInfo, ErrorInfo, FolderKind, PublicSettings, SettingsPatch } from '../../src-preload/api';
 import { easel } from '../bridge';
 
 export type Screen = 'generate' | 'canvas' | 'gallery' | 'models' | 'settings';
@@ -19,10 +19,10 @@ interface AppState {
   load(): Promise<void>;
   updateSettings(patch: SettingsPatch): Promise<boolean>;
   /**
-   * Changes the gallery or models folder: the desktop app asks in the system's dialog (`path` unused);
+   * Changes the gallery, models, LoRA or embeddings folder: the desktop app asks in the system's dialog (`path` unused);
    * a browser sends the folder the person typed and confirmed. Returns why it was refused, or null.
    */
-  chooseFolder(which: 'gallery' | 'models', path?: string): Promise<ErrorInfo | null>;
+  chooseFolder(which: FolderKind, path?: string): Promise<ErrorInfo | null>;
   dismissError(): void;
 }
 

@@ -1,7 +1,9 @@
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
+import type { AdapterBase, AdapterKind } from '../../../src-preload/api';
 import { EaselError } from '../errors';
 import { moveToFreeName, TEMP_PREFIX } from '../fs/atomic';
+import { baseOfEmbedding, baseOfLora, isLcmLora } from './adapter-base';
 import { readEmbedding } from './embeddings';
 import { Lora } from './lora';
 import { a1111LoraHash } from './prompt-tags';
@@ -12,7 +14,7 @@ import { a1111LoraHash } from './prompt-tags';
  * removing one. Names are file names without `.safetensors`, as prompts use them.
  */
 
-export type AdapterKind = 'lora' | 'embedding';
+export type { AdapterKind };
 
 export interface AdapterEntry {
   name: string;
@@ -22,10 +24,16 @@ export interface AdapterEntry {
   hash: string;
   /** What the file says it was trained on, when it says. */
   baseModel?: string;
+  /** The architecture it was made for, from its metadata or its layer widths, when either tells. */
+  base?: AdapterBase;
+  /** A latent-consistency LoRA (4 steps with the LCM scheduler). */
+  lcm: boolean;
   /** The most frequent training tags (kohya's `ss_tag_frequency`), most frequent first. */
   triggerWords: string[];
   /** `NAME.preview.png` beside the file, when there is one. */
   preview?: string;
+  /** Why the file no longer opens; it is listed anyway so it can be removed. */
+  problem?: string;
 }
 
 const EXTENSION = '.safetensors';
@@ -44,7 +52,7 @@ export class AdapterLibrary {
     });
     const entries: AdapterEntry[] = [];
     for (const file of names.filter((name) => name.toLowerCase().endsWith(EXTENSION) && !name.startsWith(TEMP_PREFIX)).sort()) {
-      entries.push(await this.describe(path.join(this.dir, file)).catch(() => this.damaged(path.join(this.dir, file))));
+      entries.push(await this.describe(path.join(this.dir, file)).catch((error: unknown) => this.damaged(path.join(this.dir, file), error)));
     }
     return entries;
   }
@@ -98,15 +106,21 @@ export class AdapterLibrary {
   private async describe(file: string): Promise<AdapterEntry> {
     const name = path.basename(file, EXTENSION);
     const { size } = await fsp.stat(file);
-    const entry: AdapterEntry = { name, file, bytes: size, hash: await a1111LoraHash(file), triggerWords: [] };
+    const entry: AdapterEntry = { name, file, bytes: size, hash: await a1111LoraHash(file), triggerWords: [], lcm: false };
     if (this.kind === 'lora') {
       const lora = await Lora.open(file);
       try {
         if (lora.baseModel !== undefined) entry.baseModel = lora.baseModel;
+        const base = baseOfLora(lora);
+        if (base !== undefined) entry.base = base;
+        entry.lcm = isLcmLora(lora);
         entry.triggerWords = triggerWords(lora.metadata.ss_tag_frequency);
       } finally {
         await lora.close();
       }
+    } else {
+      const base = baseOfEmbedding(await readEmbedding(file));
+      if (base !== undefined) entry.base = base;
     }
     const preview = path.join(this.dir, `${name}.preview.png`);
     if (await fsp.stat(preview).then((stat) => stat.isFile(), () => false)) entry.preview = preview;
@@ -114,9 +128,10 @@ export class AdapterLibrary {
   }
 
   /** A file that no longer opens is still listed, so it can be removed. */
-  private async damaged(file: string): Promise<AdapterEntry> {
+  private async damaged(file: string, error: unknown): Promise<AdapterEntry> {
     const { size } = await fsp.stat(file);
-    return { name: path.basename(file, EXTENSION), file, bytes: size, hash: '', triggerWords: [] };
+    const problem = error instanceof EaselError ? error.message : 'The file cannot be read.';
+    return { name: path.basename(file, EXTENSION), file, bytes: size, hash: '', triggerWords: [], lcm: false, problem };
   }
 }
 

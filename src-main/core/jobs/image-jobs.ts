@@ -1,5 +1,6 @@
 import sharp from 'sharp';
 import type { GalleryItem, JobKind, JobProgress, JobSummary } from '../../../src-preload/api';
+import type { AdapterSources } from '../adapters/adapter-cache';
 import type { GalleryService } from '../gallery/gallery-service';
 import type { Pipeline } from '../pipeline/create';
 import { generateImages, type HiresUpscale } from '../pipeline/hires';
@@ -21,6 +22,8 @@ export interface ImageJobsOptions {
 export interface GenerationWork {
   params: GenerationParams;
   model: GenerationModel;
+  /** The folders the prompt's `<lora:NAME>` tags and embedding names are found in. */
+  adapters?: AdapterSources;
 }
 
 /** Generations and upscales share one queue: one thing at a time on the GPU and CPU. */
@@ -88,7 +91,7 @@ export class ImageJobs {
 
   private async run(
     id: string,
-    { params, model }: GenerationWork,
+    { params, model, adapters }: GenerationWork,
     context: { onProgress(progress: JobProgress): void; signal: AbortSignal },
   ): Promise<GalleryItem[]> {
     const pipeline = await this.options.pipeline();
@@ -108,6 +111,7 @@ export class ImageJobs {
     };
     await generateImages(pipeline, params, model, {
       signal: context.signal,
+      ...(adapters === undefined ? {} : { adapters }),
       onProgress: (progress) => {
         const base: JobProgress = {
           image: progress.image,

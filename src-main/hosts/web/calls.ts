@@ -1,13 +1,16 @@
 import type http from 'node:http';
-import type { ErrorInfo, Result } from '../../../src-preload/api';
+import { MAX_ADAPTER_UPLOAD_CHARS, type ErrorInfo, type Result } from '../../../src-preload/api';
 import type { Dispatch } from '../dispatch';
 
 /** Only these channels carry images (base64, up to 60 MB in the contract); every other call is small. */
 const LARGE_BODY_CHANNELS = new Set(['jobs.enqueue', 'gallery.readParameters']);
 export const MAX_LARGE_BODY_BYTES = 64 * 1024 * 1024;
 export const MAX_SMALL_BODY_BYTES = 1024 * 1024;
+/** A LoRA or embedding upload: the file's limit in base64, and room for the JSON around it. */
+export const MAX_ADAPTER_BODY_BYTES = MAX_ADAPTER_UPLOAD_CHARS + 1024;
 
 export function bodyLimitFor(channel: string): number {
+  if (channel === 'adapters.import') return MAX_ADAPTER_BODY_BYTES;
   return LARGE_BODY_CHANNELS.has(channel) ? MAX_LARGE_BODY_BYTES : MAX_SMALL_BODY_BYTES;
 }
 
@@ -79,7 +82,7 @@ export async function handleCall(
     sendError(res, tooLarge ? 413 : 400, {
       code: 'invalid_request',
       message: tooLarge
-        ? `The request is larger than ${limit / (1024 * 1024)} MB, the most ${channel} accepts.`
+        ? `The request is larger than ${Math.round(limit / (1024 * 1024))} MB, the most ${channel} accepts.`
         : 'The request body is not valid JSON.',
     });
     return;

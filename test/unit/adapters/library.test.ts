@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -42,6 +42,8 @@ describe('the LoRA library', () => {
       bytes: lora.length,
       hash: await a1111LoraHash(path.join(temp, 'pixel.safetensors')),
       baseModel: 'sd_v1',
+      base: 'sd1',
+      lcm: false,
       triggerWords: ['sprite', 'pixel art', 'outline'],
       preview: path.join(dir, 'pixel.preview.png'),
     });
@@ -63,5 +65,42 @@ describe('the LoRA library', () => {
     writeFileSync(path.join(temp, 'nothing.safetensors'), safetensorsBytes({ weight: f32([1], [1]) }));
     expect((await rejection(library.import(path.join(temp, 'nothing.safetensors')))).code).toBe('model_invalid');
     expect(await library.list()).toEqual([]);
+  });
+});
+
+describe('what an adapter was made for', () => {
+  const layer = (prefix: string, inWidth: number, out: number) => ({
+    [`${prefix}.lora_down.weight`]: f32(new Float32Array(inWidth), [1, inWidth]),
+    [`${prefix}.lora_up.weight`]: f32(new Float32Array(out), [out, 1]),
+  });
+  const listed = async (name: string, bytes: Buffer, kind: 'lora' | 'embedding' = 'lora') => {
+    const dir = path.join(temp, `base-${name}`);
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(path.join(dir, `${name}.safetensors`), bytes);
+    const [entry] = await new AdapterLibrary(dir, kind).list();
+    return entry!;
+  };
+
+  it('reads the base from the widths when the metadata is silent, and knows an LCM-LoRA by its name', async () => {
+    const attn = 'lora_unet_down_blocks_1_attentions_0_transformer_blocks_0_attn2_to_k';
+    expect((await listed('sd2', safetensorsBytes(layer(attn, 1024, 640)))).base).toBe('sd2');
+    expect((await listed('xl', safetensorsBytes(layer(attn, 2048, 640)))).base).toBe('sdxl');
+    expect((await listed('te2', safetensorsBytes(layer('lora_te2_text_model_encoder_layers_0_self_attn_q_proj', 1280, 1280)))).base).toBe('sdxl');
+    const unknown = await listed('tiny', safetensorsBytes(layer(attn, 32, 32)));
+    expect(unknown.base).toBeUndefined();
+    expect(unknown.lcm).toBe(false);
+    // Metadata wins over widths.
+    expect((await listed('said', safetensorsBytes(layer(attn, 32, 32), { 'modelspec.architecture': 'stable-diffusion-xl-v1-base/lora' }))).base).toBe('sdxl');
+    const lcm = await listed('lcm-lora-sdv1-5', safetensorsBytes(layer(attn, 768, 320)));
+    expect(lcm).toMatchObject({ lcm: true, base: 'sd1' });
+    expect((await listed('LCM_LoRA_SDXL', safetensorsBytes(layer(attn, 2048, 640)))).lcm).toBe(true);
+    expect((await listed('welcome', safetensorsBytes(layer(attn, 768, 320)))).lcm).toBe(false);
+    expect((await listed('easynegative', safetensorsBytes({ emb_params: f32(new Float32Array(2 * 768), [2, 768]) }), 'embedding')).base).toBe('sd1');
+  });
+
+  it('lists a file that no longer opens with the reason, so it can be removed', async () => {
+    const entry = await listed('cut', Buffer.from([9, 9, 9]));
+    expect(entry.problem).toMatch(/cut/);
+    expect(entry.hash).toBe('');
   });
 });

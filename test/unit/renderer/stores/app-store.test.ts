@@ -33,7 +33,7 @@ describe('the app store', () => {
 
   it('changes a folder through settings.chooseFolder, confirmed, then reads the app info again (the folder moved)', async () => {
     fake.answer('settings.chooseFolder', (request) => ok({ chosen: true, settings: settings({ galleryDir: request.path ?? null }) }));
-    fake.answer('app.info', appInfo({ paths: { data: '/data', models: '/data/models', gallery: '/pictures' } }));
+    fake.answer('app.info', appInfo({ paths: { data: '/data', models: '/data/models', gallery: '/pictures', loras: '/data/loras', embeddings: '/data/embeddings' } }));
     expect(await useAppStore.getState().chooseFolder('gallery', '/pictures')).toBeNull();
     expect(fake.requests('settings.chooseFolder')).toEqual([{ which: 'gallery', path: '/pictures', confirmed: true }]);
     expect(useAppStore.getState()).toMatchObject({ settings: { galleryDir: '/pictures' }, info: { paths: { gallery: '/pictures' } } });

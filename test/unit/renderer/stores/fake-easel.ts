@@ -96,6 +96,8 @@ export function settings(patch: Partial<PublicSettings> = {}): PublicSettings {
   return {
     galleryDir: null,
     modelsDir: null,
+    loraDir: null,
+    embeddingDir: null,
     hubEndpoint: 'https://huggingface.co',
     hubTokenSet: false,
     preferredProvider: 'auto',
@@ -115,7 +117,7 @@ export function appInfo(patch: Partial<AppInfo> = {}): AppInfo {
     platform: 'linux',
     arch: 'x64',
     host: 'web',
-    paths: { data: '/data', models: '/data/models', gallery: '/data/gallery' },
+    paths: { data: '/data', models: '/data/models', gallery: '/data/gallery', loras: '/data/loras', embeddings: '/data/embeddings' },
     ...patch,
   };
 }
