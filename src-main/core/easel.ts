@@ -157,9 +157,9 @@ export class Easel {
     return this.jobs.enqueue({ params: generationParams(request), model, adapters: await this.adapters.sources() });
   }
 
-  /** Settings read from a dropped PNG. */
+  /** Settings read from a dropped PNG, its LoRAs pointed at the installed files. */
   async readParameters(base64: string): Promise<ImportedParameters> {
-    return this.gallery.readParameters(base64);
+    return this.adapters.matchInstalled(this.gallery.readParameters(base64));
   }
 
   /** Queues an upscale of a gallery image; the source and the result's size are checked now, not when its turn comes. */

@@ -28,8 +28,12 @@ export interface GalleryModel {
   count: number;
 }
 
-/** Parameters read from a dropped PNG (Easel's own, A1111's, ComfyUI's or InvokeAI's). */
-export type ImportedParameters = Partial<GenerationParameters> & { source: ParametersSource };
+/**
+ * Parameters read from a dropped PNG (Easel's own, A1111's, ComfyUI's or InvokeAI's). The prompt's `<lora:>` tags
+ * name the installed files, found by A1111 hash when the image named them otherwise; `lorasNotInstalled` lists
+ * those found under no name.
+ */
+export type ImportedParameters = Partial<GenerationParameters> & { source: ParametersSource; lorasNotInstalled?: string[] };
 
 export const galleryIdSchema = z
   .string()

@@ -6,10 +6,48 @@ import { generateNow, GenerateForm } from '../components/generate/GenerateForm';
 import { Icon } from '../components/Icon';
 import { carriesFiles, carriesGalleryImage, draggedFile, draggedGalleryImage, readImageFile } from '../components/generate/image-files';
 import { JobQueue } from '../components/generate/JobQueue';
+import { withLora } from '../../src-shared/lora-tags';
+import { useAdaptersStore } from '../stores/adapters-store';
 import { useAppStore } from '../stores/app-store';
 import { followModelChanges, useGenerateStore } from '../stores/generate-store';
 import { followJobs } from '../stores/jobs-store';
 import '../styles/generate.css';
+
+/** Files a person drops to install as LoRAs or embeddings; pickles go the same way so Easel can say why it refuses them. */
+const ADAPTER_FILE = /\.(safetensors|ckpt|pt|pth|bin)$/i;
+const PICKLE_FILE = /\.(ckpt|pt|pth|bin)$/i;
+
+/** Installs dropped LoRAs and embeddings and says what came of it; a LoRA is one click from the prompt. */
+async function importDroppedAdapters(files: File[]): Promise<void> {
+  const store = useGenerateStore.getState();
+  // A pickle is refused by its name alone: its first bytes are enough to ask, however large the file.
+  const sent = files.map((file) => (PICKLE_FILE.test(file.name) ? new File([file.slice(0, 16)], file.name) : file));
+  const installed = await useAdaptersStore.getState().importFiles(sent);
+  const failure = useAdaptersStore.getState().error;
+  if (installed.length === 0) {
+    store.setNotice({ tone: 'warning', text: failure?.message ?? 'Nothing was installed.' });
+    return;
+  }
+  const names = installed.map((adapter) => `${adapter.name} (${adapter.kind === 'lora' ? 'LoRA' : 'embedding'})`).join(', ');
+  const firstLora = installed.find((adapter) => adapter.kind === 'lora');
+  const missed = installed.length < files.length && failure ? ` ${failure.message}` : '';
+  store.setNotice({
+    tone: missed ? 'warning' : 'info',
+    text: `Installed ${names}.${missed}`,
+    ...(firstLora
+      ? {
+          action: {
+            label: `Add ${firstLora.name} to the prompt`,
+            run: () => {
+              const state = useGenerateStore.getState();
+              state.update({ prompt: withLora(state.prompt, firstLora.name, 1) });
+              state.setNotice(null);
+            },
+          },
+        }
+      : {}),
+  });
+}
 
 /**
  * A dropped PNG that carries settings (Easel, A1111, ComfyUI, InvokeAI) loads them into the form; any
@@ -82,6 +120,11 @@ export function GenerateScreen() {
           void useGenerateStore.getState().startFromGalleryImage(galleryImage.id, galleryImage.prompt);
           return;
         }
+        const adapters = Array.from(event.dataTransfer.files).filter((file) => ADAPTER_FILE.test(file.name));
+        if (adapters.length > 0) {
+          void importDroppedAdapters(adapters);
+          return;
+        }
         const file = draggedFile(event.dataTransfer);
         if (file) void loadDroppedFile(file);
       }}
@@ -107,7 +150,7 @@ export function GenerateScreen() {
       </section>
       {dragging && (
         <div className="drop-overlay" aria-hidden="true">
-          <p>Drop a gallery image to start from it, a PNG to load its settings, or any image to start from it</p>
+          <p>Drop a gallery image to start from it, a PNG to load its settings, any image to start from it, or .safetensors LoRAs and embeddings to install them</p>
         </div>
       )}
     </div>

@@ -63,7 +63,7 @@ interface GenerateState extends GenerateForm {
   modelChanged(model: ModelSummary): void;
   selectModel(id: string): void;
   /** Loads settings into the form; resolves once the chosen model is saved as the last one used. */
-  applyParameters(parameters: Partial<GenerationParameters>, from: string): Promise<void>;
+  applyParameters(parameters: Partial<GenerationParameters> & { lorasNotInstalled?: string[] }, from: string): Promise<void>;
   setInitImage(image: Omit<InitImage, 'strength'>): void;
   /** A gallery image becomes the img2img starting image; false (with a notice saying why) when it cannot be read. */
   startFromGalleryImage(id: string, prompt: string): Promise<boolean>;
@@ -182,6 +182,9 @@ export const useGenerateStore = create<GenerateState>((set, get) => ({
       else notes.push(`its model (${parameters.modelName || parameters.modelId}) is not installed, so the current one stays`);
     }
     if (parameters.prompt !== undefined) patch.prompt = parameters.prompt;
+    const missing = parameters.lorasNotInstalled ?? [];
+    if (missing.length === 1) notes.push(`the LoRA ${missing[0]} is not installed (drop its .safetensors file here to install it)`);
+    if (missing.length > 1) notes.push(`the LoRAs ${missing.join(', ')} are not installed (drop their .safetensors files here to install them)`);
     if (parameters.negativePrompt !== undefined) patch.negativePrompt = parameters.negativePrompt;
     if (parameters.steps !== undefined) patch.steps = Math.min(200, Math.max(1, Math.round(parameters.steps)));
     if (parameters.guidance !== undefined) patch.guidance = Math.min(30, Math.max(0, parameters.guidance));

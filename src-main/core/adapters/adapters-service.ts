@@ -2,7 +2,8 @@ import { promises as fsp } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
-import { MAX_ADAPTER_UPLOAD_BYTES, type AdapterKind, type AdapterList, type AdapterSummary } from '../../../src-preload/api';
+import { MAX_ADAPTER_UPLOAD_BYTES, type AdapterKind, type AdapterList, type AdapterSummary, type ImportedParameters } from '../../../src-preload/api';
+import { renameLora } from '../../../src-shared/lora-tags';
 import { EaselError } from '../errors';
 import type { AdapterSources } from './adapter-cache';
 import { readEmbedding } from './embeddings';
@@ -62,6 +63,39 @@ export class AdaptersService {
     const { loras, embeddings } = await this.libraries();
     await (kind === 'lora' ? loras : embeddings).remove(name);
     return { kind, name };
+  }
+
+  /**
+   * Points the `<lora:>` tags of settings read from an image at the installed files: a LoRA installed under the
+   * name the image used is kept; one installed under another name is found by its A1111 hash and the tags are
+   * renamed, keeping their weights; the rest are listed as not installed.
+   */
+  async matchInstalled(parameters: ImportedParameters): Promise<ImportedParameters> {
+    if (parameters.loras === undefined || parameters.loras.length === 0) return parameters;
+    const installed = await (await this.libraries()).loras.list();
+    const byName = new Set(installed.map((entry) => entry.name));
+    const byHash = new Map(installed.filter((entry) => entry.hash !== '').map((entry) => [entry.hash, entry.name]));
+    let { prompt = '', negativePrompt = '' } = parameters;
+    const loras: NonNullable<ImportedParameters['loras']> = [];
+    const missing: string[] = [];
+    for (const lora of parameters.loras) {
+      const found = byName.has(lora.name) ? lora.name : byHash.get(lora.hash);
+      if (found === undefined) {
+        if (!missing.includes(lora.name)) missing.push(lora.name);
+        loras.push(lora);
+        continue;
+      }
+      if (found !== lora.name) {
+        prompt = renameLora(prompt, lora.name, found);
+        negativePrompt = renameLora(negativePrompt, lora.name, found);
+      }
+      loras.push({ ...lora, name: found });
+    }
+    const matched: ImportedParameters = { ...parameters, loras };
+    if (parameters.prompt !== undefined) matched.prompt = prompt;
+    if (parameters.negativePrompt !== undefined) matched.negativePrompt = negativePrompt;
+    if (missing.length > 0) matched.lorasNotInstalled = missing;
+    return matched;
   }
 
   /** Where a generation's `<lora:NAME>` tags and embedding names are found. */

@@ -1,4 +1,4 @@
-import { loraHashesValue } from '../adapters/prompt-tags';
+import { extractLoraTags, loraHashesValue, parseLoraHashes } from '../adapters/prompt-tags';
 import {
   schedulerNames,
   type GenerationParameters,
@@ -191,7 +191,25 @@ export function parseA1111Parameters(text: string): Partial<GenerationParameters
   if (hiresUpscaler !== undefined && hiresUpscaler !== '') result.hiresUpscaler = hiresUpscaler;
   parseInpaintFields(params, result);
   if (params.get('VAE Decoder') === 'TAESD') result.decoder = 'tiny';
+  const loras = lorasOf(result.prompt ?? '', result.negativePrompt ?? '', params.get('Lora hashes'));
+  if (loras.length > 0) result.loras = loras;
   return result;
+}
+
+/**
+ * The LoRAs an A1111 prompt applied, each with the short hash `Lora hashes` gives it (empty when the list does not
+ * name it), so Easel can find the installed file even under another name. A prompt whose tags do not parse keeps
+ * them as text and names no LoRA.
+ */
+function lorasOf(prompt: string, negativePrompt: string, hashesValue: string | undefined): NonNullable<GenerationParameters['loras']> {
+  const hashes = parseLoraHashes(hashesValue ?? '');
+  try {
+    const tags = [...extractLoraTags(prompt).tags, ...extractLoraTags(negativePrompt).tags];
+    // A1111 writes each name with ':' and ',' taken out.
+    return tags.map(({ name, scale }) => ({ name, scale, hash: hashes.get(name.replace(/[:,]/g, '')) ?? '' }));
+  } catch {
+    return [];
+  }
 }
 
 function pickParameters(meta: ImageMetadata): Partial<GenerationParameters> {
@@ -213,6 +231,7 @@ function pickParameters(meta: ImageMetadata): Partial<GenerationParameters> {
     if (meta[key] !== undefined) Object.assign(params, { [key]: meta[key] });
   }
   if (decoder !== undefined) params.decoder = decoder;
+  if (meta.loras !== undefined && meta.loras.length > 0) params.loras = meta.loras;
   return params;
 }
 

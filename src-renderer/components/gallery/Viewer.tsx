@@ -6,6 +6,7 @@ import { PAGE_SIZE, useGalleryStore } from '../../stores/gallery-store';
 import { useGenerateStore } from '../../stores/generate-store';
 import { useJobsStore } from '../../stores/jobs-store';
 import { formatDuration } from '../../../src-shared/format';
+import { formatWeight } from '../../../src-shared/lora-tags';
 import { schedulerLabels } from '../../../src-shared/schedulers';
 import { providerLabels } from '../../provider-labels';
 import { keepFocusInside } from '../focus-trap';
@@ -71,6 +72,20 @@ function Parameters({ item }: { item: GalleryItem }) {
       <dd>{schedulerLabels[meta.scheduler as keyof typeof schedulerLabels] ?? meta.scheduler}</dd>
       <dt>Seed</dt>
       <dd className="selectable">{meta.seed}</dd>
+      {meta.loras !== undefined && meta.loras.length > 0 && (
+        <>
+          <dt>LoRAs</dt>
+          <dd>
+            <ul className="viewer-loras" aria-label="LoRAs used">
+              {meta.loras.map((lora, index) => (
+                <li key={`${lora.name}-${index}`} title={lora.hash ? `A1111 hash ${lora.hash}` : undefined}>
+                  {lora.name} <span className="dim">at {formatWeight(lora.scale)}</span>
+                </li>
+              ))}
+            </ul>
+          </dd>
+        </>
+      )}
       {meta.strength !== undefined && (
         <>
           <dt>Strength</dt>

@@ -4,6 +4,7 @@ import { isTurbo, makesNewImages, useGenerateStore } from '../../stores/generate
 import { useJobsStore } from '../../stores/jobs-store';
 import { HiresField } from './HiresField';
 import { InitImageField } from './InitImageField';
+import { LoraSection } from './LoraSection';
 import { ModelAbilities } from './ModelAbilities';
 import { NumberInput, SliderField } from './NumberField';
 import { PromptField } from './PromptField';
@@ -87,6 +88,7 @@ export function GenerateForm() {
           onExample={(prompt) => form.update({ prompt })}
           onSelectModel={form.selectModel}
         />
+        <LoraSection model={model} />
         <PromptField
           label="Negative prompt"
           rows={2}

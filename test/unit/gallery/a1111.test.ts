@@ -113,6 +113,8 @@ describe('parseA1111Parameters on files from A1111', () => {
       width: 768,
       height: 512,
       modelName: 'v1-5-pruned-emaonly',
+      // film_grain is in the hash list but no tag of the prompt applies it: its weight is unknown.
+      loras: [{ name: 'add_detail', scale: 0.6, hash: '7c6bad76eb54' }],
     });
   });
 

@@ -6,9 +6,10 @@ import sharp from 'sharp';
 import { afterEach, describe, expect, it } from 'vitest';
 import { a1111LoraHash } from '../../../../src-main/core/adapters/prompt-tags';
 import type { Easel } from '../../../../src-main/core/easel';
+import { addPngTextChunks } from '../../../../src-main/core/gallery/png-text';
 import { MAX_ADAPTER_BODY_BYTES } from '../../../../src-main/hosts/web/calls';
 import type { WebHost } from '../../../../src-main/hosts/web-server';
-import type { AdapterList, AdapterSummary, AppInfo, PublicSettings, Result } from '../../../../src-preload/api';
+import type { AdapterList, AdapterSummary, AppInfo, ImportedParameters, PublicSettings, Result } from '../../../../src-preload/api';
 import { f32, safetensorsBytes } from '../../../fixtures/safetensors';
 import { call } from '../../../helpers/raw-http';
 import { useTempDirs } from '../../../helpers/temp';
@@ -140,5 +141,33 @@ describe('LoRAs and embeddings over the contract', () => {
     expect((await value<PublicSettings>(web, 'settings.get', {})).embeddingDir).toBeNull();
     // The folders are the person's to choose, never a page's plain settings patch.
     expect((await refusal(web, 'settings.update', { loraDir: documents })).code).toBe('invalid_request');
+  });
+});
+
+describe('LoRAs in settings read from an A1111 image', () => {
+  it('finds an installed LoRA by its A1111 hash under another name, keeps the weights, and names the ones missing', async () => {
+    const { web } = await start();
+    const installed = await value<AdapterSummary>(web, 'adapters.import', upload('ink-style.safetensors', styleLora));
+    // As A1111 v1.10 writes it: the tags in the prompt, their short hashes quoted in `Lora hashes`.
+    const parameters = [
+      'a castle at dusk, <lora:inkStyle_v2:0.7> <lora:add_detail:0.5>',
+      'Negative prompt: blurry, <lora:inkStyle_v2:-0.2>',
+      'Steps: 20, Sampler: DPM++ 2M, Schedule type: Karras, CFG scale: 7, Seed: 1234, Size: 512x768, Model hash: 6ce0161689, ' +
+        `Model: v1-5-pruned-emaonly, Lora hashes: "inkStyle_v2: ${installed.hash}, add_detail: 7c6bad76eb54", Version: v1.10.1`,
+    ].join('\n');
+    const plain = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#000' } }).png().toBuffer();
+    const png = addPngTextChunks(plain, { parameters });
+    const read = await value<ImportedParameters>(web, 'gallery.readParameters', { data: png.toString('base64') });
+    expect(read).toMatchObject({
+      source: 'a1111',
+      prompt: 'a castle at dusk, <lora:ink-style:0.7> <lora:add_detail:0.5>',
+      negativePrompt: 'blurry, <lora:ink-style:-0.2>',
+      loras: [
+        { name: 'ink-style', scale: 0.7, hash: installed.hash },
+        { name: 'add_detail', scale: 0.5, hash: '7c6bad76eb54' },
+        { name: 'ink-style', scale: -0.2, hash: installed.hash },
+      ],
+      lorasNotInstalled: ['add_detail'],
+    });
   });
 });
