@@ -24,6 +24,8 @@ async function importDroppedAdapters(files: File[]): Promise<void> {
   const sent = files.map((file) => (PICKLE_FILE.test(file.name) ? new File([file.slice(0, 16)], file.name) : file));
   const installed = await useAdaptersStore.getState().importFiles(sent);
   const failure = useAdaptersStore.getState().error;
+  // The notice says it; the picker need not say it again.
+  useAdaptersStore.getState().dismissError();
   if (installed.length === 0) {
     store.setNotice({ tone: 'warning', text: failure?.message ?? 'Nothing was installed.' });
     return;

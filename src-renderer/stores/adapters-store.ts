@@ -11,7 +11,8 @@ interface AdaptersState {
   load(): Promise<void>;
   /** Imports dropped or picked `.safetensors` files one after another; resolves with the ones installed. */
   importFiles(files: File[]): Promise<AdapterSummary[]>;
-  remove(adapter: AdapterSummary): Promise<void>;
+  /** Said elsewhere already (the Generate screen's notice after a drop). */
+  dismissError(): void;
 }
 
 /** The architecture each model family's LoRAs are made for; the demo is its own, which no LoRA names. */
@@ -29,11 +30,13 @@ export const baseLabels: Record<AdapterBase, string> = { sd1: 'SD 1.x', sd2: 'SD
 
 export type Fit = 'fits' | 'unknown' | 'other';
 
-/** Whether an adapter was made for the model's architecture: 'unknown' when the file or the model does not say. */
+/**
+ * Whether an adapter was made for the model's architecture: 'unknown' when the file does not say (or no model is
+ * chosen); one made for any standard base does not fit the demo, which has its own.
+ */
 export function fitOf(adapter: AdapterSummary, family: ModelFamily | undefined): Fit {
-  const base = family === undefined ? null : familyBase[family];
-  if (adapter.base === null || base === null) return 'unknown';
-  return adapter.base === base ? 'fits' : 'other';
+  if (adapter.base === null || family === undefined) return 'unknown';
+  return adapter.base === familyBase[family] ? 'fits' : 'other';
 }
 
 const fitOrder: Record<Fit, number> = { fits: 0, unknown: 1, other: 2 };
@@ -100,9 +103,5 @@ export const useAdaptersStore = create<AdaptersState>((set, get) => ({
     return installed;
   },
 
-  remove: async (adapter) => {
-    const result = await easel.adapters.remove({ kind: adapter.kind, name: adapter.name });
-    set({ error: result.ok ? null : result.error });
-    await get().load();
-  },
+  dismissError: () => set({ error: null }),
 }));

@@ -127,7 +127,7 @@ function Picker({ model, onClose }: { model: ModelSummary | undefined; onClose()
       }}
     >
       <div className="lora-picker-tools">
-        <div className="search-box">
+        <div className="lora-search">
           <Icon name="search" size={15} />
           <input ref={search} type="search" aria-label="Search LoRAs and embeddings" placeholder="Search by name or trigger word" value={query} onChange={(event) => setQuery(event.target.value)} />
         </div>
