@@ -115,6 +115,7 @@ describe('LoRAs in the app, through the web host in Chromium', () => {
     // The picker: searchable, those made for the model first (the demo says nothing, so the SDXL one is last).
     await form().getByRole('button', { name: 'Add LoRA' }).click();
     const picker = form().getByRole('group', { name: 'Pick a LoRA' });
+    const applied = form().getByRole('list', { name: 'LoRAs in the prompt' });
     const names = () => picker.getByRole('list', { name: 'LoRAs' }).locator('.adapter-name').allTextContents();
     await poll(names).toEqual(['demo-style', 'lcm-lora-sdv1-5', 'xl-detail']);
     expect(await picker.getByText('made for SDXL').isVisible()).toBe(true);
@@ -134,13 +135,13 @@ describe('LoRAs in the app, through the web host in Chromium', () => {
     await picker.getByRole('button', { name: 'Add lcm-lora-sdv1-5' }).click();
     const lcmNote = form().getByRole('note');
     await poll(() => lcmNote.textContent()).toMatch(/^LCM-LoRA applied\. Easel Demo \(built-in\) cannot use the LCM scheduler/);
+    expect(await applied.getByText('Made for SD 1.x: it does not fit Easel Demo (built-in)').count()).toBe(1);
     await screenshotAtWindowSizes(page, 'lora-applied');
     await form().getByRole('button', { name: 'Take lcm-lora-sdv1-5 out of the prompt' }).click();
     await poll(() => lcmNote.count()).toBe(0);
     await form().getByRole('button', { name: 'Close' }).click();
 
     // Each LoRA in the prompt has its weight and trigger words one click away.
-    const applied = form().getByRole('list', { name: 'LoRAs in the prompt' });
     expect(await applied.getByRole('slider', { name: 'Weight of demo-style' }).inputValue()).toBe('0.8');
     await applied.getByRole('button', { name: '+ bold outline' }).click();
     expect(await prompt().inputValue()).toBe(`${PROMPT}, bold outline <lora:demo-style:0.8>`);

@@ -27,8 +27,9 @@ function fitLabel(adapter: AdapterSummary, model: ModelSummary | undefined): str
   return base ?? 'base not stated';
 }
 
-function AppliedLora({ lora, installed, known, onWeight, onRemove, onWords }: {
+function AppliedLora({ lora, installed, known, model, onWeight, onRemove, onWords }: {
   lora: PromptLora;
+  model: ModelSummary | undefined;
   installed: AdapterSummary | undefined;
   /** False until the installed LoRAs are listed: nothing is said about being installed before then. */
   known: boolean;
@@ -60,6 +61,11 @@ function AppliedLora({ lora, installed, known, onWeight, onRemove, onWords }: {
         value={lora.weight}
         onChange={(event) => onWeight(Number(event.target.value))}
       />
+      {installed?.base && fitOf(installed, model?.family) === 'other' && (
+        <p className="field-hint warning-text">
+          Made for {baseLabels[installed.base]}: it does not fit {model?.name ?? 'this model'}, and generating will say so.
+        </p>
+      )}
       {installed === undefined ? (
         known && 
         <p className="field-hint warning-text">Not installed: drop its .safetensors file here, or generating will stop with an error.</p>
@@ -107,7 +113,12 @@ function Picker({ model, onClose }: { model: ModelSummary | undefined; onClose()
   const [weight, setWeight] = useState(1);
   const fileInput = useRef<HTMLInputElement>(null);
   const search = useRef<HTMLInputElement>(null);
-  useEffect(() => search.current?.focus(), []);
+  const panel = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    // The form scrolls: the picker opens below the prompt, so it is brought into view whole, then searched.
+    panel.current?.scrollIntoView({ block: 'nearest' });
+    search.current?.focus({ preventScroll: true });
+  }, []);
   const matches = (adapter: AdapterSummary) => {
     const needle = query.trim().toLowerCase();
     return needle === '' || adapter.name.toLowerCase().includes(needle) || adapter.triggerWords.some((word) => word.toLowerCase().includes(needle));
@@ -118,6 +129,7 @@ function Picker({ model, onClose }: { model: ModelSummary | undefined; onClose()
 
   return (
     <div
+      ref={panel}
       id="lora-picker"
       className="lora-picker"
       role="group"
@@ -129,7 +141,7 @@ function Picker({ model, onClose }: { model: ModelSummary | undefined; onClose()
       <div className="lora-picker-tools">
         <div className="lora-search">
           <Icon name="search" size={15} />
-          <input ref={search} type="search" aria-label="Search LoRAs and embeddings" placeholder="Search by name or trigger word" value={query} onChange={(event) => setQuery(event.target.value)} />
+          <input ref={search} type="search" aria-label="Search LoRAs and embeddings" placeholder="Name or trigger word" value={query} onChange={(event) => setQuery(event.target.value)} />
         </div>
         <div className="slider-row">
           <label htmlFor="lora-new-weight" className="picker-weight-label">
@@ -168,7 +180,7 @@ function Picker({ model, onClose }: { model: ModelSummary | undefined; onClose()
                   disabled={lora.problem !== null}
                   onClick={() => form.update({ prompt: withLora(form.prompt, lora.name, weight) })}
                 >
-                  {inPrompt.has(lora.name) ? 'Set' : 'Add'}
+                  {inPrompt.has(lora.name) ? 'Set weight' : 'Add'}
                 </button>
               </li>
             );
@@ -261,6 +273,7 @@ export function LoraSection({ model }: { model: ModelSummary | undefined }) {
               lora={lora}
               installed={installed.get(lora.name)}
               known={loaded}
+              model={model}
               onWeight={(weight) => update({ prompt: withLoraWeight(useGenerateStore.getState().prompt, lora.name, weight) })}
               onRemove={() => update({ prompt: withoutLora(useGenerateStore.getState().prompt, lora.name) })}
               onWords={(words) => update({ prompt: withWords(useGenerateStore.getState().prompt, words) })}
