@@ -6,7 +6,7 @@ import { generateNow, GenerateForm } from '../components/generate/GenerateForm';
 import { Icon } from '../components/Icon';
 import { carriesFiles, carriesGalleryImage, draggedFile, draggedGalleryImage, readImageFile } from '../components/generate/image-files';
 import { JobQueue } from '../components/generate/JobQueue';
-import { withLora } from '../../src-shared/lora-tags';
+import { promptLoras, withLora } from '../../src-shared/lora-tags';
 import { useAdaptersStore } from '../stores/adapters-store';
 import { useAppStore } from '../stores/app-store';
 import { followModelChanges, useGenerateStore } from '../stores/generate-store';
@@ -42,7 +42,10 @@ async function importDroppedAdapters(files: File[]): Promise<void> {
             label: `Add ${firstLora.name} to the prompt`,
             run: () => {
               const state = useGenerateStore.getState();
-              state.update({ prompt: withLora(state.prompt, firstLora.name, 1) });
+              // A LoRA the prompt names already keeps the weight it has.
+              if (!promptLoras(state.prompt).some((lora) => lora.name === firstLora.name)) {
+                state.update({ prompt: withLora(state.prompt, firstLora.name, 1) });
+              }
               state.setNotice(null);
             },
           },

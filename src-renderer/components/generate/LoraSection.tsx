@@ -261,7 +261,17 @@ export function LoraSection({ model }: { model: ModelSummary | undefined }) {
         <span id="lora-section-title" className="section-label">
           LoRAs{applied.length > 0 ? ` (${applied.length})` : ''}
         </span>
-        <button type="button" className="link" aria-expanded={open} aria-controls="lora-picker" onClick={() => setOpen(!open)}>
+        <button
+          type="button"
+          className="link"
+          aria-expanded={open}
+          aria-controls="lora-picker"
+          onClick={() => {
+            // Files copied into the folder by hand, or installed from another window, show up on each opening.
+            if (!open) void load();
+            setOpen(!open);
+          }}
+        >
           {open ? 'Close' : 'Add LoRA'}
         </button>
       </div>
