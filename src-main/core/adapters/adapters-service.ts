@@ -7,7 +7,7 @@ import { renameLora } from '../../../src-shared/lora-tags';
 import { EaselError } from '../errors';
 import type { AdapterSources } from './adapter-cache';
 import { readEmbedding } from './embeddings';
-import { AdapterLibrary, type AdapterEntry } from './library';
+import { AdapterLibrary, LoraHashCache, type AdapterEntry } from './library';
 import { assertSafetensorsName, Lora } from './lora';
 
 export interface AdaptersServiceOptions {
@@ -23,13 +23,17 @@ const PREVIEW_SIZE = 160;
  * sent (there is no path to copy from in a browser), removed; and the folders a generation finds them in.
  */
 export class AdaptersService {
+  private readonly hashes = new LoraHashCache();
+  /** Small previews by file and modification time, made once per change of the picture. */
+  private readonly previews = new Map<string, Promise<string | null>>();
+
   constructor(private readonly options: AdaptersServiceOptions) {}
 
   async list(): Promise<AdapterList> {
     const { loras, embeddings } = await this.libraries();
     return {
-      loras: await Promise.all((await loras.list()).map((entry) => summary('lora', entry))),
-      embeddings: await Promise.all((await embeddings.list()).map((entry) => summary('embedding', entry))),
+      loras: await Promise.all((await loras.list()).map((entry) => this.summary('lora', entry))),
+      embeddings: await Promise.all((await embeddings.list()).map((entry) => this.summary('embedding', entry))),
     };
   }
 
@@ -53,7 +57,7 @@ export class AdaptersService {
       const which = kind === 'auto' ? await kindOf(file) : kind;
       const libraries = await this.libraries();
       const entry = await (which === 'lora' ? libraries.loras : libraries.embeddings).import(file);
-      return summary(which, entry);
+      return await this.summary(which, entry);
     } finally {
       await fsp.rm(staging, { recursive: true, force: true });
     }
@@ -106,7 +110,34 @@ export class AdaptersService {
 
   private async libraries(): Promise<{ loras: AdapterLibrary; embeddings: AdapterLibrary }> {
     const { loras, embeddings } = await this.options.folders();
-    return { loras: new AdapterLibrary(loras, 'lora'), embeddings: new AdapterLibrary(embeddings, 'embedding') };
+    return { loras: new AdapterLibrary(loras, 'lora', this.hashes), embeddings: new AdapterLibrary(embeddings, 'embedding', this.hashes) };
+  }
+
+  private async summary(kind: AdapterKind, entry: AdapterEntry): Promise<AdapterSummary> {
+    return {
+      kind,
+      name: entry.name,
+      bytes: entry.bytes,
+      hash: entry.hash,
+      baseModel: entry.baseModel ?? null,
+      base: entry.base ?? null,
+      triggerWords: entry.triggerWords,
+      preview: entry.preview === undefined ? null : await this.preview(entry.preview),
+      lcm: entry.lcm,
+      problem: entry.problem ?? null,
+    };
+  }
+
+  private async preview(file: string): Promise<string | null> {
+    const stat = await fsp.stat(file).catch(() => undefined);
+    if (stat === undefined) return null;
+    const key = `${file}\u0000${stat.size}\u0000${stat.mtimeMs}`;
+    let made = this.previews.get(key);
+    if (made === undefined) {
+      made = previewDataUrl(file);
+      this.previews.set(key, made);
+    }
+    return made;
   }
 }
 
@@ -131,21 +162,6 @@ async function kindOf(file: string): Promise<AdapterKind> {
       { file: path.basename(file) },
     );
   }
-}
-
-async function summary(kind: AdapterKind, entry: AdapterEntry): Promise<AdapterSummary> {
-  return {
-    kind,
-    name: entry.name,
-    bytes: entry.bytes,
-    hash: entry.hash,
-    baseModel: entry.baseModel ?? null,
-    base: entry.base ?? null,
-    triggerWords: entry.triggerWords,
-    preview: entry.preview === undefined ? null : await previewDataUrl(entry.preview),
-    lcm: entry.lcm,
-    problem: entry.problem ?? null,
-  };
 }
 
 /** A picture that does not decode is left out rather than failing the whole list. */

@@ -39,10 +39,30 @@ export interface AdapterEntry {
 const EXTENSION = '.safetensors';
 const TRIGGER_WORDS = 10;
 
+/**
+ * A1111 hashes by file, size and modification time: the hash reads the whole file (hundreds of MB for an SDXL
+ * LoRA), so a library listed again and again reads each file once per change.
+ */
+export class LoraHashCache {
+  private readonly known = new Map<string, string>();
+
+  async hash(file: string): Promise<string> {
+    const { size, mtimeMs } = await fsp.stat(file);
+    const key = `${file}\u0000${size}\u0000${mtimeMs}`;
+    let hash = this.known.get(key);
+    if (hash === undefined) {
+      hash = await a1111LoraHash(file);
+      this.known.set(key, hash);
+    }
+    return hash;
+  }
+}
+
 export class AdapterLibrary {
   constructor(
     readonly dir: string,
     readonly kind: AdapterKind,
+    private readonly hashes: LoraHashCache = new LoraHashCache(),
   ) {}
 
   async list(): Promise<AdapterEntry[]> {
@@ -106,7 +126,7 @@ export class AdapterLibrary {
   private async describe(file: string): Promise<AdapterEntry> {
     const name = path.basename(file, EXTENSION);
     const { size } = await fsp.stat(file);
-    const entry: AdapterEntry = { name, file, bytes: size, hash: await a1111LoraHash(file), triggerWords: [], lcm: false };
+    const entry: AdapterEntry = { name, file, bytes: size, hash: await this.hashes.hash(file), triggerWords: [], lcm: false };
     if (this.kind === 'lora') {
       const lora = await Lora.open(file);
       try {

@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { AdapterLibrary } from '../../../src-main/core/adapters/library';
+import { AdapterLibrary, LoraHashCache } from '../../../src-main/core/adapters/library';
 import { a1111LoraHash } from '../../../src-main/core/adapters/prompt-tags';
 import { EaselError } from '../../../src-main/core/errors';
 import { f32, safetensorsBytes } from '../../fixtures/safetensors';
@@ -96,6 +96,21 @@ describe('what an adapter was made for', () => {
     expect((await listed('LCM_LoRA_SDXL', safetensorsBytes(layer(attn, 2048, 640)))).lcm).toBe(true);
     expect((await listed('welcome', safetensorsBytes(layer(attn, 768, 320)))).lcm).toBe(false);
     expect((await listed('easynegative', safetensorsBytes({ emb_params: f32(new Float32Array(2 * 768), [2, 768]) }), 'embedding')).base).toBe('sd1');
+  });
+
+  it('hashes a file again only when it changed, however often the library is listed', async () => {
+    const dir = path.join(temp, 'hash-cache');
+    mkdirSync(dir, { recursive: true });
+    const file = path.join(dir, 'style.safetensors');
+    const attn = 'lora_unet_down_blocks_1_attentions_0_transformer_blocks_0_attn2_to_k';
+    writeFileSync(file, safetensorsBytes(layer(attn, 768, 320)));
+    const library = new AdapterLibrary(dir, 'lora', new LoraHashCache());
+    const first = (await library.list())[0]!.hash;
+    expect((await library.list())[0]!.hash).toBe(first);
+    writeFileSync(file, safetensorsBytes(layer(attn, 768, 640)));
+    const changed = (await library.list())[0]!.hash;
+    expect(changed).not.toBe(first);
+    expect(changed).toBe(await a1111LoraHash(file));
   });
 
   it('lists a file that no longer opens with the reason, so it can be removed', async () => {
