@@ -1,3 +1,5 @@
+import { mkdtemp } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import type { Browser } from 'playwright-core';
 import sharp from 'sharp';
@@ -5,27 +7,25 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Easel } from '../../src-main/core/easel';
 import type { WebHost } from '../../src-main/hosts/web-server';
 import { readPicture } from '../unit/demo-model/analyse';
-import { useTempDirs } from '../helpers/temp';
 import { repoRoot, startTestHost } from '../helpers/web-host';
 import { launchChromium, screenshot } from './browser';
+import { closeApp } from './page-kit';
 
-const tempDir = useTempDirs();
+let dataDir: string;
 let browser: Browser;
 let core: Easel;
 let web: WebHost;
 
 beforeAll(async () => {
+  dataDir = await mkdtemp(path.join(os.tmpdir(), 'easel-demo-first-image-'));
   browser = await launchChromium();
 });
-afterAll(async () => {
-  await browser?.close();
-  await web?.close();
-  await core?.shutdown();
-});
+// The data folder goes last: the core may still be writing thumbnails into it until it shuts down.
+afterAll(() => closeApp({ browser, web, core, dataDir }));
 
 describe('a new user with nothing downloaded', () => {
   it('makes a real picture with the built-in demo, which is selected for them', async () => {
-    ({ easel: core, web } = await startTestHost(await tempDir(), path.join(repoRoot, 'dist', 'renderer')));
+    ({ easel: core, web } = await startTestHost(dataDir, path.join(repoRoot, 'dist', 'renderer')));
     const page = await browser.newPage({ viewport: { width: 1280, height: 860 }, colorScheme: 'dark' });
     await page.goto(web.url);
     const form = page.getByRole('form', { name: 'Generation settings' });
