@@ -4,22 +4,21 @@
  * (round to nearest, ties to even; subnormals; infinities; NaN) and cheap on arrays of a few hundred thousand.
  */
 
-/** Converts float32 values to float16 bit patterns, rounding to nearest with ties to even. */
-export function float32ToFloat16(values: Float32Array): Uint16Array {
+/**
+ * Converts float32 values to float16 bit patterns, rounding to nearest with ties to even, into `out` when
+ * given (a buffer kept across denoising steps) or a new array.
+ */
+export function float32ToFloat16(values: Float32Array, out = new Uint16Array(values.length)): Uint16Array {
   const bits = new Int32Array(values.buffer, values.byteOffset, values.length);
-  const out = new Uint16Array(values.length);
   for (let i = 0; i < bits.length; i++) {
     const word = bits[i]!;
-    // Working on the top 19 bits (sign, exponent, 10 kept mantissa bits, the rounding bit) keeps every
-    // intermediate a small integer.
-    const top = word >>> 13;
-    const magnitude = top & 0x3ffff;
-    if (magnitude >= 0x1c400 && magnitude < 0x23c00) {
-      // Normal in float16 (latents and embeddings nearly always are): round to nearest-even on the 13
-      // dropped bits; a carry out of the mantissa moves into the exponent, up to infinity past 65520.
-      const dropped = word & 0x1fff;
-      const roundUp = dropped > 0x1000 || (dropped === 0x1000 && (top & 1) === 1) ? 1 : 0;
-      out[i] = ((top >>> 3) & 0x8000) | (magnitude - 0x1c000 + roundUp);
+    const magnitude = word & 0x7fffffff;
+    // Normal in float16, 2^-14 <= |x| < 2^16 (latents and embeddings nearly always are): rebias the
+    // exponent and round on the 13 dropped bits by adding just under half a unit plus the kept lowest
+    // bit, without a branch (the rounding direction is random, so a branch is mispredicted half the
+    // time). A carry moves into the exponent, up to infinity from 65520.
+    if (((magnitude - 0x38800000) >>> 0) < 0x0f000000) {
+      out[i] = ((word >>> 16) & 0x8000) | ((magnitude - 0x37fff001 + ((magnitude >>> 13) & 1)) >>> 13);
     } else {
       out[i] = float32BitsToFloat16Bits(word >>> 0);
     }
@@ -33,11 +32,20 @@ export function toFloat16Bits(value: number): number {
   return float32BitsToFloat16Bits(scratchBits[0]!);
 }
 
-/** Converts float16 bit patterns to float32 values; every float16 value is exactly representable. */
-export function float16ToFloat32(halves: Uint16Array): Float32Array {
-  const table = halfToFloatTable();
-  const out = new Float32Array(halves.length);
-  for (let i = 0; i < halves.length; i++) out[i] = table[halves[i]!]!;
+/**
+ * Converts float16 bit patterns to float32 values (every float16 value is exactly representable), into
+ * `out` when given or a new array.
+ */
+export function float16ToFloat32(halves: Uint16Array, out = new Float32Array(halves.length)): Float32Array {
+  const words = new Int32Array(out.buffer, out.byteOffset, halves.length);
+  const table = halfToFloatBitsTable();
+  for (let i = 0; i < halves.length; i++) {
+    const half = halves[i]!;
+    const exponent = half & 0x7c00;
+    // A normal value's float32 bits are its own shifted into place with the exponent rebiased (112 << 23);
+    // zeros, subnormals, infinities and NaN come from the table.
+    words[i] = exponent !== 0 && exponent !== 0x7c00 ? ((half & 0x8000) << 16) | (((half & 0x7fff) + 0x1c000) << 13) : table[half]!;
+  }
   return out;
 }
 
@@ -83,6 +91,12 @@ function float32BitsToFloat16Bits(bits: number): number {
 }
 
 let table: Float32Array | undefined;
+let bitsTable: Int32Array | undefined;
+
+function halfToFloatBitsTable(): Int32Array {
+  bitsTable ??= new Int32Array(halfToFloatTable().buffer);
+  return bitsTable;
+}
 
 function halfToFloatTable(): Float32Array {
   if (table) return table;

@@ -54,6 +54,35 @@ describe('float32 -> float16', () => {
   });
 });
 
+describe('float32 -> float16 on whole arrays', () => {
+  it('agrees with the value-by-value conversion at every rounding boundary of every exponent and sign', () => {
+    // Each float32 with its top 19 bits (sign, exponent, kept mantissa) taken in turn, and the 13 dropped
+    // bits at zero, just below, at and just above the tie and at their largest.
+    const dropped = [0, 1, 0x0fff, 0x1000, 0x1001, 0x1fff];
+    const words = new Uint32Array(2 ** 19 * dropped.length);
+    for (let top = 0; top < 2 ** 19; top++) {
+      for (let d = 0; d < dropped.length; d++) words[top * dropped.length + d] = ((top << 13) | dropped[d]!) >>> 0;
+    }
+    const values = new Float32Array(words.buffer);
+    const halves = float32ToFloat16(values, new Uint16Array(values.length));
+    const mismatches: string[] = [];
+    for (let i = 0; i < values.length && mismatches.length < 5; i++) {
+      if (Number.isNaN(values[i]!)) continue;
+      if (halves[i] !== toFloat16Bits(values[i]!)) mismatches.push(words[i]!.toString(16));
+    }
+    expect(mismatches).toEqual([]);
+  });
+
+  it('writes into the buffer it is given', () => {
+    const out = new Uint16Array(3);
+    expect(float32ToFloat16(Float32Array.from([1, -2, 0.5]), out)).toBe(out);
+    expect(Array.from(out)).toEqual([0x3c00, 0xc000, 0x3800]);
+    const floats = new Float32Array(3);
+    expect(float16ToFloat32(out, floats)).toBe(floats);
+    expect(Array.from(floats)).toEqual([1, -2, 0.5]);
+  });
+});
+
 describe('float16 -> float32', () => {
   it('round-trips every float16 bit pattern exactly', () => {
     const all = new Uint16Array(65536).map((_, i) => i);
