@@ -22,7 +22,7 @@ import { createPipeline, type Pipeline } from '../core/pipeline/create';
 import { generateImages } from '../core/pipeline/hires';
 import { generationParams } from '../core/pipeline/params';
 import { ProviderHealth } from '../core/runtime/fallback';
-import { optimizedModelDir } from '../core/runtime/optimized-models';
+import { optimizedModelDir, pruneOptimizedModels } from '../core/runtime/optimized-models';
 import { hiresUpscaler } from '../core/upscale/hires-upscaler';
 import { chooseModel, type ModelDefaults } from './model-choice';
 import { stepProgress, type ProgressStream } from './step-progress';
@@ -106,6 +106,10 @@ export async function runGenerateCommand(args: string[], io: GenerateCommandIo):
     const request = requestFor(model.id, defaults);
     const params = generationParams(request);
     await makeOutputFolder(parsed.out);
+    if (io.pipeline === undefined) {
+      // A kept graph is a saving, never a condition: one that cannot be cleaned up is left for the next start.
+      await pruneOptimizedModels(optimizedModelDir(io.dataDir)).catch(() => undefined);
+    }
     const pipeline =
       io.pipeline ?? (ownPipeline = await createPipeline({
           health: await ProviderHealth.open(path.join(io.dataDir, 'provider-health.json')),

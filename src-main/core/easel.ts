@@ -16,7 +16,7 @@ import { requireOfferedScheduler } from './pipeline/offered-schedulers';
 import { generationParams } from './pipeline/params';
 import { defaultMachineKey, ProviderHealth } from './runtime/fallback';
 import { detectMachineProviders } from './runtime/providers';
-import { optimizedModelDir } from './runtime/optimized-models';
+import { forgetOptimizedModels, optimizedModelDir, pruneOptimizedModels } from './runtime/optimized-models';
 import { SessionCache } from './runtime/session-cache';
 import { SystemService } from './setup/system-service';
 import { hiresUpscaler } from './upscale/hires-upscaler';
@@ -68,6 +68,9 @@ export class Easel {
       onChange: (model) => this.events.emit('models.changed', model),
       onModelGone: async (dir) => {
         await (this.pipelineBuilt ? (await this.pipelineBuilt).forget(dir) : this.sessions.releaseModel(dir));
+        await forgetOptimizedModels(optimizedModelDir(options.paths.data), dir).catch((error: unknown) =>
+          options.log?.(`Could not delete the kept optimised graphs of ${dir}: ${String(error)}`),
+        );
       },
       ...(options.downloaderOptions ? { downloaderOptions: options.downloaderOptions } : {}),
       ...(options.catalog ? { catalog: options.catalog } : {}),
@@ -197,8 +200,12 @@ export class Easel {
    * still pick one); 'auto' means the provider chosen in Settings first.
    */
   private pipeline(): Promise<Pipeline> {
-    this.pipelineBuilt ??= (async () =>
-      createPipeline({
+    this.pipelineBuilt ??= (async () => {
+      // Before the first session starts, so no kept graph is deleted while one opens it.
+      await pruneOptimizedModels(optimizedModelDir(this.options.paths.data)).catch((error: unknown) =>
+        this.options.log?.(`Could not clean up the kept optimised graphs: ${String(error)}`),
+      );
+      return createPipeline({
         sessions: this.sessions,
         health: await this.health(),
         providerOrder: (machineOrder) => this.system.usableProviders(machineOrder),
@@ -206,7 +213,8 @@ export class Easel {
         oneModelAtATime: true,
         optimizedModelDir: optimizedModelDir(this.options.paths.data),
         app: `Easel ${this.options.version}`,
-      }))();
+      });
+    })();
     return this.pipelineBuilt;
   }
 }
