@@ -46,6 +46,8 @@ export interface ModelSummary {
   family: ModelFamily;
   /** Repaints only a masked part of a starting image (a 9-channel UNet): offered for edits, never for text-to-image. */
   inpainting: boolean;
+  /** The installed model carries a tiny decoder (vae_decoder_tiny/): the Generate form offers the fast decoder only then. */
+  tinyDecoder: boolean;
   origin: 'builtin' | 'catalog' | 'imported';
   state: ModelState;
   readOnly: boolean;

@@ -168,7 +168,8 @@ export const useGenerateStore = create<GenerateState>((set, get) => ({
   selectModel: (id) => {
     const model = get().models.find((known) => known.id === id);
     if (!model || id === get().modelId) return;
-    set(defaultsOf(model));
+    // The fast decoder chosen for a model that carries one is no choice for a model without.
+    set({ ...defaultsOf(model), ...(get().decoder === 'tiny' && !model.tinyDecoder ? { decoder: 'auto' as const } : {}) });
     void useAppStore.getState().updateSettings({ lastModelId: id });
   },
 

@@ -112,6 +112,10 @@ describe('Generate and Gallery in Chromium through the web host', () => {
     await setNumber('Steps', 5);
     await setNumber('Batch count', 2);
     expect(await form().getByRole('option', { name: /\(default\)$/ }).count()).toBe(1);
+    // This model has no tiny decoder: the form offers the full VAE only and says why.
+    const decoderSelect = form().getByLabel('Decoder', { exact: true });
+    expect(await decoderSelect.locator('option').allTextContents()).toEqual(['Auto (fast decoder on CPU)', 'Full VAE']);
+    expect(await page.locator('#decoder-hint').textContent()).toMatch(/has no tiny decoder/);
     await form().getByLabel('Prompt', { exact: true }).focus();
     await screenshot(page, 'generate-empty');
 
@@ -304,6 +308,25 @@ describe('Generate and Gallery in Chromium through the web host', () => {
     // A search narrows the thousands to one.
     await page.getByRole('searchbox', { name: 'Search prompts' }).fill('number 123');
     await poll(() => list.getByRole('listitem').count()).toBe(1);
+    expect(pageProblems).toEqual([]);
+  });
+
+  it('offers the fast decoder for a model that carries a tiny one', async () => {
+    const withTiny = await core.models.importFolder(await fixtureModel('sd15-optimum', { tinyDecoder: true }), 'reference');
+    await nav('Generate').click();
+    const modelSelect = form().getByLabel('Model', { exact: true });
+    await poll(() => modelSelect.locator('option').allTextContents()).toContain(withTiny.name);
+    await modelSelect.selectOption(withTiny.id);
+    const decoderSelect = form().getByLabel('Decoder', { exact: true });
+    await poll(() => decoderSelect.locator('option').allTextContents()).toEqual(['Auto (fast decoder on CPU)', 'Full VAE', 'Fast (tiny decoder)']);
+    expect(await page.locator('#decoder-hint').count()).toBe(0);
+    await decoderSelect.selectOption('tiny');
+
+    // Back on the model without one, the form goes back to the automatic choice and the hint says why.
+    await modelSelect.selectOption(model.id);
+    await poll(() => decoderSelect.locator('option').allTextContents()).toEqual(['Auto (fast decoder on CPU)', 'Full VAE']);
+    expect(await decoderSelect.inputValue()).toBe('auto');
+    expect(await page.locator('#decoder-hint').isVisible()).toBe(true);
     expect(pageProblems).toEqual([]);
   });
 });

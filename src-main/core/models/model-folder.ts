@@ -57,6 +57,8 @@ export const MODEL_PARTS: readonly ModelPartSpec[] = [
 export const TOKENIZER_FILES = ['vocab.json', 'merges.txt'] as const;
 
 export const MODEL_INDEX = 'model_index.json';
+/** Where a model folder carries its own tiny decoder (TAESD's architecture), for previews and fast decoding. */
+export const TINY_DECODER_FILE = 'vae_decoder_tiny/model.onnx';
 export const SCHEDULER_CONFIG = 'scheduler/scheduler_config.json';
 
 /** One ONNX part as it is on disk. */

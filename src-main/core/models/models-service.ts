@@ -362,6 +362,7 @@ export class ModelsService {
       description: catalogEntry?.description ?? 'Imported from a folder on this computer.',
       family: catalogEntry?.family ?? installed?.family ?? 'sd15',
       inpainting: catalogEntry?.inpainting ?? installed?.inpainting ?? false,
+      tinyDecoder: installed?.tinyDecoder ?? false,
       origin: catalogEntry?.source.kind === 'builtin' ? 'builtin' : catalogEntry ? 'catalog' : 'imported',
       state,
       readOnly: installed?.readOnly ?? false,

@@ -6,7 +6,7 @@ import { EaselError } from '../errors';
 import { CATALOG, type CatalogEntry, type ModelFamily } from './catalog';
 import { sha256OfFile } from './verify';
 import { MANIFEST_NAME, readManifest, writeManifest, type ModelManifest } from './manifest';
-import { MODEL_INDEX, type ModelFolder, readModelFolder } from './model-folder';
+import { MODEL_INDEX, type ModelFolder, readModelFolder, TINY_DECODER_FILE } from './model-folder';
 
 export type ModelState = 'complete' | 'partial' | 'corrupt' | 'missing-files';
 
@@ -18,6 +18,8 @@ export interface InstalledModel {
   family: ModelFamily;
   /** An imported inpainting model (9-channel UNet); catalog models say it in their entry. */
   inpainting?: boolean;
+  /** The model's files include a tiny decoder (vae_decoder_tiny/), so it can decode fast and preview for real. */
+  tinyDecoder: boolean;
   /** The folder the pipeline loads from (the source folder for a referenced import). */
   dir: string;
   state: ModelState;
@@ -200,6 +202,7 @@ export class ModelStore {
       state: missingFiles.length === 0 ? 'complete' : 'missing-files',
       origin: 'builtin',
       readOnly: true,
+      tinyDecoder: entry.files.some((file) => file.path === TINY_DECODER_FILE),
       bytes,
       missingFiles,
       corruptFiles: [],
@@ -223,6 +226,7 @@ export class ModelStore {
         state: 'corrupt',
         origin: 'download',
         readOnly: false,
+        tinyDecoder: false,
         bytes: 0,
         missingFiles: [],
         corruptFiles: [MANIFEST_NAME],
@@ -240,6 +244,7 @@ export class ModelStore {
         state: 'partial',
         origin: 'download',
         readOnly: false,
+        tinyDecoder: false,
         bytes: 0,
         missingFiles: catalogEntry.files.map((f) => f.path),
         corruptFiles: [],
@@ -281,6 +286,7 @@ export class ModelStore {
       state,
       origin,
       readOnly: false,
+      tinyDecoder: manifest.expectedFiles.includes(TINY_DECODER_FILE),
       bytes,
       missingFiles: [...absent, ...notYetFetched],
       corruptFiles,

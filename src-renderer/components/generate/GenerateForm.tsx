@@ -36,6 +36,16 @@ export async function generateNow(): Promise<void> {
 }
 
 /**
+ * The decoders the model can use: the tiny one only when it carries one. One chosen earlier that it lacks
+ * (settings taken from a picture another model made) stays listed, marked, so the select never shows what is
+ * not chosen.
+ */
+function offeredDecoders(model: ModelSummary | undefined, chosen: DecoderChoice): DecoderChoice[] {
+  if (!model || model.tinyDecoder) return [...decoderChoices];
+  return decoderChoices.filter((choice) => choice !== 'tiny' || chosen === 'tiny');
+}
+
+/**
  * The schedulers the model draws right with; one chosen earlier that is not among them (settings taken from an
  * older picture) stays listed, marked, so the select never shows what is not chosen.
  */
@@ -134,13 +144,24 @@ export function GenerateForm() {
         </div>
         <div className="field">
           <label htmlFor="field-decoder">Decoder</label>
-          <select id="field-decoder" value={form.decoder} onChange={(event) => form.update({ decoder: event.target.value as DecoderChoice })}>
-            {decoderChoices.map((choice) => (
+          <select
+            id="field-decoder"
+            value={form.decoder}
+            aria-describedby={model && !model.tinyDecoder ? 'decoder-hint' : undefined}
+            onChange={(event) => form.update({ decoder: event.target.value as DecoderChoice })}
+          >
+            {offeredDecoders(model, form.decoder).map((choice) => (
               <option key={choice} value={choice}>
                 {decoderLabels[choice]}
+                {choice === 'tiny' && model && !model.tinyDecoder ? ' (this model has none)' : ''}
               </option>
             ))}
           </select>
+          {model && !model.tinyDecoder && (
+            <p id="decoder-hint" className="field-hint">
+              This model has no tiny decoder (a vae_decoder_tiny folder), so its full VAE decodes every picture.
+            </p>
+          )}
         </div>
         <SeedField
           seed={form.seed}

@@ -116,6 +116,23 @@ describe('ModelsService', () => {
     expect((await again.get(inpaint.id)).inpainting).toBe(true);
   });
 
+  it('tells which installed models carry a tiny decoder, for the Generate form', async () => {
+    const modelsDir = await tempDir();
+    const service = new ModelsService({
+      modelsDir: async () => modelsDir,
+      builtinModelsDir: path.join(modelsDir, 'none'),
+      settings: async () => settingsSchema.parse({}),
+      env: {},
+      onChange: () => undefined,
+      catalog: CATALOG,
+    });
+    const withTiny = await service.importFolder(await fixtureModel('sd15-optimum', { tinyDecoder: true }), 'reference');
+    const without = await service.importFolder(await fixtureModel('sd15-optimum'), 'reference');
+    expect(withTiny.tinyDecoder).toBe(true);
+    expect(without.tinyDecoder).toBe(false);
+    expect((await service.list()).find((model) => model.id === 'sd-1.5')).toMatchObject({ state: 'available', tinyDecoder: false });
+  });
+
   it('starts one download when asked twice at once', async () => {
     const { service, hub } = await setUp();
     await Promise.all([service.download('tiny'), service.download('tiny')]);

@@ -129,6 +129,7 @@ export function model(id: string, patch: Partial<ModelSummary> = {}): ModelSumma
     description: '',
     family: 'sd15',
     inpainting: false,
+    tinyDecoder: false,
     origin: 'catalog',
     state: 'installed',
     readOnly: false,

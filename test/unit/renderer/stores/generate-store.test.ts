@@ -127,6 +127,16 @@ describe('the generate store', () => {
     expect(useGenerateStore.getState().models.map((known) => known.id)).toEqual(['inpaint', 'sd15']);
   });
 
+  it('goes back to the automatic decoder on moving from a model with a tiny decoder to one without', () => {
+    const withTiny = model('with-tiny', { tinyDecoder: true });
+    useGenerateStore.setState({ models: [sd15, withTiny], modelsLoaded: true, modelId: 'with-tiny', decoder: 'tiny' });
+    useGenerateStore.getState().selectModel('sd15');
+    expect(useGenerateStore.getState()).toMatchObject({ modelId: 'sd15', decoder: 'auto' });
+    useGenerateStore.setState({ decoder: 'full' });
+    useGenerateStore.getState().selectModel('with-tiny');
+    expect(useGenerateStore.getState()).toMatchObject({ modelId: 'with-tiny', decoder: 'full' });
+  });
+
   it('builds no request without a model', () => {
     expect(useGenerateStore.getState().takeRequest('auto')).toBeNull();
   });
