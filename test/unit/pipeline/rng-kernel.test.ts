@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { boxMullerBlocks } from '../../../src-main/core/pipeline/rng';
+import { boxMullerBlocks } from '../../../src-main/core/pipeline/normal-kernel';
 
 /*
  * The generator's Box–Muller kernel emulates each of torch's float32 FMAs as Math.fround(a*b + c), which
