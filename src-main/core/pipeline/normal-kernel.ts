@@ -91,6 +91,24 @@ const shiftRight = (a: Code, bits: number): Code => [...a, ...i32(bits), ...simd
 const shiftLeft = (a: Code, bits: number): Code => [...a, ...i32(bits), ...simd(0xcb)];
 const addInt = (a: Code, b: Code): Code => [...a, ...b, ...simd(0xce)];
 const negateInt = (a: Code): Code => [...a, ...simd(0xc1)];
+/** i32x4 and scalar i32 operations for mt19937. */
+const shiftRight32 = (a: Code, bits: number): Code => [...a, ...i32(bits), ...simd(0xad)];
+const shiftLeft32 = (a: Code, bits: number): Code => [...a, ...i32(bits), ...simd(0xab)];
+const negate32 = (a: Code): Code => [...a, ...simd(0xa1)];
+const i32s = (value: number): Code => v128Const(new Uint8Array(Int32Array.of(value, value, value, value).buffer));
+const loadVector = (address: Code, offset: number): Code => [...address, ...simd(0x00), 4, ...uleb(offset)];
+const storeVector = (address: Code, offset: number, value: Code): Code => [...address, ...value, ...simd(0x0b), 4, ...uleb(offset)];
+const scalar = {
+  and: (a: Code, b: Code): Code => [...a, ...b, 0x71],
+  or: (a: Code, b: Code): Code => [...a, ...b, 0x72],
+  xor: (a: Code, b: Code): Code => [...a, ...b, 0x73],
+  shiftRight: (a: Code, bits: number): Code => [...a, ...i32(bits), 0x76],
+  negate: (a: Code): Code => [...i32(0), ...a, 0x6b],
+  load: (address: Code, offset: number): Code => [...address, 0x28, 2, ...uleb(offset)],
+  store: (address: Code, offset: number, value: Code): Code => [...address, ...value, 0x36, 2, ...uleb(offset)],
+};
+const addTo = (index: number, amount: number): Code => setLocal(index, [...local(index), ...i32(amount), 0x6a]);
+
 /** Rounds both double lanes to float32 and back: Math.fround. */
 const round32 = (a: Code): Code => [...a, ...simd(0x5e), ...simd(0x5f)];
 /** Two int32 at `offset` bytes past the address on the stack, as double lanes. */
@@ -208,6 +226,85 @@ function mul3(bit: Code): Code {
   return or(bit, shiftLeft(bit, 1));
 }
 
+const STATE_SIZE = 624;
+const SHIFT_SIZE = 397;
+const UPPER_MASK = 0x80000000 | 0;
+const LOWER_MASK = 0x7fffffff;
+const MATRIX_A = 0x9908b0df | 0;
+
+/**
+ * mt[i] = mt[i + 397 mod 624] ^ twisted(mt[i], mt[i + 1 mod 624]) for four consecutive words (vectorised)
+ * or one: `at`, `next` and `far` are the byte offsets of mt[i], mt[i + 1] and mt[i + 397 mod 624] from the
+ * address in local `base`.
+ */
+function twistStep(vectorised: boolean, base: number, at: number, next: number, far: number): Code {
+  const address = local(base);
+  if (vectorised) {
+    const y = or(and(loadVector(address, at), i32s(UPPER_MASK)), and(loadVector(address, next), i32s(LOWER_MASK)));
+    const twisted = xor(shiftRight32(y, 1), and(negate32(and(y, i32s(1))), i32s(MATRIX_A)));
+    return storeVector(address, at, xor(loadVector(address, far), twisted));
+  }
+  const y = scalar.or(scalar.and(scalar.load(address, at), i32(UPPER_MASK)), scalar.and(scalar.load(address, next), i32(LOWER_MASK)));
+  const twisted = scalar.xor(scalar.shiftRight(y, 1), scalar.and(scalar.negate(scalar.and(y, i32(1))), i32(MATRIX_A)));
+  return scalar.store(address, at, scalar.xor(scalar.load(address, far), twisted));
+}
+
+/**
+ * twist(state): the refill of all 624 words (parameter 0 is the state's address), four at a time where the
+ * words a vector reads are all either not yet refilled (i + 1 .. i + 4, i + 397 ..) or already refilled
+ * (i - 227 ..), one at a time at the seams. Local 1 walks the state.
+ */
+function twistBody(): Code {
+  const code: Code = [];
+  // Vectors for words [from, from + count), local 1 pointing `lead` words before mt[i] (memory offsets are
+  // unsigned, so it points at the lowest word read).
+  const vectors = (from: number, count: number, lead: number, farWords: number) => {
+    const start = 4 * (from - lead);
+    code.push(...setLocal(1, [...local(0), ...i32(start), 0x6a]));
+    code.push(0x03, 0x40, ...twistStep(true, 1, 4 * lead, 4 * (lead + 1), 4 * (lead + farWords)));
+    code.push(...addTo(1, 16), ...local(1), ...local(0), ...i32(start + 4 * count), 0x6a, 0x47, 0x0d, 0, 0x0b);
+  };
+  const word = (i: number) =>
+    code.push(...twistStep(false, 0, 4 * i, 4 * ((i + 1) % STATE_SIZE), 4 * ((i + SHIFT_SIZE) % STATE_SIZE)));
+  const firstEnd = STATE_SIZE - SHIFT_SIZE;
+  // A vector's last word reads mt[i + 4], which must not yet be refilled: the first run stops short of 227.
+  const firstVectors = Math.floor((firstEnd - 1) / 4) * 4;
+  vectors(0, firstVectors, 0, SHIFT_SIZE);
+  for (let i = firstVectors; i < firstEnd; i++) word(i);
+  const secondVectors = Math.floor((STATE_SIZE - 1 - firstEnd) / 4) * 4;
+  vectors(firstEnd, secondVectors, firstEnd, -firstEnd);
+  for (let i = firstEnd + secondVectors; i < STATE_SIZE; i++) word(i);
+  return code;
+}
+
+/**
+ * temper(state, out, count): torch's uniform_real_distribution<float> draws k / 2^24 from the low 24 bits
+ * of each tempered word; this stores k for `count` words from `state` (parameter 0) to `out` (parameter 1),
+ * four at a time, rounding count up to a multiple of 4 (callers leave room for the extra words).
+ */
+function temperBody(): Code {
+  const y = 3;
+  const step = (value: Code) => setLocal(y, value);
+  return [
+    0x02, 0x40,
+    ...local(2), 0x45, 0x0d, 0,
+    0x03, 0x40,
+    ...step(loadVector(local(0), 0)),
+    ...step(xor(local(y), shiftRight32(local(y), 11))),
+    ...step(xor(local(y), and(shiftLeft32(local(y), 7), i32s(0x9d2c5680 | 0)))),
+    ...step(xor(local(y), and(shiftLeft32(local(y), 15), i32s(0xefc60000 | 0)))),
+    ...step(xor(local(y), shiftRight32(local(y), 18))),
+    ...storeVector(local(1), 0, and(local(y), i32s(0xffffff))),
+    ...addTo(0, 16),
+    ...addTo(1, 16),
+    // count = max(count - 4, 0); loop while it is above 0
+    ...setLocal(2, [...local(2), ...i32(4), 0x6b]),
+    ...local(2), ...i32(0), 0x4a, 0x0d, 0,
+    0x0b,
+    0x0b,
+  ];
+}
+
 function section(id: number, contents: Code): Code {
   return [id, ...uleb(contents.length), ...contents];
 }
@@ -221,31 +318,51 @@ function name(text: string): Code {
   return [...uleb(bytes.length), ...bytes];
 }
 
+/** (i32 address, i32 address, i32 count) -> () and (i32 address) -> (). */
+const TYPE_THREE_ADDRESSES = 0;
+const TYPE_ONE_ADDRESS = 1;
+
+function functionCode(locals: Array<[count: number, type: number]>, instructions: Code): Code {
+  const body = [...vector(locals.map(([count, type]) => [...uleb(count), type])), ...instructions, 0x0b];
+  return [...uleb(body.length), ...body];
+}
+
 function moduleBytes(): Uint8Array {
-  const { code: body, locals } = blockBody();
-  const advance = (param: number) => setLocal(param, [...local(param), ...i32(64), 0x6a]);
-  const instructions: Code = [
-    // block; if blocks == 0 leave; loop: body; advance; blocks -= 1; continue while blocks != 0
+  const { code: block, locals } = blockBody();
+  // normals(uniforms, out, blocks): block; if blocks == 0 leave; loop: body; advance; blocks -= 1; continue while blocks != 0
+  const normals: Code = [
     0x02, 0x40,
     ...local(PARAM_BLOCKS), 0x45, 0x0d, 0,
     0x03, 0x40,
-    ...body,
-    ...advance(PARAM_UNIFORMS),
-    ...advance(PARAM_OUT),
+    ...block,
+    ...addTo(PARAM_UNIFORMS, 64),
+    ...addTo(PARAM_OUT, 64),
     ...setLocal(PARAM_BLOCKS, [...local(PARAM_BLOCKS), ...i32(1), 0x6b]),
     ...local(PARAM_BLOCKS), 0x0d, 0,
     0x0b,
     0x0b,
-    0x0b,
   ];
-  const functionBody = [...vector([[...uleb(locals), 0x7b]]), ...instructions];
+  const I32 = 0x7f;
+  const V128 = 0x7b;
   return Uint8Array.from([
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
-    ...section(1, vector([[0x60, ...vector([[0x7f], [0x7f], [0x7f]]), ...vector([])]])),
-    ...section(3, vector([[0]])),
+    ...section(1, vector([
+      [0x60, ...vector([[I32], [I32], [I32]]), ...vector([])],
+      [0x60, ...vector([[I32]]), ...vector([])],
+    ])),
+    ...section(3, vector([[TYPE_THREE_ADDRESSES], [TYPE_THREE_ADDRESSES], [TYPE_ONE_ADDRESS]])),
     ...section(5, vector([[0x00, 1]])),
-    ...section(7, vector([[...name('normals'), 0x00, 0], [...name('memory'), 0x02, 0]])),
-    ...section(10, vector([[...uleb(functionBody.length), ...functionBody]])),
+    ...section(7, vector([
+      [...name('normals'), 0x00, 0],
+      [...name('temper'), 0x00, 1],
+      [...name('twist'), 0x00, 2],
+      [...name('memory'), 0x02, 0],
+    ])),
+    ...section(10, vector([
+      functionCode([[locals, V128]], normals),
+      functionCode([[1, V128]], temperBody()),
+      functionCode([[1, I32]], twistBody()),
+    ])),
   ]);
 }
 
@@ -257,31 +374,74 @@ interface WebAssemblyApi {
 
 interface Kernel {
   normals: (uniforms: number, out: number, blocks: number) => void;
+  temper: (state: number, out: number, count: number) => void;
+  twist: (state: number) => void;
   memory: { buffer: ArrayBuffer; grow(pages: number): number };
 }
 
 let kernel: Kernel | undefined;
 
-function instance(): Kernel {
+/** The kernel, with room in its memory for the state and `count` uniforms and normals. */
+function instance(count: number): Kernel {
   if (kernel === undefined) {
     const { Module, Instance } = (globalThis as unknown as { WebAssembly: WebAssemblyApi }).WebAssembly;
     kernel = new Instance(new Module(moduleBytes())).exports as Kernel;
   }
+  const needed = normalsAddress(count) + 4 * count;
+  const { memory } = kernel;
+  if (memory.buffer.byteLength < needed) memory.grow(Math.ceil((needed - memory.buffer.byteLength) / 65536));
   return kernel;
 }
 
+/** Memory layout: the state (with room for temper's reads past its end), the uniforms, the normals. */
+const STATE_ADDRESS = 0;
+const UNIFORMS_ADDRESS = 4 * STATE_SIZE + 64;
+const normalsAddress = (count: number) => UNIFORMS_ADDRESS + 4 * count + 64;
+
 /**
- * Box–Muller over each block of 16 uniforms in [start, end): the 24-bit uniforms k (u = k / 2^24) from
- * `uniforms`, the normals to `out`.
+ * torch's CPU `normal_fill` on an mt19937 state at word `index`: uniforms for all of `out`, then Box–Muller
+ * over blocks of 16; when the length is not a multiple of 16, torch draws the last 16 uniforms again and
+ * redoes the last 16 values (overlapping the previous block) rather than a short block. Returns the
+ * state's new index; the state is updated in place.
+ */
+export function normalFill(state: Int32Array, index: number, out: Float32Array): number {
+  const count = out.length;
+  const { normals, temper, twist, memory } = instance(count);
+  const words = new Int32Array(memory.buffer, STATE_ADDRESS, STATE_SIZE);
+  words.set(state);
+  const draw = (start: number, end: number) => {
+    for (let i = start; i < end; ) {
+      if (index === STATE_SIZE) {
+        twist(STATE_ADDRESS);
+        index = 0;
+      }
+      const chunk = Math.min(end - i, STATE_SIZE - index);
+      temper(STATE_ADDRESS + 4 * index, UNIFORMS_ADDRESS + 4 * i, chunk);
+      i += chunk;
+      index += chunk;
+    }
+  };
+  const whole = count - (count % 16);
+  draw(0, count);
+  normals(UNIFORMS_ADDRESS, normalsAddress(count), whole / 16);
+  if (whole !== count) {
+    draw(count - 16, count);
+    normals(UNIFORMS_ADDRESS + 4 * (count - 16), normalsAddress(count) + 4 * (count - 16), 1);
+  }
+  out.set(new Float32Array(memory.buffer, normalsAddress(count), count));
+  state.set(words);
+  return index;
+}
+
+/**
+ * Box–Muller alone over each block of 16 uniforms in [start, end): the 24-bit uniforms k (u = k / 2^24)
+ * from `uniforms`, the normals to `out` (for the kernel's exhaustive test).
  */
 export function boxMullerBlocks(uniforms: Int32Array, out: Float32Array, start: number, end: number): void {
   const count = end - start;
   if (count <= 0) return;
-  const { normals, memory } = instance();
-  const bytes = count * 4;
-  const needed = 2 * bytes;
-  if (memory.buffer.byteLength < needed) memory.grow(Math.ceil((needed - memory.buffer.byteLength) / 65536));
-  new Int32Array(memory.buffer, 0, count).set(uniforms.subarray(start, end));
-  normals(0, bytes, count / 16);
-  out.set(new Float32Array(memory.buffer, bytes, count), start);
+  const { normals, memory } = instance(count);
+  new Int32Array(memory.buffer, UNIFORMS_ADDRESS, count).set(uniforms.subarray(start, end));
+  normals(UNIFORMS_ADDRESS, normalsAddress(count), count / 16);
+  out.set(new Float32Array(memory.buffer, normalsAddress(count), count), start);
 }

@@ -1,5 +1,5 @@
 import { EaselError } from '../errors';
-import { boxMullerBlocks } from './normal-kernel';
+import { normalFill } from './normal-kernel';
 
 /** Where a sampler draws its standard-normal noise from. */
 export interface NoiseSource {
@@ -61,8 +61,6 @@ export class TorchCpuGenerator implements NoiseSource {
   /** The mt19937 state words; an Int32Array keeps every word a small integer for V8 (same bits as uint32). */
   private readonly state = new Int32Array(STATE_SIZE);
   private index = STATE_SIZE;
-  /** Scratch for normalFill's uniforms, kept between calls (a sampler draws the same size every step). */
-  private uniforms = new Int32Array(0);
   /** torch caches the second Box–Muller value of its scalar (double) path in the generator. */
   private cachedNormal: number | null = null;
 
@@ -83,49 +81,11 @@ export class TorchCpuGenerator implements NoiseSource {
     return length >= 16 ? this.normalFill(length) : this.normalScalar(length);
   }
 
-  /**
-   * torch's `normal_fill`: uniforms for the whole tensor, then Box–Muller over blocks of 16. The uniforms
-   * are kept as their 24-bit integers (u = k / 2^24) in a scratch array, which spares float conversions.
-   */
+  /** torch's `normal_fill` (see normal-kernel.ts), continuing this generator's stream. */
   private normalFill(length: number): Float32Array {
     const data = new Float32Array(length);
-    if (this.uniforms.length < length) this.uniforms = new Int32Array(length);
-    const uniforms = this.uniforms;
-    this.drawUniforms(uniforms, 0, length);
-    boxMullerBlocks(uniforms, data, 0, length - (length % 16));
-    if (length % 16 !== 0) {
-      // torch redraws the last 16 values (overlapping the previous block) rather than a short block.
-      this.drawUniforms(uniforms, length - 16, length);
-      boxMullerBlocks(uniforms, data, length - 16, length);
-    }
+    this.index = normalFill(this.state, this.index, data);
     return data;
-  }
-
-  /**
-   * `uniform_real_distribution<float>` draws k / 2^24 from the low 24 bits k of each word; this stores k.
-   * The tempering is written out and the state refilled 624 words at a time: after Box–Muller, this loop
-   * is most of a draw's cost.
-   */
-  private drawUniforms(uniforms: Int32Array, start: number, end: number): void {
-    const mt = this.state;
-    let index = this.index;
-    let i = start;
-    while (i < end) {
-      if (index === STATE_SIZE) {
-        twist(mt);
-        index = 0;
-      }
-      const stop = Math.min(end, i + STATE_SIZE - index);
-      for (; i < stop; i++) {
-        let y = mt[index++]!;
-        y ^= y >>> 11;
-        y ^= (y << 7) & 0x9d2c5680;
-        y ^= (y << 15) & 0xefc60000;
-        y ^= y >>> 18;
-        uniforms[i] = y & 0xffffff;
-      }
-    }
-    this.index = index;
   }
 
   /** torch's scalar path for small tensors: `normal_distribution<double>`, one value per element. */
