@@ -78,21 +78,34 @@ const SDXL_PREVIEW = {
  * A cheap preview of unscaled latents [1, 4, h, w] at latent resolution, no VAE involved. It runs at every
  * step, so the factors are folded into the [-1, 1] -> byte mapping and a clamped array does the rounding.
  */
+interface Channel {
+  f0: number;
+  f1: number;
+  f2: number;
+  f3: number;
+  offset: number;
+}
+
 export function previewLatents(latents: Float32Array, height: number, width: number, xl: boolean): LatentPreview {
   const { factors, bias } = xl ? SDXL_PREVIEW : SD_PREVIEW;
   const plane = height * width;
   const bytes = new Uint8ClampedArray(plane * 3);
-  for (let c = 0; c < 3; c++) {
-    // byte = (value + 1) / 2 * 255 = value * 127.5 + 127.5
-    const f0 = factors[0]![c]! * 127.5;
-    const f1 = factors[1]![c]! * 127.5;
-    const f2 = factors[2]![c]! * 127.5;
-    const f3 = factors[3]![c]! * 127.5;
-    const offset = (bias[c]! + 1) * 127.5;
-    for (let p = 0, o = c; p < plane; p++, o += 3) {
-      bytes[o] =
-        offset + latents[p]! * f0 + latents[plane + p]! * f1 + latents[2 * plane + p]! * f2 + latents[3 * plane + p]! * f3;
-    }
+  // byte = (value + 1) / 2 * 255 = value * 127.5 + 127.5; one pass reads each latent once for all three channels.
+  const [r, g, b] = [0, 1, 2].map((c) => ({
+    f0: factors[0]![c]! * 127.5,
+    f1: factors[1]![c]! * 127.5,
+    f2: factors[2]![c]! * 127.5,
+    f3: factors[3]![c]! * 127.5,
+    offset: (bias[c]! + 1) * 127.5,
+  })) as [Channel, Channel, Channel];
+  for (let p = 0, o = 0; p < plane; p++, o += 3) {
+    const l0 = latents[p]!;
+    const l1 = latents[plane + p]!;
+    const l2 = latents[2 * plane + p]!;
+    const l3 = latents[3 * plane + p]!;
+    bytes[o] = r.offset + l0 * r.f0 + l1 * r.f1 + l2 * r.f2 + l3 * r.f3;
+    bytes[o + 1] = g.offset + l0 * g.f0 + l1 * g.f1 + l2 * g.f2 + l3 * g.f3;
+    bytes[o + 2] = b.offset + l0 * b.f0 + l1 * b.f1 + l2 * b.f2 + l3 * b.f3;
   }
   return { rgb: new Uint8Array(bytes.buffer), width, height };
 }
