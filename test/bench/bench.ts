@@ -1,11 +1,12 @@
 /**
- * `npm run bench [-- --size 512 --steps 4 MODEL_DIR...]`: times each stage of the pipeline on the fixture
+ * `npm run bench [-- --size 512 --steps 4 --full-size DIR MODEL_DIR...]`: times each stage of the pipeline on the fixture
  * models (built into a temp dir) and on any model folder given, prints a table and writes the numbers
  * to bench-results/. Also checks the budget for the pipeline's own work per step (everything outside
  * ONNX Runtime at a 2x4x64x64 batch, through the real session wrapper; see own-work.ts) in each mode, and
  * that sessions are created once across generations, times the
  * built-in demo model end to end at its native size (target: under a second), and the gallery's index
- * with 10,000 entries.
+ * with 10,000 entries. With --full-size DIR (a full-size model folder) it also measures what a person waits
+ * for with it on the CPU (see full-size.ts), which takes minutes.
  */
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -30,6 +31,7 @@ import { OWN_WORK_BUDGET_MS, type OwnWorkMode, measureOwnWork } from './own-work
 import { type PeakMemory, measurePeakMemory } from './peak-memory';
 import { type SessionStart, measureSessionStarts, measureTinyDecode } from './start-and-decode';
 import { TINY_PREVIEW_SHARE } from '../../src-main/core/pipeline/previews';
+import { type FullSizeFigures, ONE_STEP_RATIO_GOAL, PEAK_RSS_GOAL_BYTES, measureFullSize } from './full-size';
 
 const DEMO_IMAGE_BUDGET_MS = 1000;
 const DEMO_DIR = path.resolve(__dirname, '../../resources/models', DEMO_MODEL_ID);
@@ -54,7 +56,11 @@ async function main(): Promise<void> {
   const { values, positionals } = parseArgs({
     args: process.argv.slice(2),
     allowPositionals: true,
-    options: { size: { type: 'string', default: '512' }, steps: { type: 'string', default: '4' } },
+    options: {
+      size: { type: 'string', default: '512' },
+      steps: { type: 'string', default: '4' },
+      'full-size': { type: 'string' },
+    },
   });
   const side = Number(values.size);
   const steps = Number(values.steps);
@@ -109,6 +115,9 @@ async function main(): Promise<void> {
     const gallery = await benchGallery(10_000, 10);
     console.log('');
     const upscale = [await benchUpscale(1024, 768), await benchUpscale(2048, 1536)];
+    const fullSizeDir = values['full-size'];
+    const fullSize = fullSizeDir === undefined ? null : await measureFullSize(path.resolve(fullSizeDir), { scratch, cpuThreads });
+    if (fullSize !== null) printFullSize(fullSize);
 
     const resultsDir = path.resolve('bench-results');
     await mkdir(resultsDir, { recursive: true });
@@ -127,12 +136,13 @@ async function main(): Promise<void> {
       demo: demo && { ...demo, budgetMs: DEMO_IMAGE_BUDGET_MS },
       gallery,
       upscale,
+      fullSize: fullSize && { ...fullSize, goals: { oneStepRatio: ONE_STEP_RATIO_GOAL, peakRssBytes: PEAK_RSS_GOAL_BYTES } },
     };
     await writeFile(file, `${JSON.stringify(report, null, 2)}\n`);
     console.log(`Wrote ${path.relative(process.cwd(), file)}`);
     const demoOver = demo !== null && demo.imageMs > DEMO_IMAGE_BUDGET_MS;
     const ownWorkOver = ownWork.some((mode) => mode.ownMs > OWN_WORK_BUDGET_MS);
-    if (ownWorkOver || recreated.length > 0 || demoOver) process.exitCode = 1;
+    if (ownWorkOver || recreated.length > 0 || demoOver || (fullSize !== null && !fullSizeMeetsGoals(fullSize))) process.exitCode = 1;
   } finally {
     await rm(scratch, { recursive: true, force: true });
   }
@@ -330,6 +340,29 @@ function printPeakMemory(peaks: PeakMemory[]): void {
     const gb = (peak.maxRssBytes / 2 ** 30).toFixed(2);
     console.log(`  ${peak.model.padEnd(28)} decoder ${peak.decoder.padEnd(4)}  ${peak.batching.padEnd(9)}  ${gb} GB`);
   }
+}
+
+/** The tiny decoder's 1-step image within its ratio, and its guided run in two calls within the memory goal. */
+function fullSizeMeetsGoals(figures: FullSizeFigures): boolean {
+  const tiny = figures.oneStepImageMs.tiny;
+  const lean = figures.peakMemory.find((peak) => peak.decoder === 'tiny' && peak.batching === 'two-calls');
+  return tiny !== undefined && tiny / figures.unetCallMs <= ONE_STEP_RATIO_GOAL && lean !== undefined && lean.maxRssBytes <= PEAK_RSS_GOAL_BYTES;
+}
+
+function printFullSize(figures: FullSizeFigures): void {
+  console.log(`\nFull-size ${figures.model} on the CPU at 512x512:`);
+  console.log(`  one UNet call, batch 1: ${seconds(figures.unetCallMs)}`);
+  for (const [decoder, imageMs] of Object.entries(figures.oneStepImageMs)) {
+    const ratio = imageMs / figures.unetCallMs;
+    const verdict = decoder === 'tiny' ? (ratio <= ONE_STEP_RATIO_GOAL ? '  ok' : `  OVER the ${ONE_STEP_RATIO_GOAL} goal`) : '';
+    console.log(`  1-step image, ${decoder.padEnd(4)} decoder: ${seconds(imageMs)} = ${ratio.toFixed(2)} UNet calls${verdict}`);
+  }
+  printPeakMemory(figures.peakMemory);
+  printStarts(figures.sessionStarts);
+}
+
+function seconds(value: number): string {
+  return `${(value / 1000).toFixed(2)} s`;
 }
 
 function ms(value: number): string {
