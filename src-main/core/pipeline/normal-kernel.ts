@@ -14,13 +14,53 @@
  * this kernel on all 2^24 values of each against an exact FMA emulation, and that case never arises, so no
  * FMA needs a slower exact path.
  *
- * The kernel runs as a WebAssembly function with 128-bit SIMD, built here byte by byte: each float32
- * operation is the double operation rounded to float32 (demote and promote), two lanes at a time, the
- * integer steps (frexp, the octant's bits) on the doubles' bit patterns. Two vectors of two pairs are worked
- * on statement by statement so the processor has independent chains to interleave. It is about twice as
- * fast as the same arithmetic in JavaScript, which matters because Euler a and LCM draw a latent's worth of
- * noise at every step.
+ * The kernel runs as WebAssembly with 128-bit SIMD, built here byte by byte, and so do the refill and the
+ * tempering of mt19937 that make its uniforms: each float32 operation is the double operation rounded to
+ * float32 (demote and promote), two lanes at a time, the integer steps (frexp, the octant's bits) on the
+ * doubles' bit patterns. Two vectors of two pairs are worked on statement by statement so the processor
+ * has independent chains to interleave. A latent's worth of noise takes about a third of the time the same
+ * arithmetic took in JavaScript, which matters because Euler a and LCM draw one at every step.
  */
+
+import {
+  type Code,
+  add,
+  addInt,
+  addTo,
+  and,
+  f64s,
+  floor,
+  functionCode,
+  i32,
+  i32s,
+  i64s,
+  instantiate,
+  lessThan,
+  loadInts,
+  loadVector,
+  local,
+  mul,
+  name,
+  negate32,
+  negateInt,
+  or,
+  round32,
+  scalar,
+  section,
+  select,
+  setLocal,
+  shiftLeft,
+  shiftLeft32,
+  shiftRight,
+  shiftRight32,
+  sqrt,
+  storeFloats,
+  storeVector,
+  sub,
+  trunc,
+  vector,
+  xor,
+} from './wasm-code';
 
 const fround = Math.fround;
 
@@ -41,80 +81,6 @@ const SIN_P = [-1.9515295891e-4, 8.3321608736e-3, -1.6666654611e-1].map(fround);
 const COS_P = [2.443315711809948e-5, -1.388731625493765e-3, 4.166664568298827e-2].map(fround);
 const TWO_POW_52 = 2 ** 52;
 
-type Code = number[];
-
-function uleb(value: number): Code {
-  const bytes: Code = [];
-  do {
-    let byte = value & 0x7f;
-    value >>>= 7;
-    if (value !== 0) byte |= 0x80;
-    bytes.push(byte);
-  } while (value !== 0);
-  return bytes;
-}
-
-function sleb(value: number): Code {
-  const bytes: Code = [];
-  for (;;) {
-    const byte = value & 0x7f;
-    value >>= 7;
-    if ((value === 0 && (byte & 0x40) === 0) || (value === -1 && (byte & 0x40) !== 0)) return [...bytes, byte];
-    bytes.push(byte | 0x80);
-  }
-}
-
-const simd = (opcode: number): Code => [0xfd, ...uleb(opcode)];
-const local = (index: number): Code => [0x20, ...uleb(index)];
-const setLocal = (index: number, value: Code): Code => [...value, 0x21, ...uleb(index)];
-const i32 = (value: number): Code => [0x41, ...sleb(value)];
-
-function v128Const(bytes: Uint8Array): Code {
-  return [...simd(0x0c), ...bytes];
-}
-const f64s = (value: number): Code => v128Const(new Uint8Array(Float64Array.of(value, value).buffer));
-const i64s = (value: bigint): Code => v128Const(new Uint8Array(BigInt64Array.of(value, value).buffer));
-
-const add = (a: Code, b: Code): Code => [...a, ...b, ...simd(0xf0)];
-const sub = (a: Code, b: Code): Code => [...a, ...b, ...simd(0xf1)];
-const mul = (a: Code, b: Code): Code => [...a, ...b, ...simd(0xf2)];
-const sqrt = (a: Code): Code => [...a, ...simd(0xef)];
-const trunc = (a: Code): Code => [...a, ...simd(0x7a)];
-const floor = (a: Code): Code => [...a, ...simd(0x75)];
-const lessThan = (a: Code, b: Code): Code => [...a, ...b, ...simd(0x49)];
-const and = (a: Code, b: Code): Code => [...a, ...b, ...simd(0x4e)];
-const or = (a: Code, b: Code): Code => [...a, ...b, ...simd(0x50)];
-const xor = (a: Code, b: Code): Code => [...a, ...b, ...simd(0x51)];
-/** Lanes of a where the mask is set, of b elsewhere. */
-const select = (a: Code, b: Code, mask: Code): Code => [...a, ...b, ...mask, ...simd(0x52)];
-const shiftRight = (a: Code, bits: number): Code => [...a, ...i32(bits), ...simd(0xcd)];
-const shiftLeft = (a: Code, bits: number): Code => [...a, ...i32(bits), ...simd(0xcb)];
-const addInt = (a: Code, b: Code): Code => [...a, ...b, ...simd(0xce)];
-const negateInt = (a: Code): Code => [...a, ...simd(0xc1)];
-/** i32x4 and scalar i32 operations for mt19937. */
-const shiftRight32 = (a: Code, bits: number): Code => [...a, ...i32(bits), ...simd(0xad)];
-const shiftLeft32 = (a: Code, bits: number): Code => [...a, ...i32(bits), ...simd(0xab)];
-const negate32 = (a: Code): Code => [...a, ...simd(0xa1)];
-const i32s = (value: number): Code => v128Const(new Uint8Array(Int32Array.of(value, value, value, value).buffer));
-const loadVector = (address: Code, offset: number): Code => [...address, ...simd(0x00), 4, ...uleb(offset)];
-const storeVector = (address: Code, offset: number, value: Code): Code => [...address, ...value, ...simd(0x0b), 4, ...uleb(offset)];
-const scalar = {
-  and: (a: Code, b: Code): Code => [...a, ...b, 0x71],
-  or: (a: Code, b: Code): Code => [...a, ...b, 0x72],
-  xor: (a: Code, b: Code): Code => [...a, ...b, 0x73],
-  shiftRight: (a: Code, bits: number): Code => [...a, ...i32(bits), 0x76],
-  negate: (a: Code): Code => [...i32(0), ...a, 0x6b],
-  load: (address: Code, offset: number): Code => [...address, 0x28, 2, ...uleb(offset)],
-  store: (address: Code, offset: number, value: Code): Code => [...address, ...value, 0x36, 2, ...uleb(offset)],
-};
-const addTo = (index: number, amount: number): Code => setLocal(index, [...local(index), ...i32(amount), 0x6a]);
-
-/** Rounds both double lanes to float32 and back: Math.fround. */
-const round32 = (a: Code): Code => [...a, ...simd(0x5e), ...simd(0x5f)];
-/** Two int32 at `offset` bytes past the address on the stack, as double lanes. */
-const loadInts = (address: Code, offset: number): Code => [...address, ...simd(0x5d), 3, ...uleb(offset), ...simd(0xfe)];
-/** Stores both double lanes as float32 at `offset` bytes past the address. */
-const storeFloats = (address: Code, offset: number, value: Code): Code => [...address, ...value, ...simd(0x5e), ...simd(0x5b), 3, ...uleb(offset), 0];
 
 /** Parameters: the uniforms' byte address, the normals' byte address, the number of blocks of 16. */
 const PARAM_UNIFORMS = 0;
@@ -305,27 +271,10 @@ function temperBody(): Code {
   ];
 }
 
-function section(id: number, contents: Code): Code {
-  return [id, ...uleb(contents.length), ...contents];
-}
-
-function vector(items: Code[]): Code {
-  return [...uleb(items.length), ...items.flat()];
-}
-
-function name(text: string): Code {
-  const bytes = [...new TextEncoder().encode(text)];
-  return [...uleb(bytes.length), ...bytes];
-}
 
 /** (i32 address, i32 address, i32 count) -> () and (i32 address) -> (). */
 const TYPE_THREE_ADDRESSES = 0;
 const TYPE_ONE_ADDRESS = 1;
-
-function functionCode(locals: Array<[count: number, type: number]>, instructions: Code): Code {
-  const body = [...vector(locals.map(([count, type]) => [...uleb(count), type])), ...instructions, 0x0b];
-  return [...uleb(body.length), ...body];
-}
 
 function moduleBytes(): Uint8Array {
   const { code: block, locals } = blockBody();
@@ -366,11 +315,6 @@ function moduleBytes(): Uint8Array {
   ]);
 }
 
-/** The part of the WebAssembly API used here (the main process's TypeScript library has no types for it). */
-interface WebAssemblyApi {
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object) => { exports: unknown };
-}
 
 interface Kernel {
   normals: (uniforms: number, out: number, blocks: number) => void;
@@ -384,8 +328,7 @@ let kernel: Kernel | undefined;
 /** The kernel, with room in its memory for the state and `count` uniforms and normals. */
 function instance(count: number): Kernel {
   if (kernel === undefined) {
-    const { Module, Instance } = (globalThis as unknown as { WebAssembly: WebAssemblyApi }).WebAssembly;
-    kernel = new Instance(new Module(moduleBytes())).exports as Kernel;
+    kernel = instantiate(moduleBytes()) as Kernel;
   }
   const needed = normalsAddress(count) + 4 * count;
   const { memory } = kernel;
