@@ -56,7 +56,10 @@ export interface PipelineDeps {
   clock?: Clock;
   /** Recorded in each image's metadata, e.g. "Easel 0.1.0". */
   app?: string;
-  /** Guided steps in one UNet call or two (default 'auto': two when a CPU run is short of memory). */
+  /**
+   * Guided steps in one UNet call or two (default 'auto': two when a CPU run is short of memory); a run in two
+   * calls also opens its CPU sessions without a memory arena.
+   */
   guidanceBatching?: GuidanceBatching;
   /** Free memory in bytes (default os.freemem), for 'auto' guidance batching. */
   freeMemory?: () => number;
@@ -103,6 +106,11 @@ interface RequestPlan {
   edit: EditPlan | null;
   /** The VAE encoder's output per image tensor, so a batch encodes each image once (only the draws differ). */
   encoded: WeakMap<Float32Array, Float32Array>;
+  /**
+   * Settled with the provider: the machine is short of memory for this run (or two UNet calls were asked for),
+   * so guided steps run as two batch-1 calls and CPU sessions opened for it keep no memory arena.
+   */
+  lean: boolean;
 }
 
 /** The first image on the provider that could render it, with what the rest of the batch reuses. */
@@ -189,12 +197,14 @@ export class TextToImage {
       initImage: request.initImage === undefined || edit !== null ? null : await decodeInitImage(request),
       edit,
       encoded: new WeakMap(),
+      lean: false,
     };
 
     const order = await this.candidates(request, options.fallback ?? true);
     const renderFirst = async (provider: ProviderName, skipped: readonly SkippedProvider[]): Promise<FirstImage> => {
       const notes = skipped.map(skipNote);
       plan.decoder = chooseDecoder(request, model.folder, provider);
+      plan.lean = splitsGuidance(this.deps.guidanceBatching ?? 'auto', provider, plan.latentHeight, plan.latentWidth, this.deps.freeMemory);
       const sessions = await this.openSessions(model, provider, plan);
       checkSize(plan, sessions.unetLayout);
       // Distilled models (LCM: known from the config or the UNet's timestep_cond; Turbo) run without an unconditional batch.
@@ -322,8 +332,8 @@ export class TextToImage {
   }
 
   private async openSessions({ folder, adapters }: LoadedModel, provider: ProviderName, plan: RequestPlan): Promise<ProviderSessions> {
-    const open = (part: ModelPartName) =>
-      this.deps.sessions.get(folder.dir, part, provider, this.deps.sessionOptions, adapters.variant(part));
+    const options = plan.lean ? { ...this.deps.sessionOptions, memoryArena: false } : this.deps.sessionOptions;
+    const open = (part: ModelPartName) => this.deps.sessions.get(folder.dir, part, provider, options, adapters.variant(part));
     const unet = await open('unet');
     const unetLayout = readUnetLayout(unet);
     if (unetLayout.textEmbeds !== null && !folder.xl) {
@@ -401,13 +411,6 @@ export class TextToImage {
     const timestepCond =
       unetLayout.timestepCond === null ? null : guidanceScaleEmbedding(request.guidance - 1, unetLayout.timestepCondDim);
     const unetChannels = inpaint?.unetChannels ?? null;
-    const split = splitsGuidance(
-      this.deps.guidanceBatching ?? 'auto',
-      sessions.provider,
-      plan.latentHeight,
-      plan.latentWidth,
-      this.deps.freeMemory,
-    );
     const unet = new UnetRunner(
       sessions.unet,
       unetLayout,
@@ -415,7 +418,7 @@ export class TextToImage {
       { timeIds, timestepCond, channels: unetChannels },
       latentLength,
       latentDims,
-      split,
+      plan.lean,
     );
 
     const previewer = new Previewer(sessions.tinyDecoder, this.clock, [latentDims[0]!, plan.latentHeight, plan.latentWidth], folder.xl);

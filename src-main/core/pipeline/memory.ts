@@ -4,7 +4,8 @@ import type { ProviderName } from '../../../src-preload/api';
 /**
  * How a guided step runs the UNet: 'auto' splits the negative and positive rows into two batch-1 calls
  * when a CPU run would otherwise push the machine's free memory below a margin; 'one-call' and 'two-calls'
- * force either way.
+ * force either way. A run that splits is a lean one: its CPU sessions also keep no memory arena (about 1 GB
+ * less at the peak of an SD 1.5 run at 512x512).
  */
 export type GuidanceBatching = 'auto' | 'one-call' | 'two-calls';
 

@@ -100,6 +100,12 @@ export interface SessionTuning {
    * helps nor constrains today; each distinct set also means a distinct cached session.
    */
   freeDimensions?: Record<string, number>;
+  /**
+   * false: the CPU provider allocates each run's intermediate tensors and frees them after, instead of keeping
+   * an arena as large as the largest run needed (over 1 GB for an SD 1.5 UNet at 512x512), for machines short
+   * of memory. Not part of a cached session's identity: a session made either way serves both.
+   */
+  memoryArena?: boolean;
 }
 
 const ortProviderNames: Record<ProviderName, string> = {
@@ -122,6 +128,7 @@ export function sessionOptions(provider: ProviderName, tuning: SessionTuning = {
   // DirectML does not support memory pattern planning.
   if (provider === 'dml') options.enableMemPattern = false;
   if (provider === 'cpu' && tuning.cpuThreads !== undefined) options.intraOpNumThreads = tuning.cpuThreads;
+  if (provider === 'cpu' && tuning.memoryArena === false) options.enableCpuMemArena = false;
   if (tuning.freeDimensions && Object.keys(tuning.freeDimensions).length > 0) {
     options.freeDimensionOverrides = { ...tuning.freeDimensions };
   }

@@ -8,6 +8,7 @@ import { generationParams } from '../../../src-main/core/pipeline/params';
 import { type GuidanceBatching, splitsGuidance } from '../../../src-main/core/pipeline/memory';
 import { UnetRunner, readUnetLayout } from '../../../src-main/core/pipeline/unet';
 import { ProviderHealth } from '../../../src-main/core/runtime/fallback';
+import { type OnnxSessionOptions, OnnxSession } from '../../../src-main/core/runtime/session';
 import { SessionCache } from '../../../src-main/core/runtime/session-cache';
 import { fixtureModel } from '../../fixtures/models';
 import { smallRequest } from './pipeline-harness';
@@ -20,10 +21,10 @@ afterAll(async () => {
   if (temp !== undefined) await rm(temp, { recursive: true, force: true });
 });
 
-async function pipeline(guidanceBatching: GuidanceBatching, freeMemory?: () => number): Promise<TextToImage> {
+async function pipeline(guidanceBatching: GuidanceBatching, freeMemory?: () => number, cache = sessions): Promise<TextToImage> {
   temp ??= await mkdtemp(path.join(os.tmpdir(), 'easel-guidance-'));
   return new TextToImage({
-    sessions,
+    sessions: cache,
     providerOrder: () => ['cpu'],
     health: await ProviderHealth.open(path.join(temp, `health-${guidanceBatching}.json`), { machine: 'test' }),
     sessionOptions: { cpuThreads: 1 },
@@ -64,5 +65,27 @@ describe('guided steps as one UNet call or two', () => {
     const [short] = await (await pipeline('auto', () => 0)).generate(params, model);
     expect(Buffer.from(split!.rgb).equals(Buffer.from(together!.rgb))).toBe(true);
     expect(Buffer.from(short!.rgb).equals(Buffer.from(together!.rgb))).toBe(true);
+  });
+
+  it('opens CPU sessions without a memory arena for a run short of memory, with one otherwise', async () => {
+    const request = smallRequest(await fixtureModel('sd15-optimum'), { steps: 1 });
+    const folder = await readModelFolder(request.modelId);
+    const model = { id: request.modelId, name: folder.name, folder };
+    const arenas = async (batching: GuidanceBatching, freeMemory: () => number) => {
+      const opened: OnnxSessionOptions[] = [];
+      const cache = new SessionCache((modelPath, provider, options) => {
+        opened.push(options);
+        return OnnxSession.create(modelPath, provider, options);
+      });
+      try {
+        await (await pipeline(batching, freeMemory, cache)).generate(generationParams(request), model);
+      } finally {
+        await cache.releaseAll();
+      }
+      return new Set(opened.map((options) => options.memoryArena !== false));
+    };
+    expect(await arenas('auto', () => 0)).toEqual(new Set([false]));
+    expect(await arenas('two-calls', () => 64 * GB)).toEqual(new Set([false]));
+    expect(await arenas('auto', () => 64 * GB)).toEqual(new Set([true]));
   });
 });

@@ -107,4 +107,11 @@ describe('sessionOptions', () => {
     expect(sessionOptions('webgpu').executionProviders).toEqual(['webgpu']);
     expect(sessionOptions('webgpu').freeDimensionOverrides).toBeUndefined();
   });
+
+  it('leaves out the CPU memory arena only when asked to, and only on the CPU', () => {
+    expect(sessionOptions('cpu', { memoryArena: false }).enableCpuMemArena).toBe(false);
+    expect(sessionOptions('cpu', { memoryArena: true }).enableCpuMemArena).toBeUndefined();
+    expect(sessionOptions('cpu').enableCpuMemArena).toBeUndefined();
+    expect(sessionOptions('cuda', { memoryArena: false }).enableCpuMemArena).toBeUndefined();
+  });
 });
