@@ -342,20 +342,24 @@ function printPeakMemory(peaks: PeakMemory[]): void {
   }
 }
 
-/** The tiny decoder's 1-step image within its ratio, and its guided run in two calls within the memory goal. */
+/** The tiny decoder's 1-step images within their ratio, and its guided run in two calls within the memory goal. */
 function fullSizeMeetsGoals(figures: FullSizeFigures): boolean {
-  const tiny = figures.oneStepImageMs.tiny;
+  const tiny = figures.oneStep.filter((image) => image.decoder === 'tiny');
   const lean = figures.peakMemory.find((peak) => peak.decoder === 'tiny' && peak.batching === 'two-calls');
-  return tiny !== undefined && tiny / figures.unetCallMs <= ONE_STEP_RATIO_GOAL && lean !== undefined && lean.maxRssBytes <= PEAK_RSS_GOAL_BYTES;
+  return (
+    tiny.length > 0 &&
+    tiny.every((image) => image.imageMs / image.unetCallMs <= ONE_STEP_RATIO_GOAL) &&
+    lean !== undefined &&
+    lean.maxRssBytes <= PEAK_RSS_GOAL_BYTES
+  );
 }
 
 function printFullSize(figures: FullSizeFigures): void {
-  console.log(`\nFull-size ${figures.model} on the CPU at 512x512:`);
-  console.log(`  one UNet call, batch 1: ${seconds(figures.unetCallMs)}`);
-  for (const [decoder, imageMs] of Object.entries(figures.oneStepImageMs)) {
-    const ratio = imageMs / figures.unetCallMs;
-    const verdict = decoder === 'tiny' ? (ratio <= ONE_STEP_RATIO_GOAL ? '  ok' : `  OVER the ${ONE_STEP_RATIO_GOAL} goal`) : '';
-    console.log(`  1-step image, ${decoder.padEnd(4)} decoder: ${seconds(imageMs)} = ${ratio.toFixed(2)} UNet calls${verdict}`);
+  console.log(`\nFull-size ${figures.model} on the CPU at 512x512, 1-step images against their one UNet call (batch 1):`);
+  for (const image of figures.oneStep) {
+    const ratio = image.imageMs / image.unetCallMs;
+    const verdict = image.decoder === 'tiny' ? (ratio <= ONE_STEP_RATIO_GOAL ? '  ok' : `  OVER the ${ONE_STEP_RATIO_GOAL} goal`) : '';
+    console.log(`  ${image.decoder.padEnd(4)} decoder: ${seconds(image.imageMs)}, UNet ${seconds(image.unetCallMs)} = ${ratio.toFixed(2)} UNet calls${verdict}`);
   }
   printPeakMemory(figures.peakMemory);
   printStarts(figures.sessionStarts);
