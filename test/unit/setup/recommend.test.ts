@@ -74,6 +74,11 @@ describe('recommend on five kinds of machine', () => {
     expect(sd15.secondsPerImage!).toBeGreaterThan(60);
     // The time is said once, by secondsPerImage; the note does not repeat it.
     expect(sd15.note).toBeNull();
+    // As measured on a CPU: a 1-step SD-Turbo image with the full VAE is about 2.5 UNet calls long. One call
+    // is what SD 1.5's 50 guided calls add to SD-Turbo's single one (both decode the same 512x512).
+    const unetCall = (sd15.secondsPerImage! - result.secondsPerImage!) / (50 - 1.05);
+    expect(result.secondsPerImage! / unetCall).toBeGreaterThan(2);
+    expect(result.secondsPerImage! / unetCall).toBeLessThan(3);
     expect(result.estimates.find((estimate) => estimate.modelId === 'sdxl-base-1.0')).toMatchObject({
       fits: false,
       provider: null,
