@@ -156,6 +156,8 @@ export const CATALOG: readonly CatalogEntry[] = [
       file('vae_encoder/model.onnx', 137 * MB),
     ],
     defaults: { scheduler: 'pndm', steps: 25, guidance: 7.5, width: 512, height: 512 },
+    // Measured on a full-size fp32 SD 1.5 at 512x512 on a CPU (npm run bench -- --full-size): a guided run
+    // short of memory (two UNet calls, no memory arena) peaks at 5.6 GiB with the full VAE.
     requirements: { minRamGb: 8, minVramGb: 4 },
     licence: {
       name: 'CreativeML OpenRAIL-M',
