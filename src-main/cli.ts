@@ -74,7 +74,14 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'upscale': {
       const settings = await new SettingsStore({ dataDir: paths.data }).get();
-      return runUpscaleCommand(rest, { ...io, modelDirs: [modelsDir(paths, settings), paths.builtinModels] });
+      const models = new ModelsService({
+        modelsDir: async () => modelsDir(paths, settings),
+        builtinModelsDir: paths.builtinModels,
+        settings: async () => settings,
+        env: process.env,
+        onChange: () => undefined,
+      });
+      return runUpscaleCommand(rest, { ...io, models, modelDirs: [modelsDir(paths, settings), paths.builtinModels] });
     }
     case 'doctor': {
       const settings = await new SettingsStore({ dataDir: paths.data }).get();

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { EaselError, toErrorInfo } from '../core/errors';
 import { exists, writeFileAtomic } from '../core/fs/atomic';
+import type { ModelsService } from '../core/models/models-service';
 import { builtinUpscaler, type UpscaleFactor, type UpscaleModel, upscaleFactors, upscaleImage } from '../core/upscale/upscale-image';
 
 export interface UpscaleCommandIo {
@@ -10,13 +11,17 @@ export interface UpscaleCommandIo {
   stderr: { write(text: string): unknown };
   /** Folders a model id is looked up in, in order (installed models, then the built-in ones). */
   modelDirs: readonly string[];
+  /** Resolves the ids of upscalers in the catalog (downloaded with `easel models download`) before any folder. */
+  models?: ModelsService;
 }
 
 export const upscaleUsage = `Usage: easel upscale [--model ID|DIR] --scale 2|4 IN OUT
 
-  --model ID|DIR   an upscaler: an installed model's id or a folder holding one ESRGAN-style .onnx file
+  --model ID|DIR   an upscaler: an installed upscaler's id (real-esrgan-x4plus, real-esrgan-x4plus-anime,
+                   … as \`easel models list\` shows them) or a folder holding one ESRGAN-style .onnx file
                    (default: the built-in esrgan-slim-x2 / esrgan-slim-x4 for the scale; Lanczos
-                   resampling, with no invented detail, when that is missing)
+                   resampling, with no invented detail, when that is missing). A model that enlarges by
+                   another factor runs at its own and is resampled to --scale.
   --scale N        2 or 4
   IN               a PNG, JPEG or WebP picture
   OUT              the PNG to write (never replaces an existing file); keeps IN's parameters and adds
@@ -40,7 +45,8 @@ export async function runUpscaleCommand(args: string[], io: UpscaleCommandIo): P
     if (await exists(parsed.output)) {
       throw new EaselError('invalid_request', `OUT: ${parsed.output} already exists; name a new file.`, { field: 'output' });
     }
-    const model = parsed.model === undefined ? await builtinUpscaler(parsed.scale, io.modelDirs) : await resolveModel(parsed.model, io.modelDirs);
+    const model =
+      parsed.model === undefined ? await builtinUpscaler(parsed.scale, io.modelDirs) : await resolveModel(parsed.model, io.modelDirs, io.models);
     let image: Buffer;
     try {
       image = await readFile(parsed.input);
@@ -77,8 +83,21 @@ function parseUpscaleArgs(args: string[]): 'help' | { model?: string; scale: Ups
   return { ...(values.model === undefined ? {} : { model: values.model }), scale: scale as UpscaleFactor, input, output };
 }
 
-/** A path to a folder is used as is; a bare name is a model id looked up in the model folders, then a folder here. */
-async function resolveModel(model: string, modelDirs: readonly string[]): Promise<UpscaleModel> {
+/**
+ * A path to a folder is used as is; a bare name is an upscaler Easel knows (catalog, built in, installed), else a
+ * folder of that name in the model folders, then here.
+ */
+async function resolveModel(model: string, modelDirs: readonly string[], models: ModelsService | undefined): Promise<UpscaleModel> {
+  const known = models === undefined || model.includes('/') || model.includes(path.sep) ? null : await models.get(model).catch((error: unknown) => {
+          if (error instanceof EaselError && error.code === 'not_found') return null;
+          throw error;
+        });
+  if (known !== null && models !== undefined) {
+    if (known.family !== 'upscaler') {
+      throw new EaselError('invalid_request', `model: ${known.name} makes pictures from prompts; it is not an upscaler.`, { field: 'model' });
+    }
+    return models.resolveUpscaler(model);
+  }
   const candidates = model.includes('/') || model.includes(path.sep) ? [model] : [...modelDirs.map((dir) => path.join(dir, model)), model];
   for (const dir of candidates) {
     if ((await stat(dir).catch(() => null))?.isDirectory()) return { dir, name: path.basename(path.resolve(dir)) };

@@ -165,11 +165,19 @@ export class Easel {
     return this.adapters.matchInstalled(this.gallery.readParameters(base64));
   }
 
-  /** Queues an upscale of a gallery image; the source and the result's size are checked now, not when its turn comes. */
+  /**
+   * Queues an upscale of a gallery image with the built-in upscaler for the factor, an installed one by id, or
+   * Lanczos; the source, the upscaler and the result's size are checked now, not when its turn comes.
+   */
   async upscale(request: UpscaleRequest): Promise<JobSummary> {
     const source = toGalleryItem((await this.gallery.current()).get(request.imageId));
     checkUpscaleSize(source, request.scale);
-    const model = request.upscaler === 'lanczos' ? null : await builtinUpscaler(request.scale, await this.upscalerDirs());
+    const model =
+      request.upscaler === 'lanczos'
+        ? null
+        : request.upscaler === 'auto'
+          ? await builtinUpscaler(request.scale, await this.upscalerDirs())
+          : await this.models.resolveUpscaler(request.upscaler);
     return this.jobs.enqueueUpscale({ source, scale: request.scale, model });
   }
 

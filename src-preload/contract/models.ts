@@ -2,7 +2,8 @@
 import { z } from 'zod';
 import { absolutePath, type ErrorInfo, type SchedulerName } from './common';
 
-export const modelFamilies = ['sd15', 'sd21', 'sd-turbo', 'sdxl', 'sdxl-turbo', 'lcm', 'demo'] as const;
+/** Stable Diffusion families, and `upscaler`: a super-resolution model that enlarges pictures and takes no prompt. */
+export const modelFamilies = ['sd15', 'sd21', 'sd-turbo', 'sdxl', 'sdxl-turbo', 'lcm', 'demo', 'upscaler'] as const;
 export type ModelFamily = (typeof modelFamilies)[number];
 
 /** Where a model is in its life on this machine. */
@@ -48,6 +49,8 @@ export interface ModelSummary {
   inpainting: boolean;
   /** The installed model carries a tiny decoder (vae_decoder_tiny/): the Generate form offers the fast decoder only then. */
   tinyDecoder: boolean;
+  /** For an upscaler (family `upscaler`): how many times it enlarges a picture's sides; null for the others. */
+  upscaleFactor: 2 | 4 | null;
   origin: 'builtin' | 'catalog' | 'imported';
   state: ModelState;
   readOnly: boolean;

@@ -15,7 +15,10 @@ interface AdaptersState {
   dismissError(): void;
 }
 
-/** The architecture each model family's LoRAs are made for; the demo is its own, which no LoRA names. */
+/**
+ * The architecture each model family's LoRAs are made for; the demo is its own, which no LoRA names, and an
+ * upscaler takes none.
+ */
 const familyBase: Record<ModelFamily, AdapterBase | null> = {
   sd15: 'sd1',
   lcm: 'sd1',
@@ -24,6 +27,7 @@ const familyBase: Record<ModelFamily, AdapterBase | null> = {
   sdxl: 'sdxl',
   'sdxl-turbo': 'sdxl',
   demo: null,
+  upscaler: null,
 };
 
 export const baseLabels: Record<AdapterBase, string> = { sd1: 'SD 1.x', sd2: 'SD 2.x', sdxl: 'SDXL' };

@@ -1,6 +1,6 @@
 /**
- * The models Easel offers. Every entry is a Hugging Face repository in the diffusers/optimum ONNX
- * layout, pinned to a commit (a short hash where only that was published: see revision.ts), with only the files the pipeline loads (no PyTorch weights, no
+ * The models Easel offers. Every Stable Diffusion entry is a Hugging Face repository in the diffusers/optimum ONNX
+ * layout (upscalers, one ONNX file each, are in catalog-upscalers.ts), pinned to a commit (a short hash where only that was published: see revision.ts), with only the files the pipeline loads (no PyTorch weights, no
  * second precision, no safety checker).
  *
  * Sizes are the ones shown on the repository's file pages (decimal units, rounded by the hub), so
@@ -10,6 +10,7 @@
  */
 
 import type { ModelCapabilities, ModelFamily, SchedulerName } from '../../../src-preload/api';
+import { UPSCALER_ENTRIES } from './catalog-upscalers';
 
 export type { ModelFamily };
 
@@ -40,6 +41,11 @@ export interface CatalogEntry {
    * starting image, so it is offered for edits and never for text-to-image.
    */
   inpainting: boolean;
+  /**
+   * An upscaler (family `upscaler`): one ESRGAN-style `.onnx` that enlarges pictures by this factor. It takes no
+   * prompt, so it is offered where pictures are upscaled and never for generation.
+   */
+  upscaleFactor?: 2 | 4;
   source: ModelSource;
   files: CatalogFile[];
   /**
@@ -335,6 +341,7 @@ export const CATALOG: readonly CatalogEntry[] = [
     },
     provenance: ['Easel project: resources/models/easel-demo'],
   }),
+  ...UPSCALER_ENTRIES,
 ];
 
 export function findCatalogEntry(id: string): CatalogEntry | undefined {

@@ -19,6 +19,7 @@ import type { GenerationModel } from '../pipeline/types';
 import { ModelFolderCache } from './model-folder';
 import { requireModelFolderTopLevel } from './import-guard';
 import { ModelStore, type InstalledModel } from './store';
+import type { UpscaleModel } from '../upscale/upscale-image';
 
 export interface ModelsServiceOptions {
   /** Where models go now (the settings may move it). */
@@ -112,6 +113,9 @@ export class ModelsService {
         { id, state: installed.state },
       );
     }
+    if (installed.family === 'upscaler') {
+      throw new EaselError('invalid_request', `${installed.displayName} is an upscaler: it enlarges pictures and cannot make one from a prompt.`, { id });
+    }
     const schedulers = installed.catalog?.schedulers;
     return {
       id,
@@ -119,6 +123,29 @@ export class ModelsService {
       folder: await this.folders.read(installed.dir),
       ...(schedulers === undefined ? {} : { schedulers }),
     };
+  }
+
+  /** An installed upscaler, ready to enlarge with; a clear error when the id names none or it is not ready. */
+  async resolveUpscaler(id: string): Promise<UpscaleModel> {
+    const installed = await (await this.store()).get(id);
+    if (installed?.family !== 'upscaler') {
+      const offered = this.catalog.some((entry) => entry.id === id && entry.family === 'upscaler');
+      throw new EaselError(
+        'not_found',
+        offered
+          ? `upscaler: ${id} is not downloaded yet. Download it from the Models screen first.`
+          : `upscaler: no upscaler called ${JSON.stringify(id)} is installed (Models lists them).`,
+        { field: 'upscaler', id },
+      );
+    }
+    if (installed.state !== 'complete') {
+      throw new EaselError('model_invalid', `upscaler: ${installed.displayName} is not ready (${installed.state.replace('-', ' ')}). Open Models to finish or repair it.`, {
+        field: 'upscaler',
+        id,
+        state: installed.state,
+      });
+    }
+    return { dir: installed.dir, name: installed.displayName };
   }
 
   /**
@@ -363,6 +390,7 @@ export class ModelsService {
       family: catalogEntry?.family ?? installed?.family ?? 'sd15',
       inpainting: catalogEntry?.inpainting ?? installed?.inpainting ?? false,
       tinyDecoder: installed?.tinyDecoder ?? false,
+      upscaleFactor: catalogEntry?.upscaleFactor ?? null,
       origin: catalogEntry?.source.kind === 'builtin' ? 'builtin' : catalogEntry ? 'catalog' : 'imported',
       state,
       readOnly: installed?.readOnly ?? false,

@@ -6,7 +6,7 @@ import { EaselError } from '../errors';
 import { CATALOG, type CatalogEntry, type ModelFamily } from './catalog';
 import { sha256OfFile } from './verify';
 import { MANIFEST_NAME, readManifest, writeManifest, type ModelManifest } from './manifest';
-import { MODEL_INDEX, type ModelFolder, readModelFolder, TINY_DECODER_FILE } from './model-folder';
+import { MODEL_INDEX, type ModelFolder, readModelFolder, readUpscalerFolder, TINY_DECODER_FILE } from './model-folder';
 
 export type ModelState = 'complete' | 'partial' | 'corrupt' | 'missing-files';
 
@@ -88,13 +88,14 @@ async function exists(file: string): Promise<boolean> {
 }
 
 /**
- * Reads the folder afresh as the pipeline would, so verify also catches what sizes and checksums cannot see:
- * a referenced import's file changed in place, a part's header no longer readable, a file added that the
- * reader refuses. Files the reader names as missing are reported one by one.
+ * Reads the folder afresh as the pipeline (or the upscaler) would, so verify also catches what sizes and checksums
+ * cannot see: a referenced import's file changed in place, a part's header no longer readable, a file added that
+ * the reader refuses. Files the reader names as missing are reported one by one.
  */
-async function folderProblems(dir: string): Promise<VerifyProblem[]> {
+async function folderProblems(model: InstalledModel): Promise<VerifyProblem[]> {
+  const { dir } = model;
   try {
-    await readModelFolder(dir);
+    await (model.family === 'upscaler' ? readUpscalerFolder(dir) : readModelFolder(dir));
     return [];
   } catch (error) {
     if (!(error instanceof EaselError) || (error.code !== 'model_invalid' && error.code !== 'model_unsafe')) throw error;
@@ -305,7 +306,7 @@ export class ModelStore {
     const model = await this.requireModel(id);
     if (model.origin === 'builtin') {
       const problems = model.missingFiles.map((file): VerifyProblem => ({ file, problem: 'missing' }));
-      if (problems.length === 0) problems.push(...(await folderProblems(model.dir)));
+      if (problems.length === 0) problems.push(...(await folderProblems(model)));
       return { id, ok: problems.length === 0, checkedFiles: model.catalog?.files.length ?? 0, problems };
     }
     const dir = this.modelDir(id);
@@ -323,7 +324,7 @@ export class ModelStore {
       else if (size !== record.bytes) problems.push({ file, problem: 'size' });
       else if (record.sha256 && (await sha256OfFile(full)) !== record.sha256) problems.push({ file, problem: 'sha256' });
     }
-    if (problems.length === 0) problems.push(...(await folderProblems(model.dir)));
+    if (problems.length === 0) problems.push(...(await folderProblems(model)));
     const damaged = problems.filter((p) => p.problem === 'size' || p.problem === 'sha256').map((p) => p.file);
     if (damaged.length > 0) {
       for (const file of damaged) delete manifest.files[file];

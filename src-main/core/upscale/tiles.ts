@@ -18,6 +18,11 @@ export interface TiledUpscaleOptions {
   /** Tile side in input pixels. */
   tileSize: number;
   /**
+   * The one tile size a fixed-shape model accepts; it replaces tileSize. A picture smaller than it is padded by
+   * repeating its edge pixels, and what the padding became is dropped.
+   */
+  fixedTile?: { width: number; height: number };
+  /**
    * Input pixels shared by neighbouring tiles. Each tile's outer quarter of a shared strip is discarded and
    * the middle half blended, so a model whose receptive field reaches at most overlap/4 pixels gives the
    * same picture tiled as whole. At most half the tile size.
@@ -33,17 +38,20 @@ export interface TiledUpscaleOptions {
  * tile can touch them.
  */
 export async function upscaleInTiles(image: RgbImage, upscaleTile: TileUpscaler, options: TiledUpscaleOptions): Promise<RgbImage> {
-  const { scale, tileSize, overlap } = options;
+  const { scale, overlap, fixedTile } = options;
   if (!Number.isInteger(scale) || scale < 1) throw new EaselError('invalid_request', `The upscale factor must be a whole number, not ${scale}.`);
-  if (!(tileSize >= 8) || overlap < 0 || overlap * 2 > tileSize) {
-    throw new EaselError('invalid_request', `Tiles of ${tileSize} px cannot overlap by ${overlap} px (at most half a tile).`);
+  const sides = fixedTile ?? { width: options.tileSize, height: options.tileSize };
+  const smallest = Math.min(sides.width, sides.height);
+  if (!(smallest >= 8) || overlap < 0 || overlap * 2 > smallest) {
+    throw new EaselError('invalid_request', `Tiles of ${smallest} px cannot overlap by ${overlap} px (at most half a tile).`);
   }
-  const columns = tileStarts(image.width, tileSize, overlap);
-  const rows = tileStarts(image.height, tileSize, overlap);
-  const tileWidth = Math.min(tileSize, image.width);
-  const tileHeight = Math.min(tileSize, image.height);
+  const columns = tileStarts(image.width, sides.width, overlap);
+  const rows = tileStarts(image.height, sides.height, overlap);
+  const tileWidth = fixedTile ? fixedTile.width : Math.min(sides.width, image.width);
+  const tileHeight = fixedTile ? fixedTile.height : Math.min(sides.height, image.height);
   const outWidth = image.width * scale;
-  const output: RgbImage = { data: new Uint8Array(outWidth * image.height * scale * 3), width: outWidth, height: image.height * scale };
+  const outHeight = image.height * scale;
+  const output: RgbImage = { data: new Uint8Array(outWidth * outHeight * 3), width: outWidth, height: outHeight };
   const pending = new Map<number, { sum: Float32Array; weight: Float32Array }>();
   const total = columns.length * rows.length;
   let done = 0;
@@ -64,12 +72,13 @@ export async function upscaleInTiles(image: RgbImage, upscaleTile: TileUpscaler,
         const wy = rowWeights[y]!;
         if (wy === 0) continue;
         const outY = rows[r]! * scale + y;
+        if (outY >= outHeight) break;
         let line = pending.get(outY);
         if (line === undefined) {
           line = { sum: new Float32Array(outWidth * 3), weight: new Float32Array(outWidth) };
           pending.set(outY, line);
         }
-        for (let x = 0; x < w; x++) {
+        for (let x = 0; x < Math.min(w, outWidth - columns[c]! * scale); x++) {
           const weight = wy * columnWeights[x]!;
           if (weight === 0) continue;
           const outX = columns[c]! * scale + x;
@@ -125,12 +134,14 @@ function ramp(distance: number, shared: number): number {
   return Math.min(1, Math.max(0, (distance - quarter) / (2 * quarter)));
 }
 
+/** A tile as [1, 3, height, width] floats in [0, 1]; past the picture's edge, its last row or column again. */
 function readTile(image: RgbImage, left: number, top: number, width: number, height: number): Float32Array {
   const tile = new Float32Array(3 * width * height);
   const plane = width * height;
   for (let y = 0; y < height; y++) {
+    const row = Math.min(top + y, image.height - 1);
     for (let x = 0; x < width; x++) {
-      const source = ((top + y) * image.width + left + x) * 3;
+      const source = (row * image.width + Math.min(left + x, image.width - 1)) * 3;
       const target = y * width + x;
       tile[target] = image.data[source]! / 255;
       tile[target + plane] = image.data[source + 1]! / 255;

@@ -1,11 +1,12 @@
-import { readdir, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
 import { EaselError } from '../errors';
 import { addPngTextChunks, readPngTextChunks } from '../gallery/png-text';
+import { readUpscalerFolder } from '../models/model-folder';
 import { OnnxSession } from '../runtime/session';
-import { sessionTileUpscaler } from './onnx-upscaler';
-import { lanczosUpscale } from './resample';
+import { sessionTileUpscaler, type UpscalerSession } from './onnx-upscaler';
+import { lanczosResize, lanczosUpscale } from './resample';
 import { type RgbImage, upscaleInTiles } from './tiles';
 
 /** Past this many pixels a side the result is refused: PNG viewers and sharp's defaults stop there. */
@@ -15,7 +16,8 @@ export type UpscaleFactor = (typeof upscaleFactors)[number];
 
 /**
  * Tile and overlap for ESRGAN-sized models: 256² tiles keep one tile's activations to a few hundred MB; 48 px of
- * overlap covers the built-in RDN models' receptive field (10 px a side, see tiles.ts on overlap/4).
+ * overlap covers the built-in RDN models' receptive field (10 px a side, see tiles.ts on overlap/4). A model that
+ * takes one fixed tile size gets that size, and the same overlap up to half of it.
  */
 const TILE_SIZE = 256;
 const TILE_OVERLAP = 48;
@@ -27,7 +29,7 @@ export const LANCZOS = 'Lanczos';
 export const POSTPROCESSING_CHUNK = 'postprocessing';
 
 export interface UpscaleModel {
-  /** The folder holding one `.onnx` ESRGAN-style upscaler. */
+  /** The folder holding one `.onnx` ESRGAN-style upscaler (model-folder/upscaler.ts reads it). */
   dir: string;
   /** The name the result's parameters record (A1111 records the upscaler's name). */
   name: string;
@@ -84,7 +86,11 @@ export function postprocessingText(scale: number, upscaler: string): string {
   return `Postprocess upscale by: ${scale}, Postprocess upscaler: ${upscaler}`;
 }
 
-/** Enlarges decoded pixels by a whole factor: in tiles with an upscaler model, or by Lanczos when there is none. */
+/**
+ * Enlarges decoded pixels by a whole factor: in tiles with an upscaler model, or by Lanczos when there is none. A
+ * model that enlarges by another factor (a ×4 model asked for 2×) runs at its own, and its result is resampled to
+ * the size asked for, as A1111 does.
+ */
 export async function upscaleRgb(
   source: RgbImage,
   scale: number,
@@ -92,19 +98,45 @@ export async function upscaleRgb(
   options: { signal?: AbortSignal; onTile?: (done: number, total: number) => void } = {},
 ): Promise<{ image: RgbImage; upscaler: string }> {
   if (model === null) return { image: await lanczosUpscale(source, scale), upscaler: LANCZOS };
-  const session = await OnnxSession.create(await findUpscalerFile(model.dir), 'cpu');
+  const folder = await readUpscalerFolder(model.dir);
+  const session = await OnnxSession.create(folder.file, 'cpu');
   try {
-    const image = await upscaleInTiles(source, sessionTileUpscaler(session), {
-      scale,
+    const upscaler = sessionTileUpscaler(session);
+    const native = folder.scale ?? (await measuredScale(session, folder.fixedTile));
+    const largest = Math.max(source.width, source.height) * native;
+    if (largest > MAX_UPSCALED_SIDE) {
+      throw new EaselError(
+        'invalid_request',
+        `scale: ${model.name} enlarges ${native}× first, to ${source.width * native}×${source.height * native}; at most ${MAX_UPSCALED_SIDE} px a side. Choose a smaller image or another upscaler.`,
+        { field: 'scale', max: MAX_UPSCALED_SIDE },
+      );
+    }
+    const tile = folder.fixedTile ?? { width: TILE_SIZE, height: TILE_SIZE };
+    const enlarged = await upscaleInTiles(source, upscaler, {
+      scale: native,
       tileSize: TILE_SIZE,
-      overlap: TILE_OVERLAP,
+      ...(folder.fixedTile === null ? {} : { fixedTile: folder.fixedTile }),
+      overlap: Math.min(TILE_OVERLAP, Math.floor(Math.min(tile.width, tile.height) / 2)),
       ...(options.signal === undefined ? {} : { signal: options.signal }),
       ...(options.onTile === undefined ? {} : { onTile: options.onTile }),
     });
+    const image = native === scale ? enlarged : await lanczosResize(enlarged, source.width * scale, source.height * scale);
     return { image, upscaler: model.name };
   } finally {
     await session.release();
   }
+}
+
+/** How many times a model whose shapes do not say it enlarges: run once on a small grey picture and measured. */
+async function measuredScale(session: UpscalerSession, fixedTile: { width: number; height: number } | null): Promise<number> {
+  const { width, height } = fixedTile ?? { width: 32, height: 32 };
+  const grey = { data: new Float32Array(3 * width * height).fill(0.5), dims: [1, 3, height, width] };
+  const result = (await session.run({ [session.inputs[0]!.name]: grey }))[session.outputs[0]!.name];
+  const scale = result === undefined ? NaN : Math.sqrt(result.data.length / (3 * width * height));
+  if (!Number.isInteger(scale) || scale < 1 || scale > 8) {
+    throw new EaselError('model_invalid', 'model: this upscaler does not enlarge a picture by a whole factor (2×, 4×…).', { field: 'model' });
+  }
+  return scale;
 }
 
 /** The built-in upscaler for a factor (`esrgan-slim-x2`, `esrgan-slim-x4`) from the first folder holding it, or null. */
@@ -132,19 +164,4 @@ function pngText(bytes: Buffer): Record<string, string> {
   } catch {
     return {};
   }
-}
-
-/** An upscaler folder holds exactly one `.onnx` file (Real-ESRGAN's exports and Easel's built-in ones do). */
-async function findUpscalerFile(dir: string): Promise<string> {
-  let names: string[];
-  try {
-    names = await readdir(dir);
-  } catch {
-    throw new EaselError('not_found', `model: no upscaler folder at ${dir}.`, { field: 'model', dir });
-  }
-  const onnx = names.filter((name) => name.endsWith('.onnx'));
-  if (onnx.length !== 1) {
-    throw new EaselError('model_invalid', `model: ${dir} should hold one .onnx upscaler; it holds ${onnx.length}.`, { field: 'model', dir });
-  }
-  return path.join(dir, onnx[0]!);
 }

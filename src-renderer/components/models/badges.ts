@@ -8,6 +8,7 @@ const FAMILY_LABELS: Record<ModelFamily, string> = {
   'sdxl-turbo': 'SDXL-Turbo',
   lcm: 'LCM',
   demo: 'Demo',
+  upscaler: 'Upscaler',
 };
 
 const ORIGIN_LABELS: Record<ModelSummary['origin'], string | null> = {

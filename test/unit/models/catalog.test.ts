@@ -1,8 +1,8 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CATALOG, DEMO_MODEL_ID } from '../../../src-main/core/models/catalog';
-import { isRefusedFile } from '../../../src-main/core/models/model-folder';
+import { isRefusedFile, readUpscalerFolder } from '../../../src-main/core/models/model-folder';
 import { schedulerNames } from '../../../src-preload/api';
 
 describe('catalog', () => {
@@ -49,7 +49,7 @@ describe('catalog', () => {
   });
 
   it('gives every downloadable model a placeholder it can draw and no suggestion to look elsewhere', () => {
-    for (const entry of CATALOG.filter((e) => e.source.kind === 'huggingface')) {
+    for (const entry of CATALOG.filter((e) => e.source.kind === 'huggingface' && e.family !== 'upscaler')) {
       expect(entry.capabilities.examples, entry.id).toContain(entry.capabilities.placeholder);
       expect(entry.capabilities.suggestedModelId, entry.id).toBeNull();
     }
@@ -67,7 +67,7 @@ describe('catalog', () => {
   });
 
   it('lists every file the ONNX pipeline loads', () => {
-    for (const entry of CATALOG) {
+    for (const entry of CATALOG.filter((e) => e.family !== 'upscaler')) {
       const paths = entry.files.map((f) => f.path);
       const needed = ['model_index.json', 'scheduler/scheduler_config.json', 'tokenizer/vocab.json', 'tokenizer/merges.txt',
         'text_encoder/model.onnx', 'unet/model.onnx', 'vae_decoder/model.onnx'];
@@ -111,5 +111,33 @@ describe('catalog', () => {
     // Starting images are encoded, so the VAE encoder is needed as well as the decoder.
     expect(entry.files.map((f) => f.path)).toContain('vae_encoder/model.onnx');
     expect(entry.defaults).toMatchObject({ width: 512, height: 512 });
+  });
+
+  it('offers Real-ESRGAN x4plus and an anime variant as upscalers, each one pinned ONNX file of known size and SHA-256', () => {
+    const upscalers = CATALOG.filter((e) => e.family === 'upscaler');
+    expect(upscalers.map((e) => e.id)).toEqual(['real-esrgan-x4plus', 'real-esrgan-x4plus-anime', 'esrgan-slim-x2', 'esrgan-slim-x4']);
+    for (const entry of upscalers) {
+      expect(entry.upscaleFactor, entry.id).toBe(entry.id === 'esrgan-slim-x2' ? 2 : 4);
+      expect(entry.inpainting).toBe(false);
+      expect(entry.capabilities.examples, entry.id).toEqual([]);
+      expect(entry.files, entry.id).toHaveLength(1);
+      expect(entry.files[0]!.path, entry.id).toMatch(/^[^/]+\.onnx$/);
+      if (entry.source.kind === 'huggingface') {
+        expect(entry.source.revision, entry.id).toMatch(/^[0-9a-f]{40}$/);
+        expect(entry.files[0]!.sha256, entry.id).toMatch(/^[0-9a-f]{64}$/);
+        expect(entry.files[0]!.bytes, entry.id).toBe(entry.files[0]!.approxBytes);
+      }
+    }
+    expect(CATALOG.filter((e) => e.upscaleFactor !== undefined).every((e) => e.family === 'upscaler')).toBe(true);
+  });
+
+  it('describes the built-in upscalers as the files they ship with are', async () => {
+    for (const entry of CATALOG.filter((e) => e.family === 'upscaler' && e.source.kind === 'builtin')) {
+      const dir = path.resolve(__dirname, '../../..', (entry.source as { dir: string }).dir);
+      const folder = await readUpscalerFolder(dir);
+      expect(path.basename(folder.file)).toBe(entry.files[0]!.path);
+      expect(statSync(folder.file).size, entry.id).toBe(entry.files[0]!.approxBytes);
+      expect(folder.fixedTile).toBeNull();
+    }
   });
 });

@@ -130,6 +130,7 @@ export function model(id: string, patch: Partial<ModelSummary> = {}): ModelSumma
     family: 'sd15',
     inpainting: false,
     tinyDecoder: false,
+    upscaleFactor: null,
     origin: 'catalog',
     state: 'installed',
     readOnly: false,
