@@ -100,7 +100,8 @@ async function list(store: ModelStore, json: boolean, io: ModelsCommandIo): Prom
   if (installed.length === 0) write(io.stdout, '  (none)\n');
   for (const model of installed) {
     const size = model.bytes > 0 ? `  ${formatBytes(model.bytes)}` : '';
-    write(io.stdout, `  ${model.id.padEnd(22)} ${model.displayName.padEnd(24)} ${stateLabel(model)}${size}${model.readOnly ? '  (built in)' : ''}\n`);
+    const upscaler = model.catalog?.upscaleFactor === undefined ? '' : `  (upscaler ×${model.catalog.upscaleFactor})`;
+    write(io.stdout, `  ${model.id.padEnd(22)} ${model.displayName.padEnd(24)} ${stateLabel(model)}${size}${model.readOnly ? '  (built in)' : ''}${upscaler}\n`);
   }
   if (unfinished.length > 0) {
     write(io.stdout, '\nDownloads not finished (`easel models download ID` resumes, `easel models remove ID` deletes):\n');
@@ -112,7 +113,8 @@ async function list(store: ModelStore, json: boolean, io: ModelsCommandIo): Prom
   }
   write(io.stdout, '\nAvailable to download:\n');
   for (const entry of available) {
-    write(io.stdout, `  ${entry.id.padEnd(22)} ${entry.displayName.padEnd(24)} about ${formatBytes(entry.approxTotalBytes)}  ${entry.licence.name}\n`);
+    const upscaler = entry.upscaleFactor === undefined ? '' : `  (upscaler ×${entry.upscaleFactor})`;
+    write(io.stdout, `  ${entry.id.padEnd(22)} ${entry.displayName.padEnd(24)} about ${formatBytes(entry.approxTotalBytes)}  ${entry.licence.name}${upscaler}\n`);
   }
   return 0;
 }

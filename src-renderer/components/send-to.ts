@@ -21,9 +21,10 @@ export async function sendToImg2img(item: GalleryItem): Promise<string | null> {
   return null;
 }
 
-/** Queues an upscale and shows its progress on Generate. */
+/** Queues an upscale with the chosen upscaler (the built-in one unless another was picked) and shows its progress on Generate. */
 export async function sendToUpscale(item: GalleryItem, scale: UpscaleFactor): Promise<string | null> {
-  const job = await useJobsStore.getState().enqueueUpscale({ imageId: item.id, scale });
+  const { upscaler } = useGenerateStore.getState();
+  const job = await useJobsStore.getState().enqueueUpscale({ imageId: item.id, scale, upscaler });
   if (!job) return `The upscale was not queued: ${useJobsStore.getState().takeError()}`;
   useAppStore.getState().setScreen('generate');
   return null;

@@ -187,7 +187,8 @@ export const useCanvasStore = create<CanvasState>((set, get) => ({
       set({ message: 'Only gallery images can be upscaled: generate or edit the picture first.' });
       return false;
     }
-    const job = await useJobsStore.getState().enqueueUpscale({ imageId: image.id, scale: upscaleScale });
+    const { upscaler } = useGenerateStore.getState();
+    const job = await useJobsStore.getState().enqueueUpscale({ imageId: image.id, scale: upscaleScale, upscaler });
     if (!job) {
       set({ message: `The upscale was not queued: ${useJobsStore.getState().takeError()}` });
       return false;

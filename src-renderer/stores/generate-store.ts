@@ -51,8 +51,12 @@ export interface Notice {
 }
 
 interface GenerateState extends GenerateForm {
-  /** Installed models only: the ones that can generate. */
+  /** Installed models only: the ones that can generate or edit (upscalers are listed apart). */
   models: ModelSummary[];
+  /** Installed upscalers (built in or downloaded), for the Upscale actions. */
+  upscalers: ModelSummary[];
+  /** The upscaler Upscale actions use: 'auto' (the built-in one for the factor), an installed upscaler's id, or 'lanczos'. */
+  upscaler: string;
   modelsLoaded: boolean;
   initImage: InitImage | null;
   /** Said once above the form: where loaded settings came from, or why a drop did nothing. */
@@ -105,6 +109,11 @@ function isScheduler(name: unknown): name is SchedulerName {
   return typeof name === 'string' && (schedulerNames as readonly string[]).includes(name);
 }
 
+/** The upscaler choice goes back to the built-in one when the upscaler it named is no longer installed. */
+function keptUpscaler(choice: string, upscalers: readonly ModelSummary[]): { upscaler: string } {
+  return { upscaler: choice === 'auto' || choice === 'lanczos' || upscalers.some((model) => model.id === choice) ? choice : 'auto' };
+}
+
 /** Only the newest `loadModels` call applies its list, so a slow older answer cannot undo a newer choice. */
 let latestLoad = 0;
 
@@ -125,6 +134,8 @@ export const useGenerateStore = create<GenerateState>((set, get) => ({
   hiresScale: 2,
   hiresStrength: 0.5,
   models: [],
+  upscalers: [],
+  upscaler: 'auto',
   modelsLoaded: false,
   initImage: null,
   notice: null,
@@ -140,8 +151,10 @@ export const useGenerateStore = create<GenerateState>((set, get) => ({
       set({ modelsLoaded: true });
       return;
     }
-    const models = result.value.filter((model) => model.state === 'installed');
-    set({ models, modelsLoaded: true });
+    const installed = result.value.filter((model) => model.state === 'installed');
+    const models = installed.filter((model) => model.family !== 'upscaler');
+    const upscalers = installed.filter((model) => model.family === 'upscaler');
+    set({ models, upscalers, modelsLoaded: true, ...keptUpscaler(get().upscaler, upscalers) });
     const generating = models.filter(makesNewImages);
     const current = get().modelId;
     const preferred = generating.find((model) => model.id === preferId);
@@ -154,6 +167,12 @@ export const useGenerateStore = create<GenerateState>((set, get) => ({
   },
 
   modelChanged: (model) => {
+    if (model.family === 'upscaler') {
+      const others = get().upscalers.filter((known) => known.id !== model.id);
+      const upscalers = model.state === 'installed' ? [...others, model].sort((a, b) => a.name.localeCompare(b.name)) : others;
+      set({ upscalers, ...keptUpscaler(get().upscaler, upscalers) });
+      return;
+    }
     const others = get().models.filter((known) => known.id !== model.id);
     const models = model.state === 'installed' ? [...others, model].sort((a, b) => a.name.localeCompare(b.name)) : others;
     set({ models });

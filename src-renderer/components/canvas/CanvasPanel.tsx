@@ -2,6 +2,7 @@ import { inpaintAreas, maskFills, type InpaintArea, type MaskFill, type Outpaint
 import { noOutpaint, useCanvasStore } from '../../stores/canvas-store';
 import { useGenerateStore } from '../../stores/generate-store';
 import { NumberInput, SliderField } from '../generate/NumberField';
+import { UpscalerSelect } from '../UpscalerSelect';
 import { canvasShortcuts, EDIT_SHORTCUT } from './shortcuts';
 
 const areaLabels: Record<InpaintArea, string> = { whole: 'Whole picture', masked: 'Only the masked area' };
@@ -137,6 +138,7 @@ export function CanvasPanel({ onSubmit }: { onSubmit(): void }) {
               <option value={2}>2× larger</option>
               <option value={4}>4× larger</option>
             </select>
+            <UpscalerSelect />
             <button type="button" disabled={canvas.image === null} onClick={() => void canvas.upscale()}>
               Upscale
             </button>

@@ -11,6 +11,7 @@ import { schedulerLabels } from '../../../src-shared/schedulers';
 import { providerLabels } from '../../provider-labels';
 import { keepFocusInside } from '../focus-trap';
 import { sendToCanvas, sendToImg2img, sendToUpscale } from '../send-to';
+import { UpscalerSelect } from '../UpscalerSelect';
 import { Icon } from '../Icon';
 import { ImageNotes, PlaceholderBadge } from '../generate/ImageNotes';
 import { fullImages, isSmall, useLoadedImage } from './images';
@@ -260,6 +261,7 @@ export function Viewer() {
                   </button>
                 </div>
                 <div className="viewer-action-row">
+                  <UpscalerSelect />
                   <button type="button" onClick={() => void send(sendToUpscale(item, 2))}>
                     <Icon name="upscale" size={16} /> Upscale 2×
                   </button>

@@ -134,7 +134,7 @@ function Results({ job }: { job: JobSummary }) {
         <button type="button" title="Make it the image the form starts from" onClick={() => void say(sendToImg2img(item))}>
           <Icon name="image" size={16} /> img2img
         </button>
-        <button type="button" title="Enlarge it twice with the built-in upscaler" onClick={() => void say(sendToUpscale(item, 2))}>
+        <button type="button" title="Enlarge it twice with the chosen upscaler (the built-in one unless another is picked)" onClick={() => void say(sendToUpscale(item, 2))}>
           <Icon name="upscale" size={16} /> Upscale 2×
         </button>
         {canHiresFix(item) && (

@@ -9,7 +9,8 @@ type OpenDialog = 'consent' | 'remove' | 'cancel' | null;
 
 /**
  * The buttons a model's state allows, and the questions asked before the ones that fetch or delete. The
- * model in use offers no "Use this model": its card says "In use" instead.
+ * model in use offers no "Use this model": its card says "In use" instead; nor does an upscaler, which is picked
+ * where pictures are upscaled.
  */
 export function ModelActions({ model, inUse }: { model: ModelSummary; inUse: boolean }) {
   const busy = useModelsStore((state) => state.busy[model.id]);
@@ -58,7 +59,7 @@ export function ModelActions({ model, inUse }: { model: ModelSummary; inUse: boo
         const ready = model.state === 'installed';
         return (
           <>
-            {ready && !inUse && (
+            {ready && !inUse && model.family !== 'upscaler' && (
               <button type="button" className="primary" disabled={!!busy} onClick={() => void use(id)}>
                 Use this model
               </button>

@@ -48,16 +48,25 @@ function ModelFacts({ model }: { model: ModelSummary }) {
         <dt>Needs</dt>
         <dd>{needs(model.requirements)}</dd>
       </div>
-      <div>
-        <dt>Native size</dt>
-        <dd>
-          {model.defaults.width}×{model.defaults.height}
-        </dd>
-      </div>
-      <div>
-        <dt>Default steps</dt>
-        <dd>{model.defaults.steps}</dd>
-      </div>
+      {model.upscaleFactor === null ? (
+        <>
+          <div>
+            <dt>Native size</dt>
+            <dd>
+              {model.defaults.width}×{model.defaults.height}
+            </dd>
+          </div>
+          <div>
+            <dt>Default steps</dt>
+            <dd>{model.defaults.steps}</dd>
+          </div>
+        </>
+      ) : (
+        <div>
+          <dt>Enlarges</dt>
+          <dd>{model.upscaleFactor}× (chosen where you upscale)</dd>
+        </div>
+      )}
       <div>
         <dt>Licence</dt>
         <dd>

@@ -26,12 +26,13 @@ function spoken(text: string): string {
 }
 
 /**
- * The badges beside a model's name: its family and where it came from, leaving out what the name already
+ * The badges beside a model's name: its family (an upscaler's with its factor) and where it came from, leaving out what the name already
  * says ("SD-Turbo" needs no "SD-Turbo" badge, "Easel Demo (built-in)" no "Built in").
  */
-export function modelBadges(model: Pick<ModelSummary, 'name' | 'family' | 'origin'>): string[] {
+export function modelBadges(model: Pick<ModelSummary, 'name' | 'family' | 'origin'> & Partial<Pick<ModelSummary, 'upscaleFactor'>>): string[] {
   const name = spoken(model.name);
-  return [FAMILY_LABELS[model.family], ORIGIN_LABELS[model.origin]].filter(
+  const family = model.upscaleFactor == null ? FAMILY_LABELS[model.family] : `${FAMILY_LABELS[model.family]} ×${model.upscaleFactor}`;
+  return [family, ORIGIN_LABELS[model.origin]].filter(
     (label): label is string => label !== null && !name.includes(spoken(label)),
   );
 }

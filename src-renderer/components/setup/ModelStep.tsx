@@ -10,11 +10,11 @@ interface Option {
   estimate: ModelEstimate | undefined;
 }
 
-/** The recommendation's order (recommended first, then what fits, fastest first); imported models after. */
+/** The recommendation's order (recommended first, then what fits, fastest first); imported models after; no upscaler. */
 function orderedOptions(models: ModelSummary[], estimates: ModelEstimate[]): Option[] {
   const rank = new Map(estimates.map((estimate, index) => [estimate.modelId, index]));
   return models
-    .filter((model) => model.origin !== 'builtin')
+    .filter((model) => model.origin !== 'builtin' && model.family !== 'upscaler')
     .map((model) => ({ model, estimate: estimates.find((estimate) => estimate.modelId === model.id) }))
     .sort((a, b) => (rank.get(a.model.id) ?? Infinity) - (rank.get(b.model.id) ?? Infinity));
 }

@@ -5,7 +5,13 @@ import { modelBadges } from '../../../src-renderer/components/models/badges';
 describe('the badges on a model card', () => {
   it('never repeat what a catalog model’s name already says', () => {
     const badges = Object.fromEntries(
-      CATALOG.map((entry) => [entry.displayName, modelBadges({ name: entry.displayName, family: entry.family, origin: entry.source.kind === 'builtin' ? 'builtin' : 'catalog' })]),
+      CATALOG.map((entry) => [entry.displayName, modelBadges({
+          name: entry.displayName,
+          family: entry.family,
+          origin: entry.source.kind === 'builtin' ? 'builtin' : 'catalog',
+          upscaleFactor: entry.upscaleFactor ?? null,
+        }),
+      ]),
     );
     expect(badges).toMatchObject({
       'Stable Diffusion 1.5': [],
@@ -15,6 +21,10 @@ describe('the badges on a model card', () => {
       'SDXL 1.0 base': [],
       'LCM Dreamshaper v7': [],
       'Easel Demo (built-in)': [],
+      // An upscaler says so, with how much it enlarges.
+      'Real-ESRGAN x4plus': ['Upscaler ×4'],
+      'Real-ESRGAN x4plus Anime (light)': ['Upscaler ×4'],
+      'ESRGAN slim ×2 (built-in)': ['Upscaler ×2'],
     });
   });
 

@@ -109,4 +109,11 @@ describe('the canvas store', () => {
     expect(await useCanvasStore.getState().upscale()).toBe(false);
     expect(useCanvasStore.getState().message).toMatch(/^Only gallery images/);
   });
+
+  it('upscales with the upscaler chosen for Upscale actions', async () => {
+    await openPicture();
+    useGenerateStore.setState({ upscaler: 'real-esrgan-x4plus' });
+    expect(await useCanvasStore.getState().upscale()).toBe(true);
+    expect(fake.requests('upscale.enqueue')).toEqual([{ imageId: '2026-01-01_harbour.png', scale: 2, upscaler: 'real-esrgan-x4plus' }]);
+  });
 });

@@ -137,6 +137,19 @@ describe('the generate store', () => {
     expect(useGenerateStore.getState()).toMatchObject({ modelId: 'with-tiny', decoder: 'full' });
   });
 
+  it('lists installed upscalers apart, never as a model to draw with, and forgets a chosen one that is removed', async () => {
+    const esrgan = model('real-esrgan-x4plus', { family: 'upscaler', upscaleFactor: 4 });
+    useAppStore.setState({ settings: settings({ lastModelId: 'real-esrgan-x4plus' }) });
+    fake.answer('models.list', [esrgan, sd15, model('anime', { family: 'upscaler', upscaleFactor: 4, state: 'available' })]);
+    await useGenerateStore.getState().loadModels();
+    expect(useGenerateStore.getState()).toMatchObject({ modelId: 'sd15', upscaler: 'auto' });
+    expect(useGenerateStore.getState().models.map((known) => known.id)).toEqual(['sd15']);
+    expect(useGenerateStore.getState().upscalers.map((known) => known.id)).toEqual(['real-esrgan-x4plus']);
+    useGenerateStore.setState({ upscaler: 'real-esrgan-x4plus' });
+    useGenerateStore.getState().modelChanged({ ...esrgan, state: 'available' });
+    expect(useGenerateStore.getState()).toMatchObject({ upscalers: [], upscaler: 'auto', modelId: 'sd15' });
+  });
+
   it('builds no request without a model', () => {
     expect(useGenerateStore.getState().takeRequest('auto')).toBeNull();
   });
