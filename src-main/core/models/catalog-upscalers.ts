@@ -42,8 +42,8 @@ export const UPSCALER_ENTRIES: readonly CatalogEntry[] = [
     description: 'The upscaler most people use for photos and renders: enlarges 4×, removing blur, noise and JPEG artefacts.',
     upscaleFactor: 4,
     summary: 'Enlarges photos, paintings and renders 4× with sharp, clean detail. A large network: slow on the CPU.',
-    // Qualcomm AI Hub's float export of xinntao's RealESRGAN_x4plus; its input is a fixed 128×128 tile, which
-    // the tiler reads from the file and follows.
+    // Qualcomm AI Hub's float export of xinntao's RealESRGAN_x4plus. Its exports are made for one input size
+    // (other conversions of it take 1×3×128×128); the tiler reads the size from the file and feeds exactly that.
     source: { kind: 'huggingface', repo: 'qualcomm/Real-ESRGAN-x4plus', revision: '6a7e0c049f123d9f1c81a567c0442cfd3fedf011' },
     files: [exactFile('Real-ESRGAN-x4plus.onnx', 67_123_260, 'e25d35c847f81e51a6f89cb939c373c9dc535871a820a4ab87ed1207a457f5c8')],
     licence: { name: 'BSD-3-Clause', url: 'https://github.com/xinntao/Real-ESRGAN/blob/master/LICENSE' },
