@@ -82,6 +82,27 @@ describe('model cards and the provider choice', () => {
     expect(await seriousAxeProblems(page)).toEqual([]);
   });
 
+  it('shows upscalers as upscalers with their factor, never to draw with', async () => {
+    await nav('Models').click();
+    const esrgan = card('Real-ESRGAN x4plus');
+    await esrgan.waitFor();
+    expect(await esrgan.locator('.model-badge').allTextContents()).toEqual(['Upscaler ×4']);
+    expect(await esrgan.getByText('Enlarges', { exact: true }).isVisible()).toBe(true);
+    expect(await esrgan.getByText('Native size', { exact: true }).count()).toBe(0);
+    expect(await esrgan.getByRole('button', { name: 'Download' }).isVisible()).toBe(true);
+    const builtin = card('ESRGAN slim ×4 (built-in)');
+    expect(await builtin.locator('.model-badge').allTextContents()).toEqual(['Upscaler ×4']);
+    expect(await useButton(builtin).count()).toBe(0);
+    expect(await builtin.getByRole('button', { name: 'Verify' }).isVisible()).toBe(true);
+    await esrgan.scrollIntoViewIfNeeded();
+    await screenshots('model-cards-upscaler');
+    // Generate offers no upscaler as a model to draw with.
+    await nav('Generate').click();
+    const options = await page.getByLabel('Model', { exact: true }).locator('option').allTextContents();
+    expect(options.length).toBeGreaterThan(0);
+    expect(options.filter((name) => /ESRGAN/.test(name))).toEqual([]);
+  });
+
   it('says a model’s time once on its card in the setup wizard', async () => {
     await core.settings.update({ setupComplete: false, setupStep: 'model' });
     await page.reload();

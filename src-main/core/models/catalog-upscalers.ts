@@ -63,7 +63,7 @@ export const UPSCALER_ENTRIES: readonly CatalogEntry[] = [
     files: [exactFile('RealESRGAN_x4plus_anime_4B32F.onnx', 5_156_099, '2208c7ae8db793330abf1248fbce15585ad317e921c456265572836b92926c9a')],
     // The export's repository states no licence; the Real-ESRGAN weights it derives from are BSD-3-Clause.
     licence: {
-      name: 'None stated by the export (Real-ESRGAN upstream: BSD-3-Clause)',
+      name: 'Not stated (upstream: BSD-3-Clause)',
       url: 'https://huggingface.co/xiongjie/lightweight-real-ESRGAN-anime/tree/2c0646c9aab36edd611efd2fea161387bb6876af',
     },
     provenance: [

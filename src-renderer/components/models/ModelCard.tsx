@@ -64,7 +64,7 @@ function ModelFacts({ model }: { model: ModelSummary }) {
       ) : (
         <div>
           <dt>Enlarges</dt>
-          <dd>{model.upscaleFactor}× (chosen where you upscale)</dd>
+          <dd>{model.upscaleFactor}×</dd>
         </div>
       )}
       <div>
