@@ -16,7 +16,7 @@ export function UpscalerSelect() {
   const downloaded = upscalers.filter((model) => model.origin !== 'builtin');
   if (downloaded.length === 0) return null;
   return (
-    <select aria-label="Upscaler" value={choice} onChange={(event) => useGenerateStore.setState({ upscaler: event.target.value })}>
+    <select className="upscaler-select" aria-label="Upscaler" value={choice} onChange={(event) => useGenerateStore.setState({ upscaler: event.target.value })}>
       <option value="auto">Built-in upscaler</option>
       {downloaded.map((model) => (
         <option key={model.id} value={model.id}>

@@ -133,12 +133,12 @@ export function CanvasPanel({ onSubmit }: { onSubmit(): void }) {
 
         <fieldset className="field canvas-group">
           <legend>Upscale</legend>
+          <UpscalerSelect />
           <div className="upscale-row">
             <select aria-label="Upscale by" value={canvas.upscaleScale} onChange={(event) => canvas.update({ upscaleScale: Number(event.target.value) === 4 ? 4 : 2 })}>
               <option value={2}>2× larger</option>
               <option value={4}>4× larger</option>
             </select>
-            <UpscalerSelect />
             <button type="button" disabled={canvas.image === null} onClick={() => void canvas.upscale()}>
               Upscale
             </button>
