@@ -12,7 +12,6 @@ import type { OnnxSessionOptions } from '../runtime/session';
 import { decodeFull, encodeImage, runDecoder } from './decode';
 import type { GraphSession } from './graph';
 import {
-  combineGuidance,
   guidanceScaleEmbedding,
   hasNonFinite,
   imageTensorToRgb,
@@ -429,11 +428,8 @@ export class TextToImage {
       const stepStart = this.clock.now();
       const t = timesteps[step]!;
       const scaled = scheduler.scaleModelInput(latents, t);
-      const prediction = await unet.predict(scaled, t);
-      if (step === 0 && hasNonFinite(prediction)) throw new BadOutput('the UNet produced NaN or infinite values');
-      const noisePrediction = plan.guided
-        ? combineGuidance(prediction, request.guidance, new Float32Array(latentLength))
-        : prediction;
+      const noisePrediction = await unet.predictNoise(scaled, t, request.guidance);
+      if (step === 0 && unet.lastOutputNonFinite()) throw new BadOutput('the UNet produced NaN or infinite values');
       latents = scheduler.step(noisePrediction, t, latents, generator);
       if (inpaint !== null && !folder.inpainting) {
         latents = blendKnownRegion(latents, inpaint, scheduler, step < total - 1 ? timesteps[step + 1]! : null);

@@ -1,14 +1,29 @@
+import { float16Values } from '../runtime/float16';
 import type { LatentPreview } from './types';
 
 /**
- * Classifier-free guidance on a batch-of-2 UNet output laid out [uncond | cond]:
- * out = uncond + scale * (cond - uncond), written into `out` (length of one half).
+ * Classifier-free guidance from the UNet's unconditional and conditional rows:
+ * out = uncond + scale * (cond - uncond), written into `out` (the length of one row).
  */
-export function combineGuidance(batchOutput: Float32Array, scale: number, out: Float32Array): Float32Array {
+export function combineGuidance(uncond: Float32Array, cond: Float32Array, scale: number, out: Float32Array): Float32Array {
   const n = out.length;
   for (let i = 0; i < n; i++) {
-    const uncond = batchOutput[i]!;
-    out[i] = uncond + scale * (batchOutput[n + i]! - uncond);
+    const u = uncond[i]!;
+    out[i] = u + scale * (cond[i]! - u);
+  }
+  return out;
+}
+
+/**
+ * The same from a float16 UNet's output as it comes (bit patterns), each row read once and converted on
+ * the way: the same float32 values as converting both rows first.
+ */
+export function combineGuidanceFloat16(uncond: Uint16Array, cond: Uint16Array, scale: number, out: Float32Array): Float32Array {
+  const values = float16Values();
+  const n = out.length;
+  for (let i = 0; i < n; i++) {
+    const u = values[uncond[i]!]!;
+    out[i] = u + scale * (values[cond[i]!]! - u);
   }
   return out;
 }

@@ -1,6 +1,8 @@
 import { EaselError } from '../errors';
 import type { Conditioning } from './conditioning';
-import { type GraphSession, type HostTensor, type TensorInfo, findInput, floatOutput, staticDim } from './graph';
+import { float16ToFloat32, float32ToFloat16, hasNonFiniteFloat16 } from '../runtime/float16';
+import { type GraphSession, type HostTensor, type TensorInfo, findInput, staticDim } from './graph';
+import { combineGuidance, combineGuidanceFloat16, hasNonFinite } from './latents';
 
 /** How this export's UNet wants its inputs, read from the graph rather than assumed. */
 export interface UnetLayout {
@@ -71,14 +73,19 @@ export interface UnetExtras {
  * Runs the UNet for one step, reusing the tensors that stay the same across steps (fed as constants, so the
  * session converts them for an fp16 UNet once, not at every step). With guidance the
  * negative and positive rows go in one batch of 2 (or two calls when the graph is fixed to batch 1, or when
- * memory is short).
+ * memory is short). For a float16 UNet the latents are converted once per step into a buffer kept across
+ * steps (the rows of a batch are the same latents: the others are byte copies), and its float16 output is
+ * converted while the guidance is combined, so each value is read once.
  */
 export class UnetRunner {
   private readonly conditionFeeds: Array<Record<string, HostTensor>>;
-  private readonly batchSample: Float32Array;
+  /** The sample fed to every call: float32, or float16 bit patterns for a float16 UNet. */
+  private readonly batchSample: Float32Array | Uint16Array;
   private readonly sampleDims: number[];
   /** Values per row of the sample: the latents, then any appended channels. */
   private readonly rowLength: number;
+  /** The UNet's outputs of the last step, one per call, as they came (float16 ones as bit patterns). */
+  private lastOutputs: Array<Float32Array | Uint16Array> = [];
 
   constructor(
     private readonly session: GraphSession,
@@ -96,8 +103,12 @@ export class UnetRunner {
     const appended = extras.channels ?? null;
     this.rowLength = latentLength + (appended === null ? 0 : appended.data.length);
     const rows = split ? 1 : conditioning.rows;
-    this.batchSample = new Float32Array(this.rowLength * rows);
-    if (appended !== null) for (let r = 0; r < rows; r++) this.batchSample.set(appended.data, r * this.rowLength + latentLength);
+    const float16 = layout.sample.dtype === 'float16';
+    this.batchSample = float16 ? new Uint16Array(this.rowLength * rows) : new Float32Array(this.rowLength * rows);
+    if (appended !== null) {
+      const channels = float16 ? float32ToFloat16(appended.data) : appended.data;
+      for (let r = 0; r < rows; r++) this.batchSample.set(channels, r * this.rowLength + latentLength);
+    }
     this.sampleDims = appended === null ? latentDims : [latentDims[0]! + appended.count, ...latentDims.slice(1)];
   }
 
@@ -105,30 +116,56 @@ export class UnetRunner {
     return this.conditionFeeds.length;
   }
 
-  /** The UNet's noise prediction for `scaled` at timestep t: [rows, ...latent] in one array. */
-  async predict(scaled: Float32Array, t: number): Promise<Float32Array> {
-    if (this.conditionFeeds.length === 1) {
-      const feed = this.conditionFeeds[0]!;
-      const rows = this.batchSample.length / this.rowLength;
-      for (let r = 0; r < rows; r++) this.batchSample.set(scaled, r * this.rowLength);
-      return this.call(feed, rows, t);
+  /**
+   * The noise prediction for `scaled` at timestep t: the UNet's own for an unguided run, or
+   * uncond + guidance * (cond - uncond) from the negative and positive rows.
+   */
+  async predictNoise(scaled: Float32Array, t: number, guidance: number): Promise<Float32Array> {
+    const sample = this.batchSample;
+    const rows = sample.length / this.rowLength;
+    if (sample instanceof Uint16Array) float32ToFloat16(scaled, sample.subarray(0, scaled.length));
+    else sample.set(scaled);
+    for (let r = 1; r < rows; r++) sample.copyWithin(r * this.rowLength, 0, scaled.length);
+    const outputs: Array<Float32Array | Uint16Array> = [];
+    for (const feed of this.conditionFeeds) outputs.push(await this.call(feed, rows, t));
+    this.lastOutputs = outputs;
+    const n = scaled.length;
+    const rowOf = (index: number) => {
+      const output = outputs.length === 1 ? outputs[0]! : outputs[index]!;
+      const offset = outputs.length === 1 ? index * n : 0;
+      return output.subarray(offset, offset + n);
+    };
+    if (this.conditionFeeds.length * rows === 1) {
+      const only = rowOf(0);
+      return only instanceof Uint16Array ? float16ToFloat32(only) : only;
     }
-    this.batchSample.set(scaled);
-    const out = new Float32Array(scaled.length * this.conditionFeeds.length);
-    for (let i = 0; i < this.conditionFeeds.length; i++) {
-      out.set(await this.call(this.conditionFeeds[i]!, 1, t), i * scaled.length);
-    }
-    return out;
+    const uncond = rowOf(0);
+    const cond = rowOf(1);
+    const out = new Float32Array(n);
+    if (uncond instanceof Uint16Array && cond instanceof Uint16Array) return combineGuidanceFloat16(uncond, cond, guidance, out);
+    if (uncond instanceof Float32Array && cond instanceof Float32Array) return combineGuidance(uncond, cond, guidance, out);
+    throw new EaselError('model_invalid', "The model's UNet gave its rows in different float types.");
   }
 
-  private async call(condition: Record<string, HostTensor>, rows: number, t: number): Promise<Float32Array> {
+  /** Whether the UNet's output of the last step held NaN or infinity in any row, before guidance. */
+  lastOutputNonFinite(): boolean {
+    return this.lastOutputs.some((output) => (output instanceof Uint16Array ? hasNonFiniteFloat16(output) : hasNonFinite(output)));
+  }
+
+  private async call(condition: Record<string, HostTensor>, rows: number, t: number): Promise<Float32Array | Uint16Array> {
     const feeds: Record<string, HostTensor> = {
       ...condition,
       [this.layout.sample.name]: { data: this.batchSample, dims: [rows, ...this.sampleDims] },
       [this.layout.timestep.name]: this.timestepTensor(t, rows),
     };
-    const outputs = await this.session.run(feeds, [this.layout.output]);
-    return floatOutput(outputs, this.layout.output);
+    const outputs = await this.session.run(feeds, [this.layout.output], { float16Bits: true });
+    const data = outputs[this.layout.output]?.data;
+    if (!(data instanceof Float32Array || data instanceof Uint16Array)) {
+      throw new EaselError('model_invalid', `The model's UNet gave no float output "${this.layout.output}".`, {
+        outputs: Object.keys(outputs),
+      });
+    }
+    return data;
   }
 
   private timestepTensor(t: number, rows: number): HostTensor {

@@ -8,7 +8,7 @@
  * Converts float32 values to float16 bit patterns, rounding to nearest with ties to even, into `out` when
  * given (a buffer kept across denoising steps) or a new array.
  */
-export function float32ToFloat16(values: Float32Array, out = new Uint16Array(values.length)): Uint16Array {
+export function float32ToFloat16(values: Float32Array, out: Uint16Array = new Uint16Array(values.length)): Uint16Array {
   const bits = new Int32Array(values.buffer, values.byteOffset, values.length);
   for (let i = 0; i < bits.length; i++) {
     const word = bits[i]!;
@@ -36,7 +36,7 @@ export function toFloat16Bits(value: number): number {
  * Converts float16 bit patterns to float32 values (every float16 value is exactly representable), into
  * `out` when given or a new array.
  */
-export function float16ToFloat32(halves: Uint16Array, out = new Float32Array(halves.length)): Float32Array {
+export function float16ToFloat32(halves: Uint16Array, out: Float32Array = new Float32Array(halves.length)): Float32Array {
   const words = new Int32Array(out.buffer, out.byteOffset, halves.length);
   const table = halfToFloatBitsTable();
   for (let i = 0; i < halves.length; i++) {
@@ -52,6 +52,22 @@ export function float16ToFloat32(halves: Uint16Array, out = new Float32Array(hal
 /** The float32 value of one float16 bit pattern. */
 export function fromFloat16Bits(half: number): number {
   return halfToFloatTable()[half & 0xffff]!;
+}
+
+/**
+ * The float32 value of every float16 bit pattern, indexed by the pattern: for loops that read float16 data
+ * and compute with it at once (256 KiB, which stays in the processor's cache).
+ */
+export function float16Values(): Float32Array {
+  return halfToFloatTable();
+}
+
+/** Whether any of these float16 bit patterns is an infinity or NaN. */
+export function hasNonFiniteFloat16(halves: Uint16Array): boolean {
+  for (let i = 0; i < halves.length; i++) {
+    if ((halves[i]! & 0x7c00) === 0x7c00) return true;
+  }
+  return false;
 }
 
 const scratchFloat = new Float32Array(1);

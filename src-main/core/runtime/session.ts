@@ -13,9 +13,13 @@ import { OPTIMIZED_WEIGHTS_FILE, type OptimizedModelEntry, optimizedModelEntry }
 import { providerFailureInWords, readableRuntimeLine } from './provider-failure';
 import { providerLabels, type SessionTuning, sessionOptions } from './providers';
 
-/** A tensor on the JavaScript side: floats are always float32 here, whatever the model computes in. */
+/**
+ * A tensor on the JavaScript side: floats are float32 here, whatever the model computes in, except that a
+ * Uint16Array holds float16 bit patterns, fed as they are to a float16 input (a caller that converts once
+ * into a buffer of its own, as the UNet's sample) and given back for float16 outputs when asked.
+ */
 export interface HostTensor {
-  data: Float32Array | Int32Array | BigInt64Array;
+  data: Float32Array | Int32Array | BigInt64Array | Uint16Array;
   dims: number[];
   /**
    * The caller promises never to change this tensor's data once fed: the session then converts it (to
@@ -142,9 +146,14 @@ export class OnnxSession {
   /**
    * Runs the model. Every model input must be fed; float data is converted to float16 where the model
    * wants it, integers to the declared width, and a [1] tensor to a scalar where the model declares rank 0.
-   * Outputs come back as float32 (or the model's integer type).
+   * Outputs come back as float32 (or the model's integer type); with `float16Bits`, float16 outputs come
+   * back as their bit patterns for a caller that converts them on its own way.
    */
-  async run(feeds: Record<string, HostTensor>, outputNames?: string[]): Promise<Record<string, HostTensor>> {
+  async run(
+    feeds: Record<string, HostTensor>,
+    outputNames?: string[],
+    options: { float16Bits?: boolean } = {},
+  ): Promise<Record<string, HostTensor>> {
     if (this.released) throw this.failure('the session was already released');
     this.lastUsedAt = Date.now();
     const unknown = Object.keys(feeds).filter((name) => !this.inputs.some((input) => input.name === name));
@@ -175,7 +184,7 @@ export class OnnxSession {
     for (const name of wanted) {
       const value = results[name];
       if (!value) throw this.failure(`output ${name} was not produced`);
-      out[name] = fromOrtTensor(value as ort.Tensor, name, (message) => this.failure(message));
+      out[name] = fromOrtTensor(value as ort.Tensor, name, options.float16Bits === true, (message) => this.failure(message));
     }
     return out;
   }
@@ -282,7 +291,7 @@ function toOrtTensor(feed: HostTensor, input: TensorInfo, fail: (message: string
     case 'float32':
       return new ort.Tensor('float32', asFloat32(feed.data), dims);
     case 'float16':
-      return float16Tensor(float32ToFloat16(asFloat32(feed.data)), dims);
+      return float16Tensor(feed.data instanceof Uint16Array ? feed.data : float32ToFloat16(asFloat32(feed.data)), dims);
     case 'int64':
       return new ort.Tensor('int64', asInt64(feed.data, input.name, fail), dims);
     case 'int32':
@@ -326,12 +335,14 @@ function adaptRank(dims: number[], input: TensorInfo, fail: (message: string) =>
 
 function asFloat32(data: HostTensor['data']): Float32Array {
   if (data instanceof Float32Array) return data;
+  if (data instanceof Uint16Array) return float16ToFloat32(data);
   if (data instanceof BigInt64Array) return Float32Array.from(data, (value) => Number(value));
   return Float32Array.from(data);
 }
 
 function asInt64(data: HostTensor['data'], name: string, fail: (message: string) => Error): BigInt64Array {
   if (data instanceof BigInt64Array) return data;
+  if (data instanceof Uint16Array) throw fail(`input ${name} holds float16 values where the model wants integers`);
   const out = new BigInt64Array(data.length);
   for (let i = 0; i < data.length; i++) {
     const value = data[i]!;
@@ -344,6 +355,7 @@ function asInt64(data: HostTensor['data'], name: string, fail: (message: string)
 
 function asInt32(data: HostTensor['data'], name: string, fail: (message: string) => Error): Int32Array {
   if (data instanceof Int32Array) return data;
+  if (data instanceof Uint16Array) throw fail(`input ${name} holds float16 values where the model wants integers`);
   const out = new Int32Array(data.length);
   for (let i = 0; i < data.length; i++) {
     const value = Number(data[i]!);
@@ -355,13 +367,13 @@ function asInt32(data: HostTensor['data'], name: string, fail: (message: string)
   return out;
 }
 
-function fromOrtTensor(tensor: ort.Tensor, name: string, fail: (message: string) => Error): HostTensor {
+function fromOrtTensor(tensor: ort.Tensor, name: string, keepFloat16: boolean, fail: (message: string) => Error): HostTensor {
   const dims = [...tensor.dims];
   switch (tensor.type) {
     case 'float32':
       return { data: tensor.data as Float32Array, dims };
     case 'float16':
-      return { data: float16ToFloat32(float16Bits(tensor.data)), dims };
+      return { data: keepFloat16 ? float16Bits(tensor.data) : float16ToFloat32(float16Bits(tensor.data)), dims };
     case 'int64':
       return { data: tensor.data as BigInt64Array, dims };
     case 'int32':

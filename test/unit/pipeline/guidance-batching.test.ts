@@ -52,7 +52,11 @@ describe('guided steps as one UNet call or two', () => {
     expect(runner(false).calls).toBe(1);
     expect(runner(true).calls).toBe(2);
     const latents = Float32Array.from({ length: 4 * 8 * 8 }, (_, i) => Math.sin(i));
-    expect(Array.from(await runner(true).predict(latents, 500))).toEqual(Array.from(await runner(false).predict(latents, 500)));
+    const [split, together] = [runner(true), runner(false)];
+    const splitNoise = await split.predictNoise(latents, 500, 7.5);
+    expect(Array.from(splitNoise)).toEqual(Array.from(await together.predictNoise(latents, 500, 7.5)));
+    expect(splitNoise.length).toBe(latents.length);
+    expect(split.lastOutputNonFinite()).toBe(false);
   });
 
   it('makes the same image in two batch-1 calls as in one batch-2 call', async () => {

@@ -2,17 +2,32 @@ import { describe, expect, it } from 'vitest';
 import {
   applyTokenWeights,
   combineGuidance,
+  combineGuidanceFloat16,
   guidanceScaleEmbedding,
   imageTensorToRgb,
   isBlackImage,
   previewLatents,
   rgbToImageTensor,
 } from '../../../src-main/core/pipeline/latents';
+import { float16ToFloat32 } from '../../../src-main/core/runtime/float16';
 
 describe('combineGuidance', () => {
-  it('computes uncond + scale * (cond - uncond) from a [uncond | cond] batch', () => {
-    const out = combineGuidance(Float32Array.from([1, 2, 3, 5]), 7.5, new Float32Array(2));
+  it('computes uncond + scale * (cond - uncond) from the two rows', () => {
+    const out = combineGuidance(Float32Array.from([1, 2]), Float32Array.from([3, 5]), 7.5, new Float32Array(2));
     expect(Array.from(out)).toEqual([1 + 7.5 * 2, 2 + 7.5 * 3]);
+  });
+
+  it('gives the same float32 values from float16 rows as converting both rows first', () => {
+    // Every float16 pattern as the unconditional row against a spread of conditional ones: normals,
+    // subnormals, signed zeros, infinities and NaN, with a scale that is not a power of two.
+    const uncond = new Uint16Array(65536).map((_, i) => i);
+    const cond = uncond.map((_, i) => Math.imul(i, 40503) & 0xffff);
+    const fused = combineGuidanceFloat16(uncond, cond, 7.3, new Float32Array(65536));
+    const converted = combineGuidance(float16ToFloat32(uncond), float16ToFloat32(cond), 7.3, new Float32Array(65536));
+    const mismatches = fused.filter((value, i) => !Object.is(value, converted[i]) && !(Number.isNaN(value) && Number.isNaN(converted[i])));
+    expect(mismatches.length).toBe(0);
+    expect(fused[0x3c00]).toBe(1 + 7.3 * (float16ToFloat32(cond.subarray(0x3c00, 0x3c01))[0]! - 1));
+    expect(Number.isNaN(fused[0x7c00]!) || fused[0x7c00] === Infinity).toBe(true);
   });
 });
 

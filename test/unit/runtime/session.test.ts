@@ -131,6 +131,22 @@ describe('OnnxSession on CPU', () => {
     expect(Object.is(out[6], -0)).toBe(true);
   });
 
+  it('feeds float16 bit patterns as they are and gives float16 outputs back as bit patterns when asked', async () => {
+    const graph = new GraphBuilder('identity16', 'float16');
+    graph.output('y', graph.input('x', 'float16', ['n']), 'float16', ['n']);
+    const file = path.join(temp, 'identity16-bits', 'model.onnx');
+    mkdirSync(path.dirname(file), { recursive: true });
+    writeFileSync(file, graph.build().model);
+    const session = await open(file);
+    const halves = Uint16Array.of(0x3c00, 0x0001, 0x8000, 0x7bff, 0xfc00, 0x7e01, 0x3555);
+    const bits = (await session.run({ x: { data: halves, dims: [halves.length] } }, ['y'], { float16Bits: true })).y!.data;
+    expect(bits).toBeInstanceOf(Uint16Array);
+    expect(Array.from(bits as Uint16Array).slice(0, 5)).toEqual([0x3c00, 0x0001, 0x8000, 0x7bff, 0xfc00]);
+    expect(bits[6]).toBe(0x3555);
+    const floats = (await session.run({ x: { data: halves, dims: [halves.length] } }, ['y'])).y!.data as Float32Array;
+    expect(Array.from(floats.subarray(0, 5))).toEqual([1, 2 ** -24, -0, 65504, -Infinity]);
+  });
+
   it('converts a feed marked constant once and reuses it; unmarked feeds are read afresh every run', async () => {
     const graph = new GraphBuilder('identity16', 'float16');
     graph.output('y', graph.input('x', 'float16', ['n']), 'float16', ['n']);
