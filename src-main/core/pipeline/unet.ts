@@ -2,7 +2,8 @@ import { EaselError } from '../errors';
 import type { Conditioning } from './conditioning';
 import { float16ToFloat32, float32ToFloat16, hasNonFiniteFloat16 } from '../runtime/float16';
 import { type GraphSession, type HostTensor, type TensorInfo, findInput, staticDim } from './graph';
-import { combineGuidance, combineGuidanceFloat16, hasNonFinite } from './latents';
+import { guideFromFloat16, toFloat16 } from './float16-kernel';
+import { combineGuidance, hasNonFinite } from './latents';
 
 /** How this export's UNet wants its inputs, read from the graph rather than assumed. */
 export interface UnetLayout {
@@ -123,7 +124,7 @@ export class UnetRunner {
   async predictNoise(scaled: Float32Array, t: number, guidance: number): Promise<Float32Array> {
     const sample = this.batchSample;
     const rows = sample.length / this.rowLength;
-    if (sample instanceof Uint16Array) float32ToFloat16(scaled, sample.subarray(0, scaled.length));
+    if (sample instanceof Uint16Array) toFloat16(scaled, sample.subarray(0, scaled.length));
     else sample.set(scaled);
     for (let r = 1; r < rows; r++) sample.copyWithin(r * this.rowLength, 0, scaled.length);
     const outputs: Array<Float32Array | Uint16Array> = [];
@@ -142,7 +143,7 @@ export class UnetRunner {
     const uncond = rowOf(0);
     const cond = rowOf(1);
     const out = new Float32Array(n);
-    if (uncond instanceof Uint16Array && cond instanceof Uint16Array) return combineGuidanceFloat16(uncond, cond, guidance, out);
+    if (uncond instanceof Uint16Array && cond instanceof Uint16Array) return guideFromFloat16(uncond, cond, guidance, out);
     if (uncond instanceof Float32Array && cond instanceof Float32Array) return combineGuidance(uncond, cond, guidance, out);
     throw new EaselError('model_invalid', "The model's UNet gave its rows in different float types.");
   }
