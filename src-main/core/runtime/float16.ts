@@ -1,7 +1,8 @@
 /**
  * IEEE 754 binary16 <-> binary32 conversion. ONNX Runtime's JavaScript API hands float16 tensors over as raw
- * 16-bit patterns, so the session wrapper converts latents and embeddings on every call: it must be exact
- * (round to nearest, ties to even; subnormals; infinities; NaN) and cheap on arrays of a few hundred thousand.
+ * 16-bit patterns, so the session wrapper converts what it is fed and gives back: it must be exact (round
+ * to nearest, ties to even; subnormals; infinities; NaN) and cheap on arrays of a few hundred thousand.
+ * A denoising step's own conversions run as WebAssembly (pipeline/float16-kernel.ts), checked against these.
  */
 
 /**

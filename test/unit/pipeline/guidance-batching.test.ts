@@ -5,6 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { readModelFolder } from '../../../src-main/core/models/model-folder';
 import { TextToImage } from '../../../src-main/core/pipeline/generate';
 import { generationParams } from '../../../src-main/core/pipeline/params';
+import { combineGuidance } from '../../../src-main/core/pipeline/latents';
 import { type GuidanceBatching, splitsGuidance } from '../../../src-main/core/pipeline/memory';
 import { UnetRunner, readUnetLayout } from '../../../src-main/core/pipeline/unet';
 import { ProviderHealth } from '../../../src-main/core/runtime/fallback';
@@ -57,6 +58,27 @@ describe('guided steps as one UNet call or two', () => {
     expect(Array.from(splitNoise)).toEqual(Array.from(await together.predictNoise(latents, 500, 7.5)));
     expect(splitNoise.length).toBe(latents.length);
     expect(split.lastOutputNonFinite()).toBe(false);
+  });
+
+  it('guides a float16 UNet from its float16 rows as from the rows converted to float32, in one call or two', async () => {
+    const unet = await sessions.get(await fixtureModel('sd15-fp16'), 'unet', 'cpu');
+    expect(unet.inputs.find((input) => input.name === 'sample')!.dtype).toBe('float16');
+    const hiddenStates = Float32Array.from({ length: 2 * 77 * 768 }, (_, i) => Math.cos(i) / 4);
+    const conditioning = { hiddenStates, rows: 2 as const, sequence: 77, dim: 768, pooled: null, pooledDim: 0 };
+    const runner = (split: boolean) =>
+      new UnetRunner(unet, readUnetLayout(unet), conditioning, { timeIds: null, timestepCond: null }, 4 * 8 * 8, [4, 8, 8], split);
+    const latents = Float32Array.from({ length: 4 * 8 * 8 }, (_, i) => Math.sin(i) * 3);
+    const together = await runner(false).predictNoise(latents, 500, 7.5);
+    expect(Array.from(await runner(true).predictNoise(latents, 500, 7.5))).toEqual(Array.from(together));
+    const rows = (
+      await unet.run({
+        sample: { data: Float32Array.from([...latents, ...latents]), dims: [2, 4, 8, 8] },
+        timestep: { data: Float32Array.of(500, 500), dims: [2] },
+        encoder_hidden_states: { data: hiddenStates, dims: [2, 77, 768] },
+      })
+    ).out_sample!.data as Float32Array;
+    const n = latents.length;
+    expect(Array.from(together)).toEqual(Array.from(combineGuidance(rows.subarray(0, n), rows.subarray(n), 7.5, new Float32Array(n))));
   });
 
   it('makes the same image in two batch-1 calls as in one batch-2 call', async () => {
