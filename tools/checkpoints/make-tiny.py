@@ -10,7 +10,7 @@ Weights are not stored: every tensor is `offset + scale * u` with u drawn from m
 FNV-1a hash of the tensor's name, which the test fixtures reproduce bit for bit in TypeScript
 (test/fixtures/checkpoints.ts) to write the .safetensors file itself.
 
-Run with Debian's Python and torch:  /usr/bin/python3 tools/checkpoints/make-tiny.py
+Run with Debian's Python and torch:  /usr/bin/python3 tools/checkpoints/make-tiny.py [sd1 sd2 sdxl]
 """
 import json
 import math
@@ -446,7 +446,7 @@ class Decoder(nn.Module):
 
 
 class AutoencoderKL(nn.Module):
-    def __init__(self, ch=32, mults=(1, 2), blocks=1, z=4):
+    def __init__(self, ch=32, mults=(1, 1, 2, 2), blocks=1, z=4):
         super().__init__()
         self.encoder = Encoder(ch, mults, blocks, z)
         self.decoder = Decoder(ch, mults, blocks, z)
@@ -530,8 +530,8 @@ def make(family):
     inputs['unet'] = unet_inputs
     outputs['unet'] = {'out_sample': flat(unet(sample, timestep, context, y))}
 
-    latent = torch.randn(1, 4, 8, 8)
-    image = torch.rand(1, 3, 16, 16) * 2 - 1
+    latent = torch.randn(1, 4, 4, 4)
+    image = torch.rand(1, 3, 32, 32) * 2 - 1
     inputs['vae_decoder'] = {'latent_sample': flat(latent)}
     inputs['vae_encoder'] = {'sample': flat(image)}
     outputs['vae_decoder'] = {'sample': flat(vae.decoder(vae.post_quant_conv(latent)))}

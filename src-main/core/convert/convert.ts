@@ -104,6 +104,16 @@ export async function convertCheckpoint(source: string, outDir: string, options:
   }
 }
 
+/** The stages converting this file will go through (its header read and checked, nothing converted). */
+export async function conversionStages(source: string): Promise<ConvertStage[]> {
+  const file = await SafetensorsFile.open(source);
+  try {
+    return ['reading', ...partsOf(describeCheckpoint(file)).map((part) => part.folder), 'writing'];
+  } finally {
+    await file.close();
+  }
+}
+
 interface Part {
   folder: Exclude<ConvertStage, 'reading' | 'writing'>;
   names: (file: SafetensorsFile) => Map<string, TensorSource>;

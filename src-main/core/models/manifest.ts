@@ -29,6 +29,16 @@ export interface ModelManifest {
   expectedFiles: string[];
   /** The files that were verified, by relative path. */
   files: Record<string, ManifestFile>;
+  /** For a model converted from a single-file checkpoint: the file it came from (A1111 names it by shortHash). */
+  checkpoint?: {
+    file: string;
+    sha256: string;
+    /** The first 10 hex digits of sha256, A1111's "Model hash". */
+    shortHash: string;
+    family: 'sd1' | 'sd2' | 'sdxl';
+    inpainting: boolean;
+    weights: 'float16' | 'float32';
+  };
   /** Files a verification found damaged; the next download fetches them again. */
   corruptFiles?: string[];
   updatedAt: string;

@@ -82,9 +82,33 @@ describe.each<TinyFamily>(['sd1', 'sd2', 'sdxl'])('a tiny %s checkpoint converts
   });
 
   it('VAE decoder and encoder', async () => {
-    const decoded = await run(path.join(dir, 'vae_decoder'), { latent_sample: floats(reference.inputs['vae_decoder']!['latent_sample']!, [1, 4, 8, 8]) });
+    const decoded = await run(path.join(dir, 'vae_decoder'), { latent_sample: floats(reference.inputs['vae_decoder']!['latent_sample']!, [1, 4, 4, 4]) });
     expect(relativeError(decoded['sample']!, reference.outputs['vae_decoder']!['sample']!)).toBeLessThan(1e-4);
-    const encoded = await run(path.join(dir, 'vae_encoder'), { sample: floats(reference.inputs['vae_encoder']!['sample']!, [1, 3, 16, 16]) });
+    const encoded = await run(path.join(dir, 'vae_encoder'), { sample: floats(reference.inputs['vae_encoder']!['sample']!, [1, 3, 32, 32]) });
     expect(relativeError(encoded['latent_parameters']!, reference.outputs['vae_encoder']!['latent_parameters']!)).toBeLessThan(1e-4);
   });
+});
+
+describe('converted graphs name nodes and weights by diffusers module paths, as LoRA loaders look them up', () => {
+  it('sd1 UNet and text encoder', async () => {
+    const { readFile } = await import('node:fs/promises');
+    const { onnx } = await import('onnx-proto');
+    const file = path.join(scratch, 'names.safetensors');
+    await writeTinyCheckpoint(file, 'sd1', { dtype: 'F16' });
+    const dir = path.join(scratch, 'names-onnx');
+    await convertCheckpoint(file, dir, { tokenizerDir: CLIP_TOKENIZER });
+    const unet = onnx.ModelProto.decode(await readFile(path.join(dir, 'unet', 'model.onnx')));
+    const nodes = new Set((unet.graph?.node ?? []).map((node) => node.name));
+    expect(nodes).toContain('/down_blocks.0/attentions.0/transformer_blocks.0/attn1/to_q/MatMul');
+    expect(nodes).toContain('/up_blocks.1/attentions.1/transformer_blocks.0/attn2/to_out.0/MatMul');
+    expect(nodes).toContain('/mid_block/resnets.1/conv1/Conv');
+    const weights = new Map((unet.graph?.initializer ?? []).map((tensor) => [tensor.name, tensor]));
+    // Linear weights are stored as MatMul's right operand: [in, out].
+    const toQ = weights.get('down_blocks.0.attentions.0.transformer_blocks.0.attn1.to_q.weight');
+    expect(toQ?.dims?.map(Number)).toEqual([32, 32]);
+    expect(toQ?.dataType).toBe(onnx.TensorProto.DataType.FLOAT16);
+    expect(toQ?.externalData?.find((entry) => entry.key === 'location')?.value).toBe('model.onnx_data');
+    const text = onnx.ModelProto.decode(await readFile(path.join(dir, 'text_encoder', 'model.onnx')));
+    expect((text.graph?.node ?? []).map((node) => node.name)).toContain('/text_model/encoder/layers.1/self_attn/q_proj/MatMul');
+  }, 60_000);
 });
