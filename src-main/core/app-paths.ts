@@ -14,6 +14,8 @@ export interface AppPaths {
   /** The user's LoRAs and textual-inversion embeddings (`.safetensors`), named in prompts by file name. */
   loras: string;
   embeddings: string;
+  /** The CLIP BPE vocabulary shipped with the app, written into every converted checkpoint. */
+  clipTokenizer: string;
 }
 
 export interface PathEnvironment {
@@ -44,6 +46,7 @@ export function resolveAppPaths(where: PathEnvironment): AppPaths {
     builtinModels: path.join(where.appRoot.replace(/app\.asar$/, 'app.asar.unpacked'), 'resources', 'models'),
     loras: path.join(data, 'loras'),
     embeddings: path.join(data, 'embeddings'),
+    clipTokenizer: path.join(where.appRoot, 'resources', 'tokenizers', 'clip'),
   };
 }
 

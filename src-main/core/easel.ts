@@ -11,7 +11,7 @@ import { checkUpscaleSize } from './jobs/upscale-job';
 import { CATALOG, DEMO_MODEL_ID, type CatalogEntry } from './models/catalog';
 import type { DownloaderOptions } from './models/downloader';
 import { ModelsService } from './models/models-service';
-import { createPipeline, type Pipeline } from './pipeline/create';
+import { createPipeline, type Pipeline, type PipelineOptions } from './pipeline/create';
 import { requireOfferedScheduler } from './pipeline/offered-schedulers';
 import { generationParams } from './pipeline/params';
 import { defaultMachineKey, ProviderHealth } from './runtime/fallback';
@@ -51,6 +51,7 @@ export class Easel {
   /** Sessions live as long as the app: a model's sessions are created once per run, not per image. */
   readonly sessions = new SessionCache();
   private pipelineBuilt: Promise<Pipeline> | null = null;
+  private checkpointPipelineBuilt: Promise<Pipeline> | null = null;
   private providerHealth: Promise<ProviderHealth> | null = null;
 
   constructor(readonly options: EaselOptions) {
@@ -75,6 +76,7 @@ export class Easel {
       ...(options.downloaderOptions ? { downloaderOptions: options.downloaderOptions } : {}),
       ...(options.catalog ? { catalog: options.catalog } : {}),
       ...(options.log ? { log: options.log } : {}),
+      checkpoints: { tokenizerDir: options.paths.clipTokenizer, pipeline: () => this.checkpointPipeline() },
     });
     this.gallery = new GalleryService({
       dir: async () => galleryDir(options.paths, await this.settings.get()),
@@ -214,15 +216,31 @@ export class Easel {
         this.options.log?.(`Could not clean up the kept optimised graphs: ${String(error)}`),
       );
       return createPipeline({
-        sessions: this.sessions,
-        health: await this.health(),
-        providerOrder: (machineOrder) => this.system.usableProviders(machineOrder),
-        preferredProvider: async () => (await this.settings.get()).preferredProvider,
+        ...(await this.sharedPipelineOptions()),
         oneModelAtATime: true,
         optimizedModelDir: optimizedModelDir(this.options.paths.data),
-        app: `Easel ${this.options.version}`,
       });
     })();
     return this.pipelineBuilt;
+  }
+
+  /**
+   * The pipeline that verifies a converted checkpoint with a test image. It is not the one jobs run on, so a
+   * verification never frees a running job's model or LoRAs, and it keeps no optimised graphs: the staging
+   * folder it reads is renamed next, so they would never be opened again.
+   */
+  private checkpointPipeline(): Promise<Pipeline> {
+    this.checkpointPipelineBuilt ??= (async () => createPipeline(await this.sharedPipelineOptions()))();
+    return this.checkpointPipelineBuilt;
+  }
+
+  private async sharedPipelineOptions(): Promise<PipelineOptions> {
+    return {
+      sessions: this.sessions,
+      health: await this.health(),
+      providerOrder: (machineOrder) => this.system.usableProviders(machineOrder),
+      preferredProvider: async () => (await this.settings.get()).preferredProvider,
+      app: `Easel ${this.options.version}`,
+    };
   }
 }

@@ -48,7 +48,10 @@ export function createHandlers(easel: Easel, host: HostServices = browserHostSer
     'models.cancel': ({ id }) => easel.models.cancel(id),
     'models.remove': ({ id }) => easel.models.remove(id),
     'models.verify': ({ id }) => easel.models.verify(id),
-    'models.import': ({ path, mode }) => easel.models.importFolder(path, mode),
+    'models.import': ({ path, mode, name }) =>
+      /\.safetensors$/i.test(path)
+        ? easel.models.importCheckpoint(path, name === undefined ? {} : { name })
+        : easel.models.importFolder(path, mode),
     'jobs.enqueue': (request) => easel.generate(request),
     'jobs.list': async () => easel.jobs.list(),
     'jobs.cancel': async ({ id }) => easel.jobs.cancel(id),

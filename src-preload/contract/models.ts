@@ -86,6 +86,11 @@ export interface VerifySummary {
 /** Ids name folders, so they are a safe file name. */
 export const modelIdSchema = z.string().regex(/^[a-z0-9][a-z0-9._-]{0,99}$/i, 'is not a model id');
 export const modelRequest = z.object({ id: modelIdSchema }).strict();
+/** A model folder, or a single-file `.safetensors` checkpoint to convert (`name` names the result). */
 export const importModelRequest = z
-  .object({ path: absolutePath, mode: z.enum(['copy', 'reference']).default('copy') })
+  .object({
+    path: absolutePath,
+    mode: z.enum(['copy', 'reference']).default('copy'),
+    name: z.string().trim().min(1).max(200).optional(),
+  })
   .strict();
