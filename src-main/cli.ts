@@ -28,13 +28,18 @@ Commands:
 /** The commands that load ONNX models, whose native libraries write to stderr (cli/native-output.ts). */
 const MODEL_COMMANDS = new Set(['generate', 'upscale', 'doctor']);
 
+/** Importing a checkpoint loads the converted models too, to generate its test image. */
+function loadsModels(command: string, rest: string[]): boolean {
+  return MODEL_COMMANDS.has(command) || (command === 'models' && rest[0] === 'import' && rest.some((arg) => /\.safetensors$/i.test(arg)));
+}
+
 /** `easel …`: the same core as the app, without a window. */
 /** Easel's own stderr when this process is the child of runInChild; null otherwise. */
 const messages = childMessageStream(process.env);
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
-  if (messages === null && command !== undefined && MODEL_COMMANDS.has(command) && !rest.includes('--help') && !rest.includes('-h')) {
+  if (messages === null && command !== undefined && loadsModels(command, rest) && !rest.includes('--help') && !rest.includes('-h')) {
     return runInChild(argv, process.env, process.stderr);
   }
   const appRoot = findAppRoot();
@@ -62,7 +67,13 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'models': {
       const settings = await new SettingsStore({ dataDir: paths.data }).get();
-      return runModelsCommand(rest, { ...io, modelsDir: modelsDir(paths, settings), builtinModelsDir: paths.builtinModels });
+      return runModelsCommand(rest, {
+        ...io,
+        modelsDir: modelsDir(paths, settings),
+        builtinModelsDir: paths.builtinModels,
+        clipTokenizerDir: paths.clipTokenizer,
+        dataDir: paths.data,
+      });
     }
     case 'loras': {
       const settings = await new SettingsStore({ dataDir: paths.data }).get();

@@ -6,6 +6,9 @@ import { Downloader, type DownloadEvent } from '../core/models/downloader';
 import { formatBytes, formatProgress } from '../core/format';
 import { proxySettingsFromEnv } from '../core/models/http';
 import { ModelStore, type InstalledModel } from '../core/models/store';
+import { importCheckpoint } from '../core/convert/import-checkpoint';
+import { createPipeline } from '../core/pipeline/create';
+import { ProviderHealth } from '../core/runtime/fallback';
 
 export interface ModelsCommandIo {
   stdout: NodeJS.WritableStream;
@@ -14,6 +17,10 @@ export interface ModelsCommandIo {
   modelsDir: string;
   /** Where built-in models live (`resources/models`); the demo is listed when given. */
   builtinModelsDir?: string;
+  /** Easel's CLIP vocabulary (`resources/tokenizers/clip`), needed to import a checkpoint. */
+  clipTokenizerDir?: string;
+  /** The data folder, where provider health is kept (the import's test image uses it). */
+  dataDir?: string;
 }
 
 const USAGE = `Usage: easel models <command>
@@ -23,6 +30,7 @@ const USAGE = `Usage: easel models <command>
   verify ID                             re-check sizes and SHA-256 checksums
   remove ID                             delete a downloaded or imported model
   import DIR [--reference] [--id ID]    add a local folder in the diffusers ONNX layout
+  import FILE.safetensors [--name NAME] convert a single-file SD 1.x / 2.x / XL checkpoint
 
 Environment: HF_TOKEN (gated models), HF_ENDPOINT (a mirror), HTTPS_PROXY, HTTP_PROXY, NO_PROXY.
 `;
@@ -222,7 +230,9 @@ export async function runModelsCommand(args: string[], io: ModelsCommandIo): Pro
         return 0;
       }
       case 'import': {
-        const dir = path.resolve(requireId('a folder'));
+        const source = requireId('a folder or a .safetensors file');
+        if (/\.safetensors$/i.test(source)) return await importCheckpointFile(store, path.resolve(source), flags, io);
+        const dir = path.resolve(source);
         const id = flags.get('--id');
         const name = flags.get('--name');
         const model = await store.importFolder(dir, {
@@ -249,4 +259,23 @@ export async function runModelsCommand(args: string[], io: ModelsCommandIo): Pro
     write(io.stderr, `${toErrorInfo(error).message}\n`);
     return 1;
   }
+}
+
+async function importCheckpointFile(store: ModelStore, file: string, flags: Map<string, string | true>, io: ModelsCommandIo): Promise<number> {
+  if (io.clipTokenizerDir === undefined || io.dataDir === undefined) {
+    throw new EaselError('internal', 'Importing a checkpoint needs the CLIP vocabulary Easel ships and its data folder.');
+  }
+  const name = flags.get('--name');
+  const pipeline = await createPipeline({ health: await ProviderHealth.open(path.join(io.dataDir, 'provider-health.json')) });
+  const imported = await importCheckpoint({
+    file,
+    modelsDir: io.modelsDir,
+    tokenizerDir: io.clipTokenizerDir,
+    ...(typeof name === 'string' ? { name } : {}),
+    isTaken: async (id) => CATALOG.some((entry) => entry.id === id) || (await store.get(id)) !== undefined,
+    pipeline,
+    onProgress: ({ index, count, message }) => write(io.stdout, `[${index + 1}/${count}] ${message}\n`),
+  }).finally(() => pipeline.dispose());
+  write(io.stdout, `Imported ${imported.displayName} as ${imported.id} (${imported.family}, model hash ${imported.shortHash})\n${imported.id}\n`);
+  return 0;
 }
