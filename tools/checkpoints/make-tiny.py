@@ -11,6 +11,7 @@ FNV-1a hash of the tensor's name, which the test fixtures reproduce bit for bit 
 (test/fixtures/checkpoints.ts) to write the .safetensors file itself.
 
 Run with Debian's Python and torch:  /usr/bin/python3 tools/checkpoints/make-tiny.py [sd1 sd2 sdxl]
+`make-tiny.py sd15-shapes` writes the tensor list of a full-size SD 1.5 checkpoint for `npm run bench:convert`.
 """
 import json
 import math
@@ -545,7 +546,29 @@ def make(family):
     print('%s: %d tensors, %d bytes' % (target, len(tensors), os.path.getsize(target)))
 
 
+def sd15_shapes():
+    """The tensor list of a full-size SD 1.5 checkpoint, for the conversion benchmark (weights made there)."""
+    tensors = []
+    for prefix, build in [
+        ('cond_stage_model.transformer.', lambda: HFCLIPText(768, 12)),
+        ('model.diffusion_model.', lambda: UNetModel(4, 320, (1, 2, 4, 4), 2, {0, 1, 2}, [1, 1, 1, 1], 768, lambda ch: 8, False)),
+        ('first_stage_model.', lambda: AutoencoderKL(128, (1, 2, 4, 4), 2)),
+    ]:
+        module = build()
+        for name, param in module.named_parameters():
+            tensors.append({'name': prefix + name, 'shape': list(param.shape), 'offset': 0.0, 'scale': 0.02})
+        del module
+    target = os.path.join(OUT, 'sd15-shapes.json')
+    with open(target, 'w') as handle:
+        json.dump({'family': 'sd1', 'tensors': tensors}, handle, separators=(',', ':'))
+        handle.write('\n')
+    print('%s: %d tensors' % (target, len(tensors)))
+
+
 if __name__ == '__main__':
     with torch.no_grad():
-        for family in sys.argv[1:] or ['sd1', 'sd2', 'sdxl']:
-            make(family)
+        if sys.argv[1:] == ['sd15-shapes']:
+            sd15_shapes()
+        else:
+            for family in sys.argv[1:] or ['sd1', 'sd2', 'sdxl']:
+                make(family)
