@@ -3,8 +3,8 @@ import { parseArgs } from 'node:util';
 import { appVersion, findAppRoot } from './app-root';
 import { currentPathEnvironment, resolveAppPaths } from './core/app-paths';
 import { Easel } from './core/easel';
-import { createDispatcher } from './hosts/dispatch';
-import { createHandlers } from './hosts/handlers';
+import { createDispatcher, createUploadDispatcher } from './hosts/dispatch';
+import { createHandlers, createUploadHandlers } from './hosts/handlers';
 import { installProcessGuard } from './hosts/process-guard';
 import { isLoopbackAddress, startWebHost } from './hosts/web-server';
 
@@ -37,6 +37,7 @@ async function main(): Promise<void> {
   });
   const web = await startWebHost({
     dispatch: createDispatcher(createHandlers(easel)),
+    upload: createUploadDispatcher(createUploadHandlers(easel)),
     events: easel.events,
     staticDir: path.join(appRoot, 'dist', 'renderer'),
     host,

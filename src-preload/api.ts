@@ -14,8 +14,8 @@ import { galleryListSchema, galleryRequest, readParametersRequest, setFavouriteR
 import type { GalleryItem, GalleryModel, GalleryPage, ImportedParameters } from './contract/gallery';
 import { countTokensRequest, generateRequestSchema, type TokenCount } from './contract/generate';
 import { jobRequest, type JobSummary } from './contract/jobs';
-import { importModelRequest, modelRequest } from './contract/models';
-import type { DownloadPlanSummary, ModelSummary, VerifySummary } from './contract/models';
+import { cancelImportRequest, importModelRequest, modelRequest, uploadCheckpointRequest } from './contract/models';
+import type { DownloadPlanSummary, ImportProgress, ModelSummary, VerifySummary } from './contract/models';
 import { upscaleRequestSchema } from './contract/upscale';
 import { chooseFolderRequest, settingsPatchSchema, type PublicSettings } from './contract/settings';
 import { forceRequest, type AppInfo, type HardwareReport, type Recommendation, type SelfTestReport } from './contract/system';
@@ -46,6 +46,7 @@ export const channelSchemas = {
   'models.remove': modelRequest,
   'models.verify': modelRequest,
   'models.import': importModelRequest,
+  'models.cancelImport': cancelImportRequest,
   'jobs.enqueue': generateRequestSchema,
   'jobs.list': noRequest,
   'jobs.cancel': jobRequest,
@@ -86,6 +87,8 @@ export interface ChannelResponses {
   'models.remove': ModelSummary | null;
   'models.verify': VerifySummary;
   'models.import': ModelSummary;
+  /** `cancelled` is false when no import of that id is under way (it had finished or failed). */
+  'models.cancelImport': { cancelled: boolean };
   'jobs.enqueue': JobSummary;
   'jobs.list': JobSummary[];
   'jobs.cancel': JobSummary;
@@ -123,11 +126,34 @@ export function isChannel(name: unknown): name is Channel {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Upload channels: a request (validated like any other) plus a file as the body, for what a page holds as a
+// File rather than a path. Electron's preload sends the file's path instead; the web host streams the bytes.
+
+export const uploadChannelSchemas = {
+  'models.importCheckpoint': uploadCheckpointRequest,
+} as const;
+
+export interface UploadChannelResponses {
+  'models.importCheckpoint': ModelSummary;
+}
+
+export type UploadChannel = keyof typeof uploadChannelSchemas;
+export type UploadRequestOf<C extends UploadChannel> = z.input<(typeof uploadChannelSchemas)[C]>;
+export type ParsedUploadRequestOf<C extends UploadChannel> = z.output<(typeof uploadChannelSchemas)[C]>;
+export const uploadChannels = Object.keys(uploadChannelSchemas) as UploadChannel[];
+
+export function isUploadChannel(name: unknown): name is UploadChannel {
+  return typeof name === 'string' && Object.hasOwn(uploadChannelSchemas, name);
+}
+
+// ---------------------------------------------------------------------------------------------
 // Events: pushed from the core to every window
 
 export interface EventPayloads {
   'settings.changed': PublicSettings;
   'models.changed': ModelSummary;
+  /** A checkpoint import moved on (a stage began, or more of an upload arrived); its end is the call's answer. */
+  'models.importProgress': ImportProgress;
   'jobs.changed': JobSummary;
   /** A queued job was taken off the queue (by any window). */
   'jobs.removed': { id: string };
@@ -138,7 +164,14 @@ export type EventName = keyof EventPayloads;
 
 /** The one Electron IPC channel that carries every event, as (name, payload). */
 export const ELECTRON_EVENT_CHANNEL = 'easel:event';
-export const eventNames: readonly EventName[] = ['settings.changed', 'models.changed', 'jobs.changed', 'jobs.removed', 'gallery.changed'];
+export const eventNames: readonly EventName[] = [
+  'settings.changed',
+  'models.changed',
+  'models.importProgress',
+  'jobs.changed',
+  'jobs.removed',
+  'gallery.changed',
+];
 
 export function isEventName(name: unknown): name is EventName {
   return typeof name === 'string' && (eventNames as readonly string[]).includes(name);
@@ -155,6 +188,11 @@ type MethodsOf<N extends string> = {
   [C in Channel as C extends `${N}.${infer M}` ? M : never]: undefined extends RequestOf<C>
     ? (request?: RequestOf<C>) => Promise<Result<ResponseOf<C>>>
     : (request: RequestOf<C>) => Promise<Result<ResponseOf<C>>>;
+} & {
+  [C in UploadChannel as C extends `${N}.${infer M}` ? M : never]: (
+    request: UploadRequestOf<C>,
+    file: Blob,
+  ) => Promise<Result<UploadChannelResponses[C]>>;
 };
 
 export type EaselApi = { [N in Namespaces<Channel>]: MethodsOf<N> } & {
@@ -164,6 +202,7 @@ export type EaselApi = { [N in Namespaces<Channel>]: MethodsOf<N> } & {
 
 export interface Transport {
   invoke(channel: Channel, request: unknown): Promise<Result<unknown>>;
+  upload(channel: UploadChannel, request: unknown, file: Blob): Promise<Result<unknown>>;
   subscribe(event: EventName, listener: (payload: unknown) => void): Unsubscribe;
 }
 
@@ -173,6 +212,11 @@ export function createEaselApi(transport: Transport): EaselApi {
     const [namespace, method] = channel.split('.') as [string, string];
     api[namespace] ??= {};
     api[namespace][method] = (request?: unknown) => transport.invoke(channel, request ?? {});
+  }
+  for (const channel of uploadChannels) {
+    const [namespace, method] = channel.split('.') as [string, string];
+    api[namespace] ??= {};
+    api[namespace][method] = (request: unknown, file: Blob) => transport.upload(channel, request, file);
   }
   const subscribe = (event: EventName, listener: (payload: unknown) => void) => transport.subscribe(event, listener);
   return Object.assign(api, { subscribe }) as unknown as EaselApi;

@@ -1,4 +1,4 @@
-import { contextBridge, ipcRenderer } from 'electron';
+import { contextBridge, ipcRenderer, webUtils } from 'electron';
 import { createEaselApi, ELECTRON_EVENT_CHANNEL, isChannel, isEventName, type EventName } from './api';
 
 /**
@@ -11,6 +11,15 @@ const api = createEaselApi({
       return { ok: false, error: { code: 'unknown_channel', message: `Easel has no channel called ${String(channel)}.` } };
     }
     return ipcRenderer.invoke(channel, request);
+  },
+  // A desktop window's dropped or chosen file has a path: the core converts it where it lies, with no copy.
+  upload: async (channel, request, file) => {
+    const filePath = file instanceof File ? webUtils.getPathForFile(file) : '';
+    if (channel !== 'models.importCheckpoint' || filePath === '') {
+      return { ok: false, error: { code: 'invalid_request', message: 'Only a file from this computer can be imported.' } };
+    }
+    const { importId, name } = request as { importId?: unknown; name?: unknown };
+    return ipcRenderer.invoke('models.import', { path: filePath, importId, ...(name === undefined ? {} : { name }) });
   },
   subscribe: (event: EventName, listener) => {
     const relay = (_ipcEvent: unknown, name: unknown, payload: unknown) => {

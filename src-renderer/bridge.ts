@@ -64,6 +64,24 @@ function createWebTransport(token: string): Transport {
         };
       }
     },
+    /** The file is the body, streamed; the request rides in the address, since the body cannot hold it. */
+    async upload(channel, request, file) {
+      try {
+        const url = new URL(`/api/upload/${channel}`, window.location.href);
+        url.searchParams.set('request', JSON.stringify(request));
+        const response = await fetch(url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/octet-stream', 'x-easel-token': token },
+          body: file,
+        });
+        return (await response.json()) as Result<unknown>;
+      } catch {
+        return {
+          ok: false,
+          error: { code: 'network', message: 'Lost the connection to Easel while sending the file. Is the Easel server still running?' },
+        };
+      }
+    },
     subscribe(event, listener) {
       const set = listeners.get(event) ?? new Set();
       set.add(listener);

@@ -1,6 +1,17 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import type { AppInfo, GenerateRequest, ImportedParameters, JobSummary, Settings, StoredSettingsPatch, TokenCount, UpscaleRequest } from '../../src-preload/api';
+import type { Readable } from 'node:stream';
+import type {
+  AppInfo,
+  GenerateRequest,
+  ImportedParameters,
+  JobSummary,
+  ModelSummary,
+  Settings,
+  StoredSettingsPatch,
+  TokenCount,
+  UpscaleRequest,
+} from '../../src-preload/api';
 import { AdaptersService } from './adapters/adapters-service';
 import { embeddingDir, galleryDir, loraDir, modelsDir, type AppPaths } from './app-paths';
 import { EaselError } from './errors';
@@ -10,6 +21,7 @@ import { ImageJobs } from './jobs/image-jobs';
 import { checkUpscaleSize } from './jobs/upscale-job';
 import { CATALOG, DEMO_MODEL_ID, type CatalogEntry } from './models/catalog';
 import type { DownloaderOptions } from './models/downloader';
+import { CheckpointImports, type CheckpointImportRequest } from './models/checkpoint-imports';
 import { ModelsService } from './models/models-service';
 import { createPipeline, type Pipeline, type PipelineOptions } from './pipeline/create';
 import { requireOfferedScheduler } from './pipeline/offered-schedulers';
@@ -44,6 +56,8 @@ export class Easel {
   readonly events = new EventBus();
   readonly settings: SettingsStore;
   readonly models: ModelsService;
+  /** Single-file checkpoints being converted into models. */
+  readonly checkpoints: CheckpointImports;
   readonly gallery: GalleryService;
   readonly jobs: ImageJobs;
   readonly system: SystemService;
@@ -76,7 +90,14 @@ export class Easel {
       ...(options.downloaderOptions ? { downloaderOptions: options.downloaderOptions } : {}),
       ...(options.catalog ? { catalog: options.catalog } : {}),
       ...(options.log ? { log: options.log } : {}),
-      checkpoints: { tokenizerDir: options.paths.clipTokenizer, pipeline: () => this.checkpointPipeline() },
+    });
+    this.checkpoints = new CheckpointImports({
+      modelsDir: () => this.models.folder(),
+      tokenizerDir: options.paths.clipTokenizer,
+      pipeline: () => this.checkpointPipeline(),
+      isIdTaken: (id) => this.models.isIdTaken(id),
+      onProgress: (progress) => this.events.emit('models.importProgress', progress),
+      ...(options.log ? { log: options.log } : {}),
     });
     this.gallery = new GalleryService({
       dir: async () => galleryDir(options.paths, await this.settings.get()),
@@ -188,6 +209,25 @@ export class Easel {
     return [modelsDir(this.options.paths, await this.settings.get()), this.options.paths.builtinModels];
   }
 
+  /** Converts a `.safetensors` checkpoint on this computer into a model, and announces it. */
+  async importCheckpoint(file: string, request: CheckpointImportRequest = {}): Promise<ModelSummary> {
+    return this.announce((await this.checkpoints.importFile(file, request)).id);
+  }
+
+  /** Converts a checkpoint a page uploaded (it could not name a path), and announces it. */
+  async importUploadedCheckpoint(
+    body: Readable,
+    request: CheckpointImportRequest & { importId: string; fileName: string; size: number },
+  ): Promise<ModelSummary> {
+    return this.announce((await this.checkpoints.importUpload(body, request)).id);
+  }
+
+  private async announce(modelId: string): Promise<ModelSummary> {
+    const summary = await this.models.get(modelId);
+    this.events.emit('models.changed', summary);
+    return summary;
+  }
+
   async countTokens(modelId: string, prompt: string): Promise<TokenCount> {
     const { folder } = await this.models.resolveForGeneration(modelId);
     return (await this.pipeline()).countTokens(folder, prompt);
@@ -195,6 +235,7 @@ export class Easel {
 
   /** Lets running work stop cleanly: downloads pause (and resume at the next start), files are flushed. */
   async shutdown(): Promise<void> {
+    this.checkpoints.cancelAll();
     await Promise.all([this.models.pauseAll(), this.jobs.close()]);
     await Promise.all([this.gallery.close(), this.sessions.releaseAll()]);
   }

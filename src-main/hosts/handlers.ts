@@ -1,10 +1,24 @@
-import type { Channel, FolderKind, ParsedRequestOf, ResponseOf } from '../../src-preload/api';
+import type { Readable } from 'node:stream';
+import type {
+  Channel,
+  FolderKind,
+  ParsedRequestOf,
+  ParsedUploadRequestOf,
+  ResponseOf,
+  UploadChannel,
+  UploadChannelResponses,
+} from '../../src-preload/api';
 import type { Easel } from '../core/easel';
 import { EaselError } from '../core/errors';
 import { toPublicSettings } from '../core/settings/settings-store';
 
 export type HandlerTable = {
   [C in Channel]: (request: ParsedRequestOf<C>) => Promise<ResponseOf<C>>;
+};
+
+/** Upload channels take their body as a stream, which only the web host has (Electron sends a path instead). */
+export type UploadHandlerTable = {
+  [C in UploadChannel]: (request: ParsedUploadRequestOf<C>, body: Readable) => Promise<UploadChannelResponses[C]>;
 };
 
 /** What only a desktop host can do: native dialogs and the file manager. */
@@ -48,10 +62,11 @@ export function createHandlers(easel: Easel, host: HostServices = browserHostSer
     'models.cancel': ({ id }) => easel.models.cancel(id),
     'models.remove': ({ id }) => easel.models.remove(id),
     'models.verify': ({ id }) => easel.models.verify(id),
-    'models.import': ({ path, mode, name }) =>
+    'models.import': ({ path, mode, name, importId }) =>
       /\.safetensors$/i.test(path)
-        ? easel.models.importCheckpoint(path, name === undefined ? {} : { name })
+        ? easel.importCheckpoint(path, { ...(name === undefined ? {} : { name }), ...(importId === undefined ? {} : { importId }) })
         : easel.models.importFolder(path, mode),
+    'models.cancelImport': async ({ importId }) => ({ cancelled: easel.checkpoints.cancel(importId) }),
     'jobs.enqueue': (request) => easel.generate(request),
     'jobs.list': async () => easel.jobs.list(),
     'jobs.cancel': async ({ id }) => easel.jobs.cancel(id),
@@ -81,5 +96,12 @@ export function createHandlers(easel: Easel, host: HostServices = browserHostSer
     'system.hardware': (request) => easel.system.hardware(request?.force),
     'system.selfTest': (request) => easel.system.selfTest(request?.force),
     'system.recommendation': (request) => easel.system.recommendation(request?.force),
+  };
+}
+
+export function createUploadHandlers(easel: Easel): UploadHandlerTable {
+  return {
+    'models.importCheckpoint': ({ importId, fileName, size, name }, body) =>
+      easel.importUploadedCheckpoint(body, { importId, fileName, size, ...(name === undefined ? {} : { name }) }),
   };
 }

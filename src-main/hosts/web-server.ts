@@ -2,9 +2,9 @@ import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { EventBus } from '../core/events';
-import type { Dispatch } from './dispatch';
+import type { Dispatch, UploadDispatch } from './dispatch';
 import { createWebAuth, parseRequestTarget } from './web/auth';
-import { handleCall, sendError } from './web/calls';
+import { handleCall, handleUpload, sendError } from './web/calls';
 import { createEventSocket } from './web/socket';
 import { serveStaticFile } from './web/static-files';
 
@@ -12,6 +12,8 @@ export { isLoopbackAddress } from './web/auth';
 
 export interface WebHostOptions {
   dispatch: Dispatch;
+  /** Uploads: `POST /api/upload/<channel>?request=<JSON>` with the file as the body. */
+  upload: UploadDispatch;
   events: EventBus;
   /** The built renderer (dist/renderer). */
   staticDir: string;
@@ -62,11 +64,16 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
       return;
     }
     const channel = /^\/api\/call\/([\w.-]+)$/.exec(url.pathname)?.[1];
-    if (isApi && !channel) {
+    const uploadChannel = /^\/api\/upload\/([\w.-]+)$/.exec(url.pathname)?.[1];
+    if (isApi && !channel && !uploadChannel) {
       sendError(res, 404, { code: 'not_found', message: 'This server has no such address.' });
       return;
     }
-    const work = channel ? handleCall(req, res, channel, options.dispatch) : serveStaticFile(res, options.staticDir, url.pathname);
+    const work = channel
+      ? handleCall(req, res, channel, options.dispatch)
+      : uploadChannel
+        ? handleUpload(req, res, uploadChannel, url.searchParams.get('request'), options.upload)
+        : serveStaticFile(res, options.staticDir, url.pathname);
     work.catch((error: unknown) => {
       log(`web host: ${(error as Error).message}`);
       if (!res.headersSent) sendError(res, 500, { code: 'internal', message: 'The server failed to answer.' });

@@ -86,11 +86,65 @@ export interface VerifySummary {
 /** Ids name folders, so they are a safe file name. */
 export const modelIdSchema = z.string().regex(/^[a-z0-9][a-z0-9._-]{0,99}$/i, 'is not a model id');
 export const modelRequest = z.object({ id: modelIdSchema }).strict();
+/** Names one checkpoint import, chosen by the window that starts it, so it can follow and cancel it. */
+export const importIdSchema = z.string().regex(/^[A-Za-z0-9_-]{8,64}$/, 'is not an import id');
 /** A model folder, or a single-file `.safetensors` checkpoint to convert (`name` names the result). */
 export const importModelRequest = z
   .object({
     path: absolutePath,
     mode: z.enum(['copy', 'reference']).default('copy'),
     name: z.string().trim().min(1).max(200).optional(),
+    /** Follows a checkpoint's conversion through `models.importProgress` and lets `models.cancelImport` stop it. */
+    importId: importIdSchema.optional(),
   })
   .strict();
+
+export const cancelImportRequest = z.object({ importId: importIdSchema }).strict();
+
+/** The largest checkpoint an upload may carry: SDXL in fp32 is about 14 GB. */
+export const MAX_CHECKPOINT_UPLOAD_BYTES = 32 * 1024 ** 3;
+
+/**
+ * A checkpoint sent as the body of an upload (a dropped or chosen file, where the page cannot name a path):
+ * its file name, which must be a plain `.safetensors` name, and its exact size.
+ */
+export const uploadCheckpointRequest = z
+  .object({
+    importId: importIdSchema,
+    fileName: z
+      .string()
+      .min(1)
+      .max(255)
+      .regex(/^[^/\\\0]+\.safetensors$/i, 'must be a .safetensors file name'),
+    size: z.number().int().positive().max(MAX_CHECKPOINT_UPLOAD_BYTES),
+    name: z.string().trim().min(1).max(200).optional(),
+  })
+  .strict();
+
+/** The steps of a checkpoint import, in the order they run. */
+export const importStageNames = [
+  'receiving',
+  'checking',
+  'reading',
+  'text_encoder',
+  'text_encoder_2',
+  'unet',
+  'vae_decoder',
+  'vae_encoder',
+  'writing',
+  'verifying',
+  'installing',
+] as const;
+export type ImportStageName = (typeof importStageNames)[number];
+
+/** Where a checkpoint import is: every stage it will run (known once the file's header is read) and the current one. */
+export interface ImportProgress {
+  importId: string;
+  fileName: string;
+  stages: Array<{ stage: ImportStageName; label: string }>;
+  /** Position of the current stage in `stages`. */
+  index: number;
+  /** While receiving: the bytes that arrived, of `totalBytes`. */
+  bytes: number | null;
+  totalBytes: number | null;
+}

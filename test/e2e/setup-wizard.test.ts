@@ -4,8 +4,8 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Easel } from '../../src-main/core/easel';
 import type { CatalogEntry } from '../../src-main/core/models/catalog';
-import { createDispatcher } from '../../src-main/hosts/dispatch';
-import { createHandlers } from '../../src-main/hosts/handlers';
+import { createDispatcher, createUploadDispatcher } from '../../src-main/hosts/dispatch';
+import { createHandlers, createUploadHandlers } from '../../src-main/hosts/handlers';
 import { startWebHost, type WebHost } from '../../src-main/hosts/web-server';
 import type { FakeHub } from '../fixtures/hub/fake-hub';
 import { startModelHub } from '../fixtures/hub/model-hub';
@@ -45,7 +45,12 @@ beforeAll(async () => {
     selfTestModelDir: await fixtureModel('sd15-legacy'),
   });
   await core.settings.update({ hubEndpoint: hub.hubUrl });
-  web = await startWebHost({ dispatch: createDispatcher(createHandlers(core)), events: core.events, staticDir: path.join(repoRoot, 'dist', 'renderer') });
+  web = await startWebHost({
+    dispatch: createDispatcher(createHandlers(core)),
+    upload: createUploadDispatcher(createUploadHandlers(core)),
+    events: core.events,
+    staticDir: path.join(repoRoot, 'dist', 'renderer'),
+  });
   browser = await launchChromium();
   page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   pageProblems = watchPageProblems(page, { consoleErrors: true, allowFailedResources: true });

@@ -1,8 +1,8 @@
 import path from 'node:path';
 import { resolveAppPaths, type AppPaths } from '../../src-main/core/app-paths';
 import { Easel, type EaselOptions } from '../../src-main/core/easel';
-import { createDispatcher } from '../../src-main/hosts/dispatch';
-import { createHandlers } from '../../src-main/hosts/handlers';
+import { createDispatcher, createUploadDispatcher } from '../../src-main/hosts/dispatch';
+import { createHandlers, createUploadHandlers } from '../../src-main/hosts/handlers';
 import { startWebHost, type WebHost } from '../../src-main/hosts/web-server';
 
 export const repoRoot = path.resolve(__dirname, '../..');
@@ -38,6 +38,11 @@ export async function startTestHost(
     ...options,
   });
   if (!firstRun) await easel.settings.update({ setupComplete: true });
-  const web = await startWebHost({ dispatch: createDispatcher(createHandlers(easel)), events: easel.events, staticDir });
+  const web = await startWebHost({
+    dispatch: createDispatcher(createHandlers(easel)),
+    upload: createUploadDispatcher(createUploadHandlers(easel)),
+    events: easel.events,
+    staticDir,
+  });
   return { easel, web };
 }

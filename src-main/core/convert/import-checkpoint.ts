@@ -11,6 +11,7 @@ import { readModelFolder } from '../models/model-folder';
 import type { Pipeline } from '../pipeline/create';
 import type { GenerationParams } from '../pipeline/types';
 import { throwIfAborted } from './abort';
+import type { ImportStageName } from '../../../src-preload/api';
 import type { CheckpointFamily } from './checkpoint';
 import { type ConvertStage, conversionStages, convertCheckpoint } from './convert';
 
@@ -19,7 +20,7 @@ import { type ConvertStage, conversionStages, convertCheckpoint } from './conver
  * hidden staging folder in the models folder, verified by generating one tiny image, recorded, then renamed
  * into place. A failure or a cancel at any point removes the staging folder, so nothing half-made is left.
  */
-export type ImportStage = 'checking' | ConvertStage | 'verifying' | 'installing';
+export type ImportStage = Extract<ImportStageName, 'checking' | ConvertStage | 'verifying' | 'installing'>;
 
 export interface ImportProgress {
   stage: ImportStage;
@@ -27,6 +28,8 @@ export interface ImportProgress {
   index: number;
   count: number;
   message: string;
+  /** Every stage of this import, in order, with what each says. */
+  stages: Array<{ stage: ImportStage; label: string }>;
 }
 
 /** What verification needs of the pipeline: one generation, and letting go of the folder's sessions. */
@@ -39,6 +42,8 @@ export interface ImportCheckpointOptions {
   tokenizerDir: string;
   /** The display name; else the file's own title, else its file name. */
   name?: string;
+  /** Where the file came from, for the manifest; an upload's is only its file name. `file` by default. */
+  sourcePath?: string;
   /** True when a model of this id exists already (installed or in the catalog). */
   isTaken: (id: string) => Promise<boolean>;
   pipeline: VerifyingPipeline;
@@ -61,7 +66,7 @@ export interface ImportedCheckpoint {
 
 const MODEL_FAMILY: Record<CheckpointFamily, ModelFamily> = { sd1: 'sd15', sd2: 'sd21', sdxl: 'sdxl' };
 
-const STAGE_MESSAGES: Record<ImportStage, string> = {
+export const STAGE_MESSAGES: Record<ImportStage, string> = {
   checking: 'Checking the file and the free disk space',
   reading: 'Reading the checkpoint',
   text_encoder: 'Converting the text encoder',
@@ -79,7 +84,13 @@ export async function importCheckpoint(options: ImportCheckpointOptions): Promis
   const stages: ImportStage[] = ['checking'];
   const report = (stage: ImportStage) => {
     throwIfAborted(options.signal);
-    options.onProgress?.({ stage, index: stages.indexOf(stage), count: stages.length, message: STAGE_MESSAGES[stage] });
+    options.onProgress?.({
+      stage,
+      index: stages.indexOf(stage),
+      count: stages.length,
+      message: STAGE_MESSAGES[stage],
+      stages: stages.map((each) => ({ stage: each, label: STAGE_MESSAGES[each] })),
+    });
   };
   if (path.extname(file).toLowerCase() !== '.safetensors') {
     throw new EaselError(
@@ -127,7 +138,7 @@ export async function importCheckpoint(options: ImportCheckpointOptions): Promis
       id,
       displayName,
       family,
-      source: { kind: 'imported', path: file, mode: 'copy' },
+      source: { kind: 'imported', path: options.sourcePath ?? file, mode: 'copy' },
       expectedFiles: files,
       files: Object.fromEntries(await Promise.all(files.map(async (name) => [name, { bytes: (await fsp.stat(path.join(staging, name))).size }] as const))),
       checkpoint: {

@@ -60,13 +60,8 @@ export class SafetensorsFile {
       if (!stat.isFile()) throw invalid(file, 'it is not a file');
       const prefix = Buffer.alloc(Math.min(8, stat.size));
       await handle.read(prefix, 0, prefix.length, 0);
-      refusePickle(file, prefix);
-      if (stat.size < 8) throw invalid(file, 'it is shorter than a safetensors header');
-      const headerLength = prefix.readBigUInt64LE(0);
-      if (headerLength > BigInt(Math.min(MAX_HEADER_BYTES, stat.size - 8))) {
-        throw invalid(file, `its header claims ${headerLength} bytes, more than the file (${stat.size} bytes) can hold`);
-      }
-      const header = Buffer.alloc(Number(headerLength));
+      const headerLength = checkSafetensorsStart(file, prefix, stat.size);
+      const header = Buffer.alloc(headerLength);
       await handle.read(header, 0, header.length, 8);
       const dataStart = 8 + header.length;
       const { metadata, tensors } = parseHeader(file, header, stat.size - dataStart, dataStart);
@@ -176,6 +171,20 @@ function parseTensor(file: string, name: string, value: unknown, dataSize: numbe
     throw invalid(file, `${name}'s size does not match its shape [${shape.join(', ')}] and dtype ${dtype}`);
   }
   return { name, dtype: dtype as SafetensorsDtype, shape: [...shape] as number[], start: dataStart + begin, end: dataStart + end };
+}
+
+/**
+ * Checks a file's first 8 bytes (fewer when it is that short) against its size: a pickle is refused, and so is a
+ * header length the file cannot hold. Returns the header's length. Uploads run it as soon as the bytes arrive.
+ */
+export function checkSafetensorsStart(file: string, prefix: Buffer, size: number): number {
+  refusePickle(file, prefix);
+  if (size < 8 || prefix.length < 8) throw invalid(file, 'it is shorter than a safetensors header');
+  const headerLength = prefix.readBigUInt64LE(0);
+  if (headerLength > BigInt(Math.min(MAX_HEADER_BYTES, size - 8))) {
+    throw invalid(file, `its header claims ${headerLength} bytes, more than the file (${size} bytes) can hold`);
+  }
+  return Number(headerLength);
 }
 
 /** PyTorch's `.ckpt`/`.pt`/`.bin` are zip archives or raw pickles: unpickling them can run any code. */

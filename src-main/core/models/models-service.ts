@@ -8,7 +8,6 @@ import type {
   Settings,
   VerifySummary,
 } from '../../../src-preload/api';
-import { type VerifyingPipeline, importCheckpoint } from '../convert/import-checkpoint';
 import { EaselError, toErrorInfo } from '../errors';
 import { formatProgress } from '../format';
 import { CATALOG, type CatalogEntry } from './catalog';
@@ -36,8 +35,6 @@ export interface ModelsServiceOptions {
   /** Tests pass short timeouts and a local CA here. */
   downloaderOptions?: Partial<DownloaderOptions>;
   log?: (line: string) => void;
-  /** What converting a single-file checkpoint needs: Easel's CLIP vocabulary and a pipeline to verify with. */
-  checkpoints?: { tokenizerDir: string; pipeline: () => Promise<VerifyingPipeline> };
 }
 
 interface ActiveDownload {
@@ -69,8 +66,6 @@ export class ModelsService {
   /** Models folders already cleared of what crashed removes and imports left behind. */
   private readonly tidied = new Set<string>();
   private readonly folders = new ModelFolderCache();
-  /** Checkpoint conversions under way, by source file, so a cancel can stop them. */
-  private readonly converting = new Map<string, AbortController>();
 
   constructor(private readonly options: ModelsServiceOptions) {
     this.catalog = options.catalog ?? CATALOG;
@@ -290,54 +285,19 @@ export class ModelsService {
     return summary;
   }
 
-  /**
-   * Converts a single-file `.safetensors` checkpoint into a model folder. Stage progress goes to the log
-   * and to `onProgress`; the model is announced through onChange once it is installed.
-   */
-  async importCheckpoint(
-    file: string,
-    options: { name?: string; onProgress?: (message: string, index: number, count: number) => void; signal?: AbortSignal } = {},
-  ): Promise<ModelSummary> {
-    const checkpoints = this.options.checkpoints;
-    if (!checkpoints) throw new EaselError('internal', 'This Easel was built without checkpoint conversion.');
-    if (this.converting.has(file)) throw new EaselError('invalid_request', `${path.basename(file)} is being imported already.`, { file });
-    const controller = new AbortController();
-    const stop = () => controller.abort();
-    options.signal?.addEventListener('abort', stop, { once: true });
-    this.converting.set(file, controller);
-    try {
-      const store = await this.store();
-      const imported = await importCheckpoint({
-        file,
-        modelsDir: await this.options.modelsDir(),
-        tokenizerDir: checkpoints.tokenizerDir,
-        ...(options.name !== undefined ? { name: options.name } : {}),
-        isTaken: async (id) => this.catalog.some((entry) => entry.id === id) || (await store.get(id)) !== undefined,
-        pipeline: await checkpoints.pipeline(),
-        signal: controller.signal,
-        onProgress: (progress) => {
-          this.options.log?.(`models: importing ${path.basename(file)}: ${progress.message}`);
-          options.onProgress?.(progress.message, progress.index, progress.count);
-        },
-      });
-      const summary = await this.get(imported.id);
-      this.options.onChange(summary);
-      return summary;
-    } finally {
-      options.signal?.removeEventListener('abort', stop);
-      this.converting.delete(file);
-    }
+  /** The models folder, once cleared of what a crash left behind: new work may stage in it after that. */
+  async folder(): Promise<string> {
+    return (await this.store()).modelsDir;
   }
 
-  /** Stops a checkpoint import under way; what it had written is removed. */
-  cancelImport(file: string): void {
-    this.converting.get(file)?.abort();
+  /** True when a model of this id is installed or in the catalog, so a new one must take another. */
+  async isIdTaken(id: string): Promise<boolean> {
+    return this.catalog.some((entry) => entry.id === id) || (await (await this.store()).get(id)) !== undefined;
   }
 
   /** Waits for every running download; the app calls this before it quits. */
   async pauseAll(): Promise<void> {
     for (const download of this.active.values()) download.pause.abort();
-    for (const conversion of this.converting.values()) conversion.abort();
     await Promise.all([...this.active.values()].map((download) => download.done));
   }
 

@@ -1,6 +1,6 @@
 import type http from 'node:http';
 import { MAX_ADAPTER_UPLOAD_CHARS, type ErrorInfo, type Result } from '../../../src-preload/api';
-import type { Dispatch } from '../dispatch';
+import type { Dispatch, UploadDispatch } from '../dispatch';
 
 /** Only these channels carry images (base64, up to 60 MB in the contract); every other call is small. */
 const LARGE_BODY_CHANNELS = new Set(['jobs.enqueue', 'gallery.readParameters']);
@@ -88,5 +88,43 @@ export async function handleCall(
     return;
   }
   const result = await dispatch(channel, payload);
+  sendResult(res, result.ok ? 200 : statusFor(result.error), result);
+}
+
+/**
+ * One upload: `POST /api/upload/<channel>?request=<JSON>` with the file as the body, whose Content-Length
+ * must be declared (the dispatcher checks it against the request). The body streams to the core; when the
+ * core answers before reading all of it (a refused file, a cancel), the connection closes after the answer.
+ */
+export async function handleUpload(
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  channel: string,
+  requestJson: string | null,
+  upload: UploadDispatch,
+): Promise<void> {
+  if (req.method !== 'POST') {
+    sendError(res, 405, { code: 'invalid_request', message: 'Uploads are POST requests with the file as the body.' });
+    return;
+  }
+  const declared = Number(req.headers['content-length']);
+  if (req.headers['content-length'] === undefined || !Number.isSafeInteger(declared)) {
+    res.setHeader('connection', 'close');
+    sendError(res, 411, { code: 'invalid_request', message: 'An upload must say its size (Content-Length).' });
+    return;
+  }
+  let request: unknown;
+  try {
+    request = JSON.parse(requestJson ?? '');
+  } catch {
+    res.setHeader('connection', 'close');
+    sendError(res, 400, { code: 'invalid_request', message: 'An upload names its request as JSON in ?request=.' });
+    return;
+  }
+  const result = await upload(channel, request, req, declared);
+  if (!req.readableEnded) {
+    res.setHeader('connection', 'close');
+    res.on('finish', () => req.destroy());
+  }
   sendResult(res, result.ok ? 200 : statusFor(result.error), result);
 }

@@ -32,6 +32,7 @@ const badPayloads: Record<Channel, unknown> = {
   'models.remove': { id: 'sd-turbo', force: true },
   'models.verify': null,
   'models.import': { path: '' },
+  'models.cancelImport': { importId: '../x' },
   'jobs.enqueue': { modelId: 'm', prompt: 'a cat', steps: 0, guidance: 7, width: 512, height: 512, scheduler: 'euler', seed: '1' },
   'jobs.list': [],
   'jobs.cancel': {},
@@ -155,6 +156,10 @@ describe('createEaselApi', () => {
         invoked.push([channel, request]);
         return { ok: true, value: channel };
       },
+      upload: async (channel, request, file): Promise<Result<unknown>> => {
+        invoked.push([channel, { request, bytes: file.size }]);
+        return { ok: true, value: channel };
+      },
       subscribe: (_event, listener) => {
         listener({ theme: 'dark' });
         return () => undefined;
@@ -162,9 +167,12 @@ describe('createEaselApi', () => {
     });
     await api.app.info();
     await api.settings.update({ theme: 'light' });
+    const upload = { importId: 'import-0001', fileName: 'owl.safetensors', size: 3 };
+    await api.models.importCheckpoint(upload, new Blob([new Uint8Array(3)]));
     expect(invoked).toEqual([
       ['app.info', {}],
       ['settings.update', { theme: 'light' }],
+      ['models.importCheckpoint', { request: upload, bytes: 3 }],
     ]);
     const seen: unknown[] = [];
     api.subscribe('settings.changed', (payload) => seen.push(payload));

@@ -20,19 +20,31 @@ import {
   type ResponseOf,
   type Result,
   schedulerNames,
+  type UploadChannel,
+  type UploadChannelResponses,
+  uploadChannelSchemas,
 } from '../../../../src-preload/api';
 
 type Answer<C extends Channel> = (request: ParsedRequestOf<C>) => Result<ResponseOf<C>> | Promise<Result<ResponseOf<C>>>;
 
 export class FakeEasel {
-  readonly calls: Array<{ channel: Channel; request: unknown }> = [];
-  private readonly answers = new Map<Channel, (request: unknown) => Promise<Result<unknown>>>();
+  readonly calls: Array<{ channel: Channel | UploadChannel; request: unknown }> = [];
+  private readonly answers = new Map<Channel | UploadChannel, (request: unknown) => Promise<Result<unknown>>>();
   private readonly listeners = new Map<EventName, Set<(payload: unknown) => void>>();
 
   readonly api = createEaselApi({
     invoke: async (channel, request) => {
       const parsed = channelSchemas[channel].safeParse(request);
       if (!parsed.success) throw new Error(`A host would refuse this ${channel} request: ${parsed.error.message}`);
+      this.calls.push({ channel, request: parsed.data });
+      const answer = this.answers.get(channel);
+      if (!answer) throw new Error(`Nothing answers ${channel} in this test`);
+      return answer(parsed.data);
+    },
+    upload: async (channel, request, file) => {
+      const parsed = uploadChannelSchemas[channel].safeParse(request);
+      if (!parsed.success) throw new Error(`A host would refuse this ${channel} request: ${parsed.error.message}`);
+      if (file.size !== parsed.data.size) throw new Error(`The ${channel} body is ${file.size} bytes, not the ${parsed.data.size} its request names`);
       this.calls.push({ channel, request: parsed.data });
       const answer = this.answers.get(channel);
       if (!answer) throw new Error(`Nothing answers ${channel} in this test`);
@@ -52,7 +64,12 @@ export class FakeEasel {
     this.answers.set(channel, async (request) => answer(request as ParsedRequestOf<C>));
   }
 
-  fail(channel: Channel, error: ErrorInfo): void {
+  /** Answers an upload channel when `answered` settles. */
+  answerUpload<C extends UploadChannel>(channel: C, answered: Promise<Result<UploadChannelResponses[C]>>): void {
+    this.answers.set(channel, () => answered);
+  }
+
+  fail(channel: Channel | UploadChannel, error: ErrorInfo): void {
     this.answers.set(channel, async () => ({ ok: false, error }));
   }
 
