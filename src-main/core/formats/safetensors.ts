@@ -165,7 +165,9 @@ function parseTensor(file: string, name: string, value: unknown, dataSize: numbe
     throw invalid(file, `${name} has invalid data offsets`);
   }
   const [begin, end] = offsets as [number, number];
-  if (begin > end || end > dataSize) throw invalid(file, `${name} lies outside the file's data`);
+  if (begin > end) throw invalid(file, `${name} lies outside the file's data`);
+  // The header is whole but the data is not: the usual sign of a download that stopped early.
+  if (end > dataSize) throw invalid(file, `it is cut short (${name} lies past its end), as a download that stopped early is; download it again`);
   const elements = shape.reduce((product: number, dim: number) => product * dim, 1);
   if (elements * DTYPE_BYTES[dtype as SafetensorsDtype] !== end - begin) {
     throw invalid(file, `${name}'s size does not match its shape [${shape.join(', ')}] and dtype ${dtype}`);

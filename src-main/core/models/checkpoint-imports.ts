@@ -42,6 +42,11 @@ const PROVISIONAL_STAGES: ImportStage[] = ['checking', 'reading', 'writing', 've
  */
 export class CheckpointImports {
   private readonly running = new Map<string, AbortController>();
+  /**
+   * Every import id this run has seen. A browser may send a POST again when the connection it was on closes
+   * (as a cancelled upload's does): the repeat must not start the cancelled import over.
+   */
+  private readonly seen = new Set<string>();
 
   constructor(private readonly options: CheckpointImportsOptions) {}
 
@@ -100,7 +105,7 @@ export class CheckpointImports {
     }
   }
 
-  /** Stops an import under way; false when none of that id is running. What it had written is removed. */
+  /** Stops an import under way; false when none of that id is running or it is being installed. What it had written is removed. */
   cancel(importId: string): boolean {
     const controller = this.running.get(importId);
     controller?.abort();
@@ -112,7 +117,8 @@ export class CheckpointImports {
   }
 
   private begin(importId: string, fileName: string): AbortSignal {
-    if (this.running.has(importId)) throw new EaselError('invalid_request', `An import called ${importId} is under way already.`, { importId });
+    if (this.seen.has(importId)) throw new EaselError('invalid_request', `An import called ${importId} was started already.`, { importId });
+    this.seen.add(importId);
     const controller = new AbortController();
     this.running.set(importId, controller);
     this.options.log?.(`models: importing ${fileName}`);
@@ -139,6 +145,8 @@ export class CheckpointImports {
       signal,
       ...(this.options.freeBytes ? { freeBytes: this.options.freeBytes } : {}),
       onProgress: (progress) => {
+        // Installing is a rename that cannot be taken back halfway: from here on a cancel is refused.
+        if (progress.stage === 'installing') this.running.delete(importId);
         this.options.log?.(`models: importing ${fileName}: ${progress.message}`);
         this.options.onProgress({
           importId,

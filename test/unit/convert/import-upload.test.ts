@@ -107,6 +107,12 @@ describe('uploading a checkpoint to the web host', () => {
     expect(await leftovers()).toEqual([]);
   });
 
+  it('refuses an import id used before, so a request sent again does not start a finished or cancelled import over', async () => {
+    const result = await upload({ importId: 'upload-ok-1', fileName: 'again.safetensors', size: checkpoint.length }, new Uint8Array(checkpoint));
+    expect(result).toMatchObject({ ok: false, error: { code: 'invalid_request', message: 'An import called upload-ok-1 was started already.' } });
+    expect((await easel.models.list()).some((model) => model.id.startsWith('again'))).toBe(false);
+  });
+
   it('refuses an upload whose body is not the size its request names', async () => {
     const result = await upload({ importId: 'upload-size', fileName: 'tiny.safetensors', size: checkpoint.length + 1 }, new Uint8Array(checkpoint));
     expect(result).toMatchObject({ ok: false, error: { code: 'invalid_request' } });

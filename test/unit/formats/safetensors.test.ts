@@ -69,7 +69,9 @@ describe('SafetensorsFile', () => {
 
   it('refuses tensors whose offsets leave the data, overlap, or disagree with their shape', async () => {
     const outside = await openError(withHeader({ w: { dtype: 'F32', shape: [2], data_offsets: [0, 8] } }, Buffer.alloc(4)));
-    expect(outside.message).toMatch(/w lies outside the file's data/);
+    expect(outside.message).toMatch(/it is cut short \(w lies past its end\)/);
+    const backwards = await openError(withHeader({ w: { dtype: 'F32', shape: [0], data_offsets: [4, 0] } }, Buffer.alloc(4)));
+    expect(backwards.message).toMatch(/w lies outside the file's data/);
     const overlap = await openError(
       withHeader(
         {
@@ -93,7 +95,7 @@ describe('SafetensorsFile', () => {
       /not valid JSON/,
     );
     const whole = safetensorsBytes({ w: f32([1, 2, 3, 4], [4]) });
-    expect((await openError(whole.subarray(0, whole.length - 4))).message).toMatch(/w lies outside the file's data/);
+    expect((await openError(whole.subarray(0, whole.length - 4))).message).toMatch(/it is cut short \(w lies past its end\), as a download that stopped early is; download it again\.$/);
     expect((await openError(Buffer.from([1, 2, 3]))).message).toMatch(/shorter than a safetensors header/);
   });
 
