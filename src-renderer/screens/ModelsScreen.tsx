@@ -1,8 +1,10 @@
-import { useEffect } from 'react';
+import { useEffect, useRef, useState, type DragEvent } from 'react';
 import { Icon } from '../components/Icon';
+import { CheckpointImport } from '../components/models/CheckpointImport';
 import { ImportPanel } from '../components/models/ImportPanel';
 import { ModelCard } from '../components/models/ModelCard';
 import { useAppStore } from '../stores/app-store';
+import { followImportProgress, useCheckpointImportStore } from '../stores/checkpoint-import-store';
 import { useGenerateStore } from '../stores/generate-store';
 import { followModelChanges, inUseFirst, modelInUse, useModelsStore } from '../stores/models-store';
 import '../styles/models.css';
@@ -51,18 +53,70 @@ function ModelList() {
   );
 }
 
+/** True while files (not text or a link) are dragged over the page. */
+const carriesFiles = (event: DragEvent) => event.dataTransfer.types.includes('Files');
+
+/**
+ * A checkpoint dropped anywhere on the screen is imported. Entering and leaving child elements fires drag
+ * events on each, so a count says when the drag has really left the page.
+ */
+function useCheckpointDrop() {
+  const start = useCheckpointImportStore((state) => state.start);
+  const [dragging, setDragging] = useState(false);
+  const depth = useRef(0);
+  return {
+    dragging,
+    handlers: {
+      onDragEnter: (event: DragEvent) => {
+        if (!carriesFiles(event)) return;
+        event.preventDefault();
+        depth.current += 1;
+        setDragging(true);
+      },
+      onDragOver: (event: DragEvent) => {
+        if (!carriesFiles(event)) return;
+        event.preventDefault();
+        event.dataTransfer.dropEffect = 'copy';
+      },
+      onDragLeave: (event: DragEvent) => {
+        if (!carriesFiles(event)) return;
+        depth.current = Math.max(0, depth.current - 1);
+        if (depth.current === 0) setDragging(false);
+      },
+      onDrop: (event: DragEvent) => {
+        if (!carriesFiles(event)) return;
+        event.preventDefault();
+        depth.current = 0;
+        setDragging(false);
+        for (const file of Array.from(event.dataTransfer.files)) void start(file);
+      },
+    },
+  };
+}
+
 export function ModelsScreen() {
   const modelsDir = useAppStore((state) => state.info?.paths.models);
   const load = useModelsStore((state) => state.load);
+  const drop = useCheckpointDrop();
 
   useEffect(() => {
-    const stop = followModelChanges();
+    const stopModels = followModelChanges();
+    const stopImports = followImportProgress();
     void load();
-    return stop;
+    return () => {
+      stopModels();
+      stopImports();
+    };
   }, [load]);
 
   return (
-    <div className="page models-page">
+    <div className="page models-page" {...drop.handlers}>
+      {drop.dragging && (
+        <div className="checkpoint-drop-overlay" aria-hidden="true">
+          <Icon name="upload" size={40} />
+          <p>Drop a .safetensors checkpoint to import it</p>
+        </div>
+      )}
       <header className="page-header">
         <h1>Models</h1>
         {modelsDir && (
@@ -71,6 +125,7 @@ export function ModelsScreen() {
           </p>
         )}
       </header>
+      <CheckpointImport />
       <ModelList />
       <ImportPanel />
     </div>

@@ -16,6 +16,7 @@ import {
   type JobSummary,
   type ModelSummary,
   type ParsedRequestOf,
+  type ParsedUploadRequestOf,
   type PublicSettings,
   type ResponseOf,
   type Result,
@@ -76,6 +77,10 @@ export class FakeEasel {
   /** The parsed requests a channel got, oldest first. */
   requests<C extends Channel>(channel: C): Array<ParsedRequestOf<C>> {
     return this.calls.filter((call) => call.channel === channel).map((call) => call.request as ParsedRequestOf<C>);
+  }
+
+  uploadRequests<C extends UploadChannel>(channel: C): Array<ParsedUploadRequestOf<C>> {
+    return this.calls.filter((call) => call.channel === channel).map((call) => call.request as ParsedUploadRequestOf<C>);
   }
 
   emit<E extends EventName>(event: E, payload: EventPayloads[E]): void {
