@@ -14,7 +14,12 @@ const api = createEaselApi({
   },
   // A desktop window's dropped or chosen file has a path: the core converts it where it lies, with no copy.
   upload: async (channel, request, file) => {
-    const filePath = file instanceof File ? webUtils.getPathForFile(file) : '';
+    let filePath = '';
+    try {
+      filePath = webUtils.getPathForFile(file as File);
+    } catch {
+      // Not a File from this computer (a Blob the page made): there is no path to give.
+    }
     if (channel !== 'models.importCheckpoint' || filePath === '') {
       return { ok: false, error: { code: 'invalid_request', message: 'Only a file from this computer can be imported.' } };
     }

@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState, type DragEvent } from 'react';
+import { useEffect, useState } from 'react';
 import { Icon } from '../components/Icon';
 import { CheckpointImport } from '../components/models/CheckpointImport';
 import { ImportPanel } from '../components/models/ImportPanel';
@@ -53,51 +53,55 @@ function ModelList() {
   );
 }
 
-/** True while files (not text or a link) are dragged over the page. */
-const carriesFiles = (event: DragEvent) => event.dataTransfer.types.includes('Files');
+/** True while files (not text or a link) are dragged. */
+const carriesFiles = (event: DragEvent) => event.dataTransfer?.types.includes('Files') === true;
 
 /**
- * A checkpoint dropped anywhere on the screen is imported. Entering and leaving child elements fires drag
- * events on each, so a count says when the drag has really left the page.
+ * While the Models screen shows, a checkpoint dropped anywhere in the window is imported (and a file dropped
+ * beside the page, on the sidebar, is not opened by the browser in Easel's place). Entering and leaving child
+ * elements fires drag events on each, so a count says when the drag has really left the window.
  */
-function useCheckpointDrop() {
+function useCheckpointDrop(): boolean {
   const start = useCheckpointImportStore((state) => state.start);
   const [dragging, setDragging] = useState(false);
-  const depth = useRef(0);
-  return {
-    dragging,
-    handlers: {
-      onDragEnter: (event: DragEvent) => {
-        if (!carriesFiles(event)) return;
-        event.preventDefault();
-        depth.current += 1;
-        setDragging(true);
-      },
-      onDragOver: (event: DragEvent) => {
-        if (!carriesFiles(event)) return;
-        event.preventDefault();
-        event.dataTransfer.dropEffect = 'copy';
-      },
-      onDragLeave: (event: DragEvent) => {
-        if (!carriesFiles(event)) return;
-        depth.current = Math.max(0, depth.current - 1);
-        if (depth.current === 0) setDragging(false);
-      },
-      onDrop: (event: DragEvent) => {
-        if (!carriesFiles(event)) return;
-        event.preventDefault();
-        depth.current = 0;
-        setDragging(false);
-        for (const file of Array.from(event.dataTransfer.files)) void start(file);
-      },
-    },
-  };
+  useEffect(() => {
+    let depth = 0;
+    const enter = (event: DragEvent) => {
+      if (!carriesFiles(event)) return;
+      event.preventDefault();
+      depth += 1;
+      setDragging(true);
+    };
+    const over = (event: DragEvent) => {
+      if (!carriesFiles(event)) return;
+      event.preventDefault();
+      if (event.dataTransfer) event.dataTransfer.dropEffect = 'copy';
+    };
+    const leave = (event: DragEvent) => {
+      if (!carriesFiles(event)) return;
+      depth = Math.max(0, depth - 1);
+      if (depth === 0) setDragging(false);
+    };
+    const drop = (event: DragEvent) => {
+      if (!carriesFiles(event)) return;
+      event.preventDefault();
+      depth = 0;
+      setDragging(false);
+      for (const file of Array.from(event.dataTransfer?.files ?? [])) void start(file);
+    };
+    const listeners = { dragenter: enter, dragover: over, dragleave: leave, drop } as const;
+    for (const [name, listener] of Object.entries(listeners)) window.addEventListener(name, listener as EventListener);
+    return () => {
+      for (const [name, listener] of Object.entries(listeners)) window.removeEventListener(name, listener as EventListener);
+    };
+  }, [start]);
+  return dragging;
 }
 
 export function ModelsScreen() {
   const modelsDir = useAppStore((state) => state.info?.paths.models);
   const load = useModelsStore((state) => state.load);
-  const drop = useCheckpointDrop();
+  const dragging = useCheckpointDrop();
 
   useEffect(() => {
     const stopModels = followModelChanges();
@@ -110,8 +114,8 @@ export function ModelsScreen() {
   }, [load]);
 
   return (
-    <div className="page models-page" {...drop.handlers}>
-      {drop.dragging && (
+    <div className="page models-page">
+      {dragging && (
         <div className="checkpoint-drop-overlay" aria-hidden="true">
           <Icon name="upload" size={40} />
           <p>Drop a .safetensors checkpoint to import it</p>

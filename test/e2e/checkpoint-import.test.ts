@@ -52,7 +52,7 @@ interface DropGlobals {
 }
 
 /** Drops a file on the screen the way a file manager does: dragenter, dragover, then drop, with the file in the transfer. */
-async function dropFile(name: string, bytes: Buffer): Promise<void> {
+async function dropFile(name: string, bytes: Buffer, whileDragging?: () => Promise<void>): Promise<void> {
   const dataTransfer = await page.evaluateHandle(
     ({ name, base64 }) => {
       const scope = globalThis as unknown as DropGlobals;
@@ -64,9 +64,11 @@ async function dropFile(name: string, bytes: Buffer): Promise<void> {
     },
     { name, base64: bytes.toString('base64') },
   );
-  const target = page.locator('.models-page');
+  // Onto the sidebar, beside the Models page: anywhere in the window takes the file.
+  const target = page.getByRole('navigation', { name: 'Main' });
   await target.dispatchEvent('dragenter', { dataTransfer });
   await target.dispatchEvent('dragover', { dataTransfer });
+  await whileDragging?.();
   await target.dispatchEvent('drop', { dataTransfer });
 }
 
@@ -97,7 +99,11 @@ describe('importing a checkpoint on the Models screen', () => {
   it('shows each stage of a dropped checkpoint, lists the model, and generates with it', async () => {
     await recordStatuses();
     await limitUpload(2 * 1024 * 1024);
-    await dropFile(FILE_NAME, checkpoint);
+    await dropFile(FILE_NAME, checkpoint, async () => {
+      await poll(() => page.getByText('Drop a .safetensors checkpoint to import it').isVisible()).toBe(true);
+      await screenshotAtWindowSizes(page, 'checkpoint-import-dragging');
+    });
+    expect(await page.getByText('Drop a .safetensors checkpoint to import it').isVisible()).toBe(false);
 
     const importing = card(`Importing ${FILE_NAME}`);
     await poll(() => importing.locator('.models-progress-figures').textContent()).toMatch(/^Receiving the file: [\d.]+ MB of 17\.2 MB$/);

@@ -32,8 +32,11 @@ export interface CheckpointImportRequest {
 
 const RECEIVING_LABEL = 'Receiving the file';
 
-/** Before the file's header is read the networks it holds are unknown: the list grows when they are. */
-const PROVISIONAL_STAGES: ImportStage[] = ['checking', 'reading', 'writing', 'verifying', 'installing'];
+/**
+ * Before the file's header is read, only the networks every checkpoint has are listed; a second text encoder
+ * (SDXL) and the VAE encoder join the list once the header says they are there.
+ */
+const PROVISIONAL_STAGES: ImportStage[] = ['checking', 'reading', 'text_encoder', 'unet', 'vae_decoder', 'writing', 'verifying', 'installing'];
 
 /**
  * Single-file checkpoint imports under way, by import id: a file on this computer (Electron, the CLI, a path)
