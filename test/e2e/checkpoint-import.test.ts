@@ -8,6 +8,7 @@ import { writeTinyCheckpoint } from '../fixtures/checkpoints';
 import { f32, safetensorsBytes } from '../fixtures/safetensors';
 import { useTempDirs } from '../helpers/temp';
 import { repoRoot, startTestHost } from '../helpers/web-host';
+import { seriousAxeProblems } from './axe';
 import { launchChromium } from './browser';
 import { closeApp, mainNav, poll, screenshotAtWindowSizes, watchPageProblems, windowSizes } from './page-kit';
 
@@ -109,6 +110,7 @@ describe('importing a checkpoint on the Models screen', () => {
     await poll(() => importing.locator('.models-progress-figures').textContent()).toMatch(/^Receiving the file: [\d.]+ MB of 17\.2 MB$/);
     expect(await importing.locator('[aria-current="step"]').textContent()).toMatch(/^Receiving the file/);
     await screenshotAtWindowSizes(page, 'checkpoint-import-receiving');
+    expect(await seriousAxeProblems(page)).toEqual([]);
     await limitUpload(-1);
 
     const done = card('Imported Night Owl v3');
@@ -187,6 +189,7 @@ describe('importing a checkpoint on the Models screen', () => {
     );
 
     await screenshotAtWindowSizes(page, 'checkpoint-import-refused');
+    expect(await seriousAxeProblems(page)).toEqual([]);
     expect(await hiddenLeftovers()).toEqual([]);
     expect(pageProblems).toEqual([]);
   }, 60_000);
