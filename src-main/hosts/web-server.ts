@@ -80,6 +80,9 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
       else res.destroy();
     });
   });
+  // An upload of a checkpoint of several GB may take longer than Node's five minutes for a whole request;
+  // headers must still arrive within a minute, and nothing unauthenticated reaches a body read.
+  server.requestTimeout = 0;
   // A client that sends garbage or vanishes mid-request ends its own connection, nothing else.
   server.on('clientError', (error, socket) => {
     log(`web host: ${error.message}`);
