@@ -1,4 +1,5 @@
-import { readdir, readFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import type { Browser, CDPSession, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -6,14 +7,12 @@ import type { Easel } from '../../src-main/core/easel';
 import type { WebHost } from '../../src-main/hosts/web-server';
 import { writeTinyCheckpoint } from '../fixtures/checkpoints';
 import { f32, safetensorsBytes } from '../fixtures/safetensors';
-import { useTempDirs } from '../helpers/temp';
 import { repoRoot, startTestHost } from '../helpers/web-host';
 import { seriousAxeProblems } from './axe';
 import { launchChromium } from './browser';
 import { closeApp, mainNav, poll, screenshotAtWindowSizes, watchPageProblems, windowSizes } from './page-kit';
 
 const FILE_NAME = 'Night Owl v3.safetensors';
-const tempDir = useTempDirs();
 let browser: Browser;
 let core: Easel;
 let web: WebHost;
@@ -24,7 +23,8 @@ let checkpoint: Buffer;
 let pageProblems: string[] = [];
 
 beforeAll(async () => {
-  dataDir = await tempDir();
+  // One data folder for the whole file: the tests follow one person's session, so it outlives each test.
+  dataDir = await mkdtemp(path.join(os.tmpdir(), 'easel-checkpoint-import-'));
   ({ easel: core, web } = await startTestHost(dataDir, path.join(repoRoot, 'dist', 'renderer')));
   const file = path.join(dataDir, FILE_NAME);
   await writeTinyCheckpoint(file, 'sd1', { dtype: 'F16' });
@@ -38,7 +38,7 @@ beforeAll(async () => {
   await mainNav(page, 'Models').click();
 });
 
-afterAll(() => closeApp({ browser, web, core }));
+afterAll(() => closeApp({ browser, web, core, dataDir }));
 
 /** Uploads at about `bytesPerSecond`, so a tiny checkpoint takes long enough to watch and to cancel; -1 lifts the limit. */
 async function limitUpload(bytesPerSecond: number): Promise<void> {

@@ -1,5 +1,6 @@
-import { readdir, readFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import http from 'node:http';
+import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Easel } from '../../../src-main/core/easel';
@@ -7,10 +8,8 @@ import type { WebHost } from '../../../src-main/hosts/web-server';
 import type { ImportProgress, ModelSummary, Result } from '../../../src-preload/api';
 import { writeTinyCheckpoint } from '../../fixtures/checkpoints';
 import { f32, safetensorsBytes } from '../../fixtures/safetensors';
-import { useTempDirs } from '../../helpers/temp';
 import { startTestHost } from '../../helpers/web-host';
 
-const tempDir = useTempDirs();
 let easel: Easel;
 let web: WebHost;
 let dataDir: string;
@@ -18,7 +17,8 @@ let checkpoint: Buffer;
 const progress: ImportProgress[] = [];
 
 beforeAll(async () => {
-  dataDir = await tempDir();
+  // One data folder for the whole file: the uploads share one models folder, as in one app run.
+  dataDir = await mkdtemp(path.join(os.tmpdir(), 'easel-import-upload-'));
   ({ easel, web } = await startTestHost(dataDir, dataDir));
   easel.events.subscribe((event, payload) => {
     if (event === 'models.importProgress') progress.push(payload as ImportProgress);
@@ -31,6 +31,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await web.close();
   await easel.shutdown();
+  await rm(dataDir, { recursive: true, force: true });
 });
 
 const modelsDir = () => path.join(dataDir, 'models');
