@@ -4,7 +4,7 @@ import { CheckpointImport } from '../components/models/CheckpointImport';
 import { ImportPanel } from '../components/models/ImportPanel';
 import { ModelCard } from '../components/models/ModelCard';
 import { useAppStore } from '../stores/app-store';
-import { followImportProgress, useCheckpointImportStore } from '../stores/checkpoint-import-store';
+import { useCheckpointImportStore } from '../stores/checkpoint-import-store';
 import { useGenerateStore } from '../stores/generate-store';
 import { followModelChanges, inUseFirst, modelInUse, useModelsStore } from '../stores/models-store';
 import '../styles/models.css';
@@ -104,13 +104,9 @@ export function ModelsScreen() {
   const dragging = useCheckpointDrop();
 
   useEffect(() => {
-    const stopModels = followModelChanges();
-    const stopImports = followImportProgress();
+    const stop = followModelChanges();
     void load();
-    return () => {
-      stopModels();
-      stopImports();
-    };
+    return stop;
   }, [load]);
 
   return (

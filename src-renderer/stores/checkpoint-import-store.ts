@@ -63,7 +63,13 @@ export const useCheckpointImportStore = create<CheckpointImportState>((set, get)
       };
       set((state) => ({ tasks: [task, ...state.tasks] }));
       if (refusal) return;
-      const result = await easel.models.importCheckpoint({ importId, fileName: file.name, size: file.size }, file);
+      // Followed for as long as it runs, whichever screen shows meanwhile.
+      const stopFollowing = easel.subscribe('models.importProgress', (progress) => {
+        if (progress.importId === importId) get().applyProgress(progress);
+      });
+      const result = await easel.models
+        .importCheckpoint({ importId, fileName: file.name, size: file.size }, file)
+        .finally(stopFollowing);
       // A cancelled upload's connection is cut, so its answer may be only a network error: the cancel said it all.
       if (get().tasks.find((task) => task.importId === importId)?.state === 'cancelled') return;
       if (result.ok) {
@@ -93,8 +99,3 @@ export const useCheckpointImportStore = create<CheckpointImportState>((set, get)
       })),
   };
 });
-
-/** Stage progress pushed by the core for this window's imports. */
-export function followImportProgress(): () => void {
-  return easel.subscribe('models.importProgress', (progress) => useCheckpointImportStore.getState().applyProgress(progress));
-}

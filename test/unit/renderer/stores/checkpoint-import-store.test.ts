@@ -1,7 +1,7 @@
 import { deferred, fake, model, ok } from './fake-easel';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { ImportProgress, ModelSummary, Result } from '../../../../src-preload/api';
-import { followImportProgress, useCheckpointImportStore } from '../../../../src-renderer/stores/checkpoint-import-store';
+import { useCheckpointImportStore } from '../../../../src-renderer/stores/checkpoint-import-store';
 import { useModelsStore } from '../../../../src-renderer/stores/models-store';
 
 beforeEach(() => {
@@ -27,10 +27,9 @@ function progress(importId: string, index: number): ImportProgress {
 }
 
 describe('the checkpoint import store', () => {
-  it('uploads the file with its name and size, follows its stages, and lists the model it made', async () => {
+  it('uploads the file with its name and size, follows its stages while it runs, and lists the model it made', async () => {
     const answer = deferred<Result<ModelSummary>>();
     fake.answerUpload('models.importCheckpoint', answer.promise);
-    const stop = followImportProgress();
     const started = useCheckpointImportStore.getState().start(owl());
 
     const [request] = fake.uploadRequests('models.importCheckpoint');
@@ -43,7 +42,7 @@ describe('the checkpoint import store', () => {
     await started;
     expect(useCheckpointImportStore.getState().tasks).toMatchObject([{ state: 'done', model: { id: 'night-owl' } }]);
     expect(useModelsStore.getState().models.map((each) => each.id)).toEqual(['night-owl']);
-    stop();
+    expect(fake.listenerCount('models.importProgress')).toBe(0);
   });
 
   it('refuses a pickle by its name without sending it, and shows a failed import until dismissed', async () => {
