@@ -10,43 +10,16 @@ import { type ConvertStage, convertCheckpoint } from '../../src-main/core/conver
 import { readModelFolder } from '../../src-main/core/models/model-folder';
 import { createPipeline } from '../../src-main/core/pipeline/create';
 import { ProviderHealth } from '../../src-main/core/runtime/fallback';
-import { float32ToFloat16 } from '../../src-main/core/runtime/float16';
-import { type TinyCheckpoint, tinyValues } from '../fixtures/checkpoints';
+import { writeFullSizeSd15Checkpoint } from '../fixtures/checkpoints';
 
-const SHAPES = path.resolve(__dirname, '../fixtures/checkpoints/sd15-shapes.json');
 const CLIP_TOKENIZER = path.resolve(__dirname, '../../resources/tokenizers/clip');
-
-async function writeCheckpoint(file: string, tensors: TinyCheckpoint['tensors']): Promise<void> {
-  const header: Record<string, unknown> = {};
-  let offset = 0;
-  for (const tensor of tensors) {
-    const bytes = tensor.shape.reduce((a, b) => a * b, 1) * 2;
-    header[tensor.name] = { dtype: 'F16', shape: tensor.shape, data_offsets: [offset, offset + bytes] };
-    offset += bytes;
-  }
-  let json = Buffer.from(JSON.stringify(header));
-  json = Buffer.concat([json, Buffer.alloc((8 - (json.length % 8)) % 8, 0x20)]);
-  const length = Buffer.alloc(8);
-  length.writeBigUInt64LE(BigInt(json.length));
-  const handle = await fsp.open(file, 'w');
-  try {
-    await handle.write(Buffer.concat([length, json]));
-    for (const tensor of tensors) {
-      const halves = float32ToFloat16(tinyValues(tensor));
-      await handle.write(new Uint8Array(halves.buffer, halves.byteOffset, halves.byteLength));
-    }
-  } finally {
-    await handle.close();
-  }
-}
 
 async function main(): Promise<void> {
   const scratch = await fsp.mkdtemp(path.join(os.tmpdir(), 'easel-convert-bench-'));
   try {
-    const { tensors } = JSON.parse(await fsp.readFile(SHAPES, 'utf8')) as TinyCheckpoint;
     const file = path.join(scratch, 'sd15-random.safetensors');
     let started = performance.now();
-    await writeCheckpoint(file, tensors);
+    await writeFullSizeSd15Checkpoint(file);
     const size = (await fsp.stat(file)).size;
     process.stdout.write(`wrote a ${(size / 1024 ** 3).toFixed(2)} GB fp16 SD 1.5 checkpoint in ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
 
