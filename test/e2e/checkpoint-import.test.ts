@@ -10,7 +10,7 @@ import { f32, safetensorsBytes } from '../fixtures/safetensors';
 import { repoRoot, startTestHost } from '../helpers/web-host';
 import { seriousAxeProblems } from './axe';
 import { launchChromium } from './browser';
-import { closeApp, mainNav, poll, screenshotAtWindowSizes, watchPageProblems, windowSizes } from './page-kit';
+import { closeApp, dropFiles, mainNav, poll, screenshotAtWindowSizes, watchPageProblems, windowSizes } from './page-kit';
 
 const FILE_NAME = 'Night Owl v3.safetensors';
 let browser: Browser;
@@ -45,32 +45,9 @@ async function limitUpload(bytesPerSecond: number): Promise<void> {
   await network.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: bytesPerSecond });
 }
 
-/** What a drop needs from the page (the Node-side tsconfig has no DOM types). */
-interface DropGlobals {
-  atob(base64: string): string;
-  DataTransfer: new () => { items: { add(file: unknown): void } };
-  File: new (parts: unknown[], name: string, options: { type: string }) => unknown;
-}
-
-/** Drops a file on the screen the way a file manager does: dragenter, dragover, then drop, with the file in the transfer. */
-async function dropFile(name: string, bytes: Buffer, whileDragging?: () => Promise<void>): Promise<void> {
-  const dataTransfer = await page.evaluateHandle(
-    ({ name, base64 }) => {
-      const scope = globalThis as unknown as DropGlobals;
-      const binary = scope.atob(base64);
-      const data = Uint8Array.from(binary, (char) => char.charCodeAt(0));
-      const transfer = new scope.DataTransfer();
-      transfer.items.add(new scope.File([data], name, { type: 'application/octet-stream' }));
-      return transfer;
-    },
-    { name, base64: bytes.toString('base64') },
-  );
-  // Onto the sidebar, beside the Models page: anywhere in the window takes the file.
-  const target = page.getByRole('navigation', { name: 'Main' });
-  await target.dispatchEvent('dragenter', { dataTransfer });
-  await target.dispatchEvent('dragover', { dataTransfer });
-  await whileDragging?.();
-  await target.dispatchEvent('drop', { dataTransfer });
+/** Drops a file onto the sidebar, beside the Models page: anywhere in the window takes the file. */
+function dropFile(name: string, bytes: Buffer, whileDragging?: () => Promise<void>): Promise<void> {
+  return dropFiles(page.getByRole('navigation', { name: 'Main' }), [{ name, bytes, type: 'application/octet-stream' }], whileDragging);
 }
 
 interface StatusGlobals {

@@ -1,7 +1,7 @@
 import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type { Browser, Locator, Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Easel } from '../../src-main/core/easel';
@@ -11,7 +11,7 @@ import type { ModelSummary } from '../../src-preload/api';
 import { fixtureModel } from '../fixtures/models';
 import { repoRoot, startTestHost } from '../helpers/web-host';
 import { launchChromium, screenshot } from './browser';
-import { closeApp, mainNav, poll, watchPageProblems } from './page-kit';
+import { closeApp, dropFiles, mainNav, poll, watchPageProblems } from './page-kit';
 
 /** Long on purpose: past CLIP's 75 tokens, so the counter shows chunks and the layouts meet real prompts. */
 const LONG_PROMPT =
@@ -65,30 +65,6 @@ async function setNumber(label: string, value: number): Promise<void> {
 /** A small grey PNG with no parameters in it. */
 function plainPng(): Promise<Buffer> {
   return sharp({ create: { width: 64, height: 64, channels: 3, background: { r: 120, g: 130, b: 140 } } }).png().toBuffer();
-}
-
-/** What a drop needs from the page (the Node-side tsconfig has no DOM types). */
-interface DropGlobals {
-  atob(base64: string): string;
-  DataTransfer: new () => { items: { add(file: unknown): void } };
-  File: new (parts: unknown[], name: string, options: { type: string }) => unknown;
-}
-
-/** Drops a file on an element the way a file manager does: dragover, then drop, with the file in the transfer. */
-async function dropFile(target: Locator, name: string, bytes: Buffer): Promise<void> {
-  const dataTransfer = await page.evaluateHandle(
-    ({ name, base64 }) => {
-      const scope = globalThis as unknown as DropGlobals;
-      const binary = scope.atob(base64);
-      const data = Uint8Array.from(binary, (char) => char.charCodeAt(0));
-      const transfer = new scope.DataTransfer();
-      transfer.items.add(new scope.File([data], name, { type: 'image/png' }));
-      return transfer;
-    },
-    { name, base64: bytes.toString('base64') },
-  );
-  await target.dispatchEvent('dragover', { dataTransfer });
-  await target.dispatchEvent('drop', { dataTransfer });
 }
 
 async function galleryTotal(): Promise<number> {
@@ -231,7 +207,7 @@ describe('Generate and Gallery in Chromium through the web host', () => {
         'a red fox in a snowy forest, morning mist\nNegative prompt: lowres, watermark\n' +
         'Steps: 6, Sampler: DPM++ 2M, Schedule type: Karras, CFG scale: 6.5, Seed: 3456789012, Size: 64x64, Model: v1-5',
     });
-    await dropFile(page.locator('.generate-screen'), 'fox.png', a1111);
+    await dropFiles(page.locator('.generate-screen'), [{ name: 'fox.png', bytes: a1111, type: 'image/png' }]);
     await poll(() => page.getByRole('status').filter({ hasText: '"fox.png" (made with AUTOMATIC1111)' }).isVisible()).toBe(true);
     expect(await form().getByLabel('Prompt', { exact: true }).inputValue()).toBe('a red fox in a snowy forest, morning mist');
     expect(await form().getByLabel('Negative prompt', { exact: true }).inputValue()).toBe('lowres, watermark');

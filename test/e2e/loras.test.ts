@@ -1,7 +1,7 @@
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type { Browser, Locator, Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { a1111LoraHash } from '../../src-main/core/adapters/prompt-tags';
@@ -12,7 +12,7 @@ import { f32, safetensorsBytes } from '../fixtures/safetensors';
 import { repoRoot, startTestHost } from '../helpers/web-host';
 import { buildLayers } from '../unit/adapters/lora-fixtures';
 import { launchChromium, screenshot } from './browser';
-import { closeApp, mainNav, poll, screenshotAtWindowSizes, watchPageProblems } from './page-kit';
+import { closeApp, dropFiles, mainNav, poll, screenshotAtWindowSizes, watchPageProblems } from './page-kit';
 
 const PROMPT = 'a red circle on a blue background';
 
@@ -66,28 +66,6 @@ afterAll(() => closeApp({ browser, web, core, dataDir }));
 
 const form = () => page.getByRole('form', { name: 'Generation settings' });
 const prompt = () => form().getByLabel('Prompt', { exact: true });
-
-/** What a drop needs from the page (the Node-side tsconfig has no DOM types). */
-interface DropGlobals {
-  atob(base64: string): string;
-  DataTransfer: new () => { items: { add(file: unknown): void } };
-  File: new (parts: unknown[], name: string, options: { type: string }) => unknown;
-}
-
-/** Drops files the way a file manager does: dragover, then drop, with the files in the transfer. */
-async function dropFiles(target: Locator, files: Array<{ name: string; bytes: Buffer; type: string }>): Promise<void> {
-  const dataTransfer = await page.evaluateHandle((list) => {
-    const scope = globalThis as unknown as DropGlobals;
-    const transfer = new scope.DataTransfer();
-    for (const { name, base64, type } of list) {
-      const binary = scope.atob(base64);
-      transfer.items.add(new scope.File([Uint8Array.from(binary, (char) => char.charCodeAt(0))], name, { type }));
-    }
-    return transfer;
-  }, files.map(({ name, bytes, type }) => ({ name, base64: bytes.toString('base64'), type })));
-  await target.dispatchEvent('dragover', { dataTransfer });
-  await target.dispatchEvent('drop', { dataTransfer });
-}
 
 async function tokenCount(): Promise<string> {
   await poll(() => page.locator('#prompt-prompt-tokens').textContent()).toMatch(/tokens/);

@@ -1,5 +1,5 @@
 import { rm } from 'node:fs/promises';
-import type { Browser, Locator, Page } from 'playwright-core';
+import type { Browser, JSHandle, Locator, Page } from 'playwright-core';
 import { expect } from 'vitest';
 import type { Easel } from '../../src-main/core/easel';
 import type { WebHost } from '../../src-main/hosts/web-server';
@@ -70,4 +70,42 @@ export async function closeApp({ browser, web, core, dataDir, hub }: OpenedApp):
   await core?.shutdown();
   await hub?.stop();
   if (dataDir) await rm(dataDir, { recursive: true, force: true });
+}
+
+export interface DroppedFile {
+  name: string;
+  bytes: Buffer;
+  type: string;
+}
+
+/** What a drop needs from the page (the Node-side tsconfig has no DOM types). */
+interface DropGlobals {
+  atob(base64: string): string;
+  DataTransfer: new () => { items: { add(file: unknown): void } };
+  File: new (parts: unknown[], name: string, options: { type: string }) => unknown;
+}
+
+/** A DataTransfer in the page holding `files`, as a file manager's drag carries them. */
+export function fileTransfer(page: Page, files: DroppedFile[]): Promise<JSHandle> {
+  return page.evaluateHandle(
+    (list) => {
+      const scope = globalThis as unknown as DropGlobals;
+      const transfer = new scope.DataTransfer();
+      for (const { name, base64, type } of list) {
+        const binary = scope.atob(base64);
+        transfer.items.add(new scope.File([Uint8Array.from(binary, (char) => char.charCodeAt(0))], name, { type }));
+      }
+      return transfer;
+    },
+    files.map(({ name, bytes, type }) => ({ name, base64: bytes.toString('base64'), type })),
+  );
+}
+
+/** Drops files on `target` the way a file manager does: dragenter, dragover, then drop. */
+export async function dropFiles(target: Locator, files: DroppedFile[], whileDragging?: () => Promise<void>): Promise<void> {
+  const dataTransfer = await fileTransfer(target.page(), files);
+  await target.dispatchEvent('dragenter', { dataTransfer });
+  await target.dispatchEvent('dragover', { dataTransfer });
+  await whileDragging?.();
+  await target.dispatchEvent('drop', { dataTransfer });
 }
