@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { absolutePath, type ErrorInfo, type SchedulerName } from './common';
 
 /** Stable Diffusion families, and `upscaler`: a super-resolution model that enlarges pictures and takes no prompt. */
-export const modelFamilies = ['sd15', 'sd21', 'sd-turbo', 'sdxl', 'sdxl-turbo', 'lcm', 'demo', 'upscaler'] as const;
+export const modelFamilies = ['sd15', 'sd21', 'sd-turbo', 'sdxl', 'sdxl-turbo', 'lcm', 'demo', 'upscaler', 'tiny-decoder'] as const;
 export type ModelFamily = (typeof modelFamilies)[number];
 
 /** Where a model is in its life on this machine. */

@@ -28,6 +28,7 @@ const familyBase: Record<ModelFamily, AdapterBase | null> = {
   'sdxl-turbo': 'sdxl',
   demo: null,
   upscaler: null,
+  'tiny-decoder': null,
 };
 
 export const baseLabels: Record<AdapterBase, string> = { sd1: 'SD 1.x', sd2: 'SD 2.x', sdxl: 'SDXL' };

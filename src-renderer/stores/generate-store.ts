@@ -152,7 +152,7 @@ export const useGenerateStore = create<GenerateState>((set, get) => ({
       return;
     }
     const installed = result.value.filter((model) => model.state === 'installed');
-    const models = installed.filter((model) => model.family !== 'upscaler');
+    const models = installed.filter((model) => model.family !== 'upscaler' && model.family !== 'tiny-decoder');
     const upscalers = installed.filter((model) => model.family === 'upscaler');
     set({ models, upscalers, modelsLoaded: true, ...keptUpscaler(get().upscaler, upscalers) });
     const generating = models.filter(makesNewImages);
@@ -167,6 +167,11 @@ export const useGenerateStore = create<GenerateState>((set, get) => ({
   },
 
   modelChanged: (model) => {
+    // A tiny decoder add-on changes whether its family's models offer the fast decoder: read them again.
+    if (model.family === 'tiny-decoder') {
+      void get().loadModels();
+      return;
+    }
     if (model.family === 'upscaler') {
       const others = get().upscalers.filter((known) => known.id !== model.id);
       const upscalers = model.state === 'installed' ? [...others, model].sort((a, b) => a.name.localeCompare(b.name)) : others;

@@ -10,11 +10,15 @@
  */
 
 import type { ModelCapabilities, ModelFamily, SchedulerName } from '../../../src-preload/api';
+import { TINY_DECODER_ENTRIES } from './catalog-tiny-decoders';
 import { UPSCALER_ENTRIES } from './catalog-upscalers';
 
 export type { ModelFamily };
 
 export type SchedulerId = SchedulerName;
+
+/** The latent spaces a tiny decoder add-on serves: SD 1.x/2.x models share one, SDXL models another. */
+export type TinyDecoderLine = 'sd' | 'sdxl';
 
 export interface CatalogFile {
   /** Path inside the repository, which is also the path inside the model folder. */
@@ -46,6 +50,11 @@ export interface CatalogEntry {
    * prompt, so it is offered where pictures are upscaled and never for generation.
    */
   upscaleFactor?: 2 | 4;
+  /**
+   * A tiny decoder add-on (family `tiny-decoder`): the models it decodes for, by latent space ('sd': SD 1.x/2.x,
+   * 'sdxl': SDXL). Every such model without a tiny decoder of its own uses it once it is installed.
+   */
+  tinyDecoderFor?: TinyDecoderLine;
   source: ModelSource;
   files: CatalogFile[];
   /**
@@ -342,6 +351,7 @@ export const CATALOG: readonly CatalogEntry[] = [
     provenance: ['Easel project: resources/models/easel-demo'],
   }),
   ...UPSCALER_ENTRIES,
+  ...TINY_DECODER_ENTRIES,
 ];
 
 export function findCatalogEntry(id: string): CatalogEntry | undefined {

@@ -28,6 +28,7 @@ export type { ModelArchitecture } from './model-folder/classify';
 export { REFUSED_EXTENSIONS, isRefusedFile } from './model-folder/files';
 export type { OnnxElementType, OnnxValueInfo } from './model-folder/onnx-file';
 export { readUpscalerFolder, type UpscalerFolder } from './model-folder/upscaler';
+export { readTinyDecoderFolder, TINY_DECODER_ADDON_COMPONENT, type TinyDecoderFolder } from './model-folder/tiny-decoder';
 
 /** The ONNX graphs a model folder can hold, by the folder each lives in. */
 export type ModelPartName = 'text_encoder' | 'text_encoder_2' | 'unet' | 'vae_decoder' | 'vae_encoder' | 'vae_decoder_tiny';

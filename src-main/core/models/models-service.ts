@@ -10,13 +10,13 @@ import type {
 } from '../../../src-preload/api';
 import { EaselError, toErrorInfo } from '../errors';
 import { formatProgress } from '../format';
-import { CATALOG, type CatalogEntry } from './catalog';
+import { CATALOG, type CatalogEntry, type ModelFamily, type TinyDecoderLine } from './catalog';
 import { freeBytesOn, volumeName } from './disk-space';
 import { Downloader, type DownloadEvent, type DownloaderOptions, type DownloadRequest } from './downloader';
 import { proxySettingsFromEnv } from './http';
 import { offeredSchedulers } from '../pipeline/offered-schedulers';
 import type { GenerationModel } from '../pipeline/types';
-import { ModelFolderCache } from './model-folder';
+import { ModelFolderCache, readTinyDecoderFolder } from './model-folder';
 import { requireModelFolderTopLevel } from './import-guard';
 import { ModelStore, type InstalledModel } from './store';
 import type { UpscaleModel } from '../upscale/upscale-image';
@@ -84,20 +84,22 @@ export class ModelsService {
   async list(): Promise<ModelSummary[]> {
     const installed = await (await this.store()).list();
     const byId = new Map(installed.map((model) => [model.id, model]));
+    const addons = tinyDecoderLines(installed);
     const summaries = this.catalog
       .filter((entry) => entry.source.kind === 'huggingface' || byId.has(entry.id))
-      .map((entry) => this.summarise(entry.id, entry, byId.get(entry.id)));
+      .map((entry) => this.summarise(entry.id, entry, byId.get(entry.id), addons));
     for (const model of installed) {
-      if (!this.catalog.some((entry) => entry.id === model.id)) summaries.push(this.summarise(model.id, undefined, model));
+      if (!this.catalog.some((entry) => entry.id === model.id)) summaries.push(this.summarise(model.id, undefined, model, addons));
     }
     return summaries;
   }
 
   async get(id: string): Promise<ModelSummary> {
     const entry = this.catalog.find((candidate) => candidate.id === id);
-    const installed = await (await this.store()).get(id);
+    const store = await this.store();
+    const installed = await store.get(id);
     if (!entry && !installed) throw new EaselError('not_found', `Easel has no model called ${JSON.stringify(id)}.`, { id });
-    return this.summarise(id, entry, installed);
+    return this.summarise(id, entry, installed, tinyDecoderLines(await store.list()));
   }
 
   /** A model ready for the pipeline: its folder read and checked, with its name; a clear error when it cannot be used yet. */
@@ -116,13 +118,27 @@ export class ModelsService {
     if (installed.family === 'upscaler') {
       throw new EaselError('invalid_request', `${installed.displayName} is an upscaler: it enlarges pictures and cannot make one from a prompt.`, { id });
     }
+    if (installed.family === 'tiny-decoder') {
+      throw new EaselError('invalid_request', `${installed.displayName} is a tiny decoder: it speeds up the models of its family and cannot make a picture itself.`, { id });
+    }
     const schedulers = installed.catalog?.schedulers;
+    const folder = await this.folders.read(installed.dir);
+    const addon = folder.parts.vae_decoder_tiny === undefined ? await this.tinyDecoderAddon(folder.xl ? 'sdxl' : 'sd') : null;
     return {
       id,
       name: installed.displayName,
-      folder: await this.folders.read(installed.dir),
+      folder,
       ...(schedulers === undefined ? {} : { schedulers }),
+      ...(addon === null ? {} : { tinyDecoderAddon: addon }),
     };
+  }
+
+  /** The installed tiny decoder add-on for this latent space, its file checked; null when none is installed and complete. */
+  private async tinyDecoderAddon(line: TinyDecoderLine) {
+    const installed = (await (await this.store()).list()).find(
+      (model) => model.state === 'complete' && model.family === 'tiny-decoder' && model.catalog?.tinyDecoderFor === line,
+    );
+    return installed === undefined ? null : readTinyDecoderFolder(installed.dir);
   }
 
   /** An installed upscaler, ready to enlarge with; a clear error when the id names none or it is not ready. */
@@ -386,7 +402,12 @@ export class ModelsService {
     return next;
   }
 
-  private summarise(id: string, entry: CatalogEntry | undefined, installed: InstalledModel | undefined): ModelSummary {
+  private summarise(
+    id: string,
+    entry: CatalogEntry | undefined,
+    installed: InstalledModel | undefined,
+    addons: ReadonlySet<TinyDecoderLine> = new Set(),
+  ): ModelSummary {
     const catalogEntry = entry ?? installed?.catalog;
     const download = this.active.get(id)?.status ?? this.stopped.get(id) ?? null;
     let state: ModelState = installed ? STATE_OF_INSTALLED[installed.state] : 'available';
@@ -399,7 +420,7 @@ export class ModelsService {
       description: catalogEntry?.description ?? 'Imported from a folder on this computer.',
       family: catalogEntry?.family ?? installed?.family ?? 'sd15',
       inpainting: catalogEntry?.inpainting ?? installed?.inpainting ?? false,
-      tinyDecoder: installed?.tinyDecoder ?? false,
+      tinyDecoder: (installed?.tinyDecoder ?? false) || (installed !== undefined && addonLineOf(installed.family) !== null && addons.has(addonLineOf(installed.family)!)),
       upscaleFactor: catalogEntry?.upscaleFactor ?? null,
       origin: catalogEntry?.source.kind === 'builtin' ? 'builtin' : catalogEntry ? 'catalog' : 'imported',
       state,
@@ -413,4 +434,22 @@ export class ModelsService {
       download: download ? { ...download } : null,
     };
   }
+}
+
+/** The latent spaces whose tiny decoder add-on is installed and complete. */
+function tinyDecoderLines(installed: readonly InstalledModel[]): ReadonlySet<TinyDecoderLine> {
+  const lines = installed
+    .filter((model) => model.state === 'complete' && model.family === 'tiny-decoder')
+    .flatMap((model) => (model.catalog?.tinyDecoderFor === undefined ? [] : [model.catalog.tinyDecoderFor]));
+  return new Set(lines);
+}
+
+/**
+ * The add-on a family's models decode with. LCM is counted with SD 1.x (the catalog's LCM is SD 1.5-based); the
+ * pipeline decides from the folder itself, so an SDXL-based LCM import still gets TAESDXL there.
+ */
+function addonLineOf(family: ModelFamily): TinyDecoderLine | null {
+  if (family === 'sdxl' || family === 'sdxl-turbo') return 'sdxl';
+  if (family === 'sd15' || family === 'sd21' || family === 'sd-turbo' || family === 'lcm') return 'sd';
+  return null;
 }

@@ -6,7 +6,7 @@ import { EaselError } from '../errors';
 import { CATALOG, type CatalogEntry, type ModelFamily } from './catalog';
 import { sha256OfFile } from './verify';
 import { MANIFEST_NAME, readManifest, writeManifest, type ModelManifest } from './manifest';
-import { MODEL_INDEX, type ModelFolder, readModelFolder, readUpscalerFolder, TINY_DECODER_FILE } from './model-folder';
+import { MODEL_INDEX, type ModelFolder, readModelFolder, readTinyDecoderFolder, readUpscalerFolder, TINY_DECODER_FILE } from './model-folder';
 
 export type ModelState = 'complete' | 'partial' | 'corrupt' | 'missing-files';
 
@@ -95,7 +95,11 @@ async function exists(file: string): Promise<boolean> {
 async function folderProblems(model: InstalledModel): Promise<VerifyProblem[]> {
   const { dir } = model;
   try {
-    await (model.family === 'upscaler' ? readUpscalerFolder(dir) : readModelFolder(dir));
+    await (model.family === 'upscaler'
+      ? readUpscalerFolder(dir)
+      : model.family === 'tiny-decoder'
+        ? readTinyDecoderFolder(dir)
+        : readModelFolder(dir));
     return [];
   } catch (error) {
     if (!(error instanceof EaselError) || (error.code !== 'model_invalid' && error.code !== 'model_unsafe')) throw error;

@@ -19,7 +19,7 @@ import {
 } from './latents';
 import { type GuidanceBatching, splitsGuidance } from './memory';
 import type { GeneratedImage } from '../generated-image';
-import type { ModelFolder, ModelPartName } from '../models/model-folder';
+import { type ModelFolder, type ModelPartName, TINY_DECODER_ADDON_COMPONENT, type TinyDecoderFolder } from '../models/model-folder';
 import { type EditPlan, composeEdit, decodeInitImage, editSettings, prepareEdit } from './edit';
 import { Previewer } from './previews';
 import { tileSizes } from './tiles';
@@ -68,6 +68,8 @@ interface LoadedModel {
   id: string;
   name: string;
   folder: ModelFolder;
+  /** The tiny decoder of its family installed beside it, used when the folder carries none (see hasTinyDecoder). */
+  tinyDecoderAddon: TinyDecoderFolder | null;
   tokenizer: PromptTokenizer;
   tokenizer2: PromptTokenizer | null;
   /** LoRAs and embeddings the prompts ask for, and the prompts without their LoRA tags. */
@@ -166,10 +168,10 @@ export class TextToImage {
         { field: 'initImage.strength' },
       );
     }
-    if (request.decoder === 'tiny' && model.folder.parts.vae_decoder_tiny === undefined) {
+    if (request.decoder === 'tiny' && !hasTinyDecoder(model)) {
       throw new EaselError(
         'invalid_request',
-        `The model ${model.folder.name} has no tiny decoder (vae_decoder_tiny/model.onnx); choose the full decoder, or add one to the model (see README, "Fast decode").`,
+        `The model ${model.folder.name} has no tiny decoder (vae_decoder_tiny/model.onnx) and the tiny decoder of its family is not installed; choose the full decoder, or download ${model.folder.xl ? 'TAESDXL' : 'TAESD'} from the Models screen (see README, "Fast decode").`,
         { field: 'decoder' },
       );
     }
@@ -202,7 +204,7 @@ export class TextToImage {
     const order = await this.candidates(request, options.fallback ?? true);
     const renderFirst = async (provider: ProviderName, skipped: readonly SkippedProvider[]): Promise<FirstImage> => {
       const notes = skipped.map(skipNote);
-      plan.decoder = chooseDecoder(request, model.folder, provider);
+      plan.decoder = chooseDecoder(request, model, provider);
       plan.lean = splitsGuidance(this.deps.guidanceBatching ?? 'auto', provider, plan.latentHeight, plan.latentWidth, this.deps.freeMemory);
       const sessions = await this.openSessions(model, provider, plan);
       checkSize(plan, sessions.unetLayout);
@@ -270,7 +272,7 @@ export class TextToImage {
   }
 
   /** The tokenizers, slow to build, are kept per folder; another model's sessions go first when asked to. */
-  private async loadModel({ id, name, folder }: GenerationModel, request: GenerationParams, sources: AdapterSources): Promise<LoadedModel> {
+  private async loadModel({ id, name, folder, tinyDecoderAddon }: GenerationModel, request: GenerationParams, sources: AdapterSources): Promise<LoadedModel> {
     if (this.deps.oneModelAtATime === true) {
       if (this.lastModelDir !== null && this.lastModelDir !== folder.dir) await this.deps.sessions.releaseModel(this.lastModelDir);
       this.lastModelDir = folder.dir;
@@ -283,6 +285,7 @@ export class TextToImage {
       id,
       name,
       folder,
+      tinyDecoderAddon: folder.parts.vae_decoder_tiny === undefined ? (tinyDecoderAddon ?? null) : null,
       tokenizer: tokenizer.withAddedTokens(adapters.addedTokens('text_encoder')),
       tokenizer2: tokenizer2?.withAddedTokens(adapters.addedTokens('text_encoder_2')) ?? null,
       adapters,
@@ -330,9 +333,12 @@ export class TextToImage {
     return fallback ? candidates : candidates.slice(0, 1);
   }
 
-  private async openSessions({ folder, adapters }: LoadedModel, provider: ProviderName, plan: RequestPlan): Promise<ProviderSessions> {
+  private async openSessions(model: LoadedModel, provider: ProviderName, plan: RequestPlan): Promise<ProviderSessions> {
     const options = plan.lean ? { ...this.deps.sessionOptions, memoryArena: false } : this.deps.sessionOptions;
+    const { folder, adapters, tinyDecoderAddon } = model;
     const open = (part: ModelPartName) => this.deps.sessions.get(folder.dir, part, provider, options, adapters.variant(part));
+    const openTiny = () =>
+      tinyDecoderAddon === null ? open('vae_decoder_tiny') : this.deps.sessions.get(tinyDecoderAddon.dir, TINY_DECODER_ADDON_COMPONENT, provider, options);
     const unet = await open('unet');
     const unetLayout = readUnetLayout(unet);
     if (unetLayout.textEmbeds !== null && !folder.xl) {
@@ -346,8 +352,7 @@ export class TextToImage {
       encoder2: folder.parts.text_encoder_2 === undefined ? null : await open('text_encoder_2'),
       decoder: plan.decoder === 'full' ? await open('vae_decoder') : null,
       tinyDecoder:
-        folder.parts.vae_decoder_tiny !== undefined && (plan.decoder === 'tiny' || plan.request.preview)
-          ? await open('vae_decoder_tiny')
+        hasTinyDecoder(model) && (plan.decoder === 'tiny' || plan.request.preview) ? await openTiny()
           : null,
       vaeEncoder: plan.request.initImage !== undefined ? await open('vae_encoder') : null,
     };
@@ -588,9 +593,14 @@ function checkSize(plan: RequestPlan, layout: UnetLayout): void {
  * The decoder for this run: as asked, or for 'auto' the tiny one where it makes the difference, on a CPU
  * (where the full decoder of a 512x512 image takes as long as several UNet steps) and when the model has one.
  */
-function chooseDecoder(request: GenerationParams, folder: ModelFolder, provider: ProviderName): DecoderUsed {
+function chooseDecoder(request: GenerationParams, model: LoadedModel, provider: ProviderName): DecoderUsed {
   if (request.decoder !== 'auto') return request.decoder;
-  return provider === 'cpu' && folder.parts.vae_decoder_tiny !== undefined ? 'tiny' : 'full';
+  return provider === 'cpu' && hasTinyDecoder(model) ? 'tiny' : 'full';
+}
+
+/** The model carries a tiny decoder of its own, or the one of its family is installed. */
+function hasTinyDecoder(model: LoadedModel): boolean {
+  return model.folder.parts.vae_decoder_tiny !== undefined || model.tinyDecoderAddon !== null;
 }
 
 /** "WebGPU skipped: <why>", for an image's notes. */

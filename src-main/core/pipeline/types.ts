@@ -1,7 +1,7 @@
 import type { GenerateRequest, ProviderName, SchedulerName } from '../../../src-preload/api';
 import type { AdapterSources } from '../adapters/adapter-cache';
 import type { GeneratedImage } from '../generated-image';
-import type { ModelFolder } from '../models/model-folder';
+import type { ModelFolder, TinyDecoderFolder } from '../models/model-folder';
 
 /**
  * What the pipeline makes images from: a validated request without its model id (the model travels
@@ -16,6 +16,8 @@ export interface GenerationModel {
   folder: ModelFolder;
   /** The only schedulers its pictures come out right with (from its catalog entry); any scheduler when absent. */
   schedulers?: readonly SchedulerName[];
+  /** The installed tiny decoder of its family, used when the folder has no vae_decoder_tiny/ of its own. */
+  tinyDecoderAddon?: TinyDecoderFolder;
 }
 
 /** A cheap look at the latents while they are denoised: RGB bytes at 1/8 of the image size. */

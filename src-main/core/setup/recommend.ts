@@ -43,7 +43,7 @@ const CPU_VAE_DECODE_UNET_CALLS = 1.5;
  * attention heads); SDXL's 2.6 B-weight UNet costs about 1.8× per latent pixel (it skips attention at the
  * highest resolution). The demo's cost comes from its weights instead (see `weightsGmacs`).
  */
-const familyCost: Record<Exclude<ModelFamily, 'demo' | 'upscaler'>, number> = {
+const familyCost: Record<Exclude<ModelFamily, 'demo' | 'upscaler' | 'tiny-decoder'>, number> = {
   sd15: 1,
   lcm: 1,
   sd21: 1.05,
@@ -61,8 +61,9 @@ const quality: Record<ModelFamily, number> = {
   'sdxl-turbo': 3,
   'sd-turbo': 2,
   demo: 0,
-  // Upscalers draw nothing; recommend() never estimates them.
+  // Upscalers and tiny decoders draw nothing; recommend() never estimates them.
   upscaler: 0,
+  'tiny-decoder': 0,
 };
 
 /** A model that makes an image within this is pleasant to use; past it, a faster model is preferred. */
@@ -178,7 +179,7 @@ function secondsPerImage(entry: CatalogEntry, device: Device, selfTest: SelfTest
   }
   const perCall = isDemo(entry)
     ? weightsGmacs(unetBytes(entry), latentPixels)
-    : SD15_UNET_GMACS * familyCost[entry.family as Exclude<ModelFamily, 'demo' | 'upscaler'>] * (latentPixels / SD15_LATENT_PIXELS);
+    : SD15_UNET_GMACS * familyCost[entry.family as Exclude<ModelFamily, 'demo' | 'upscaler' | 'tiny-decoder'>] * (latentPixels / SD15_LATENT_PIXELS);
   const decodeGmacs = device.provider === 'cpu' ? CPU_VAE_DECODE_UNET_CALLS * SD15_UNET_GMACS : VAE_DECODE_GMACS_512;
   const decode = isDemo(entry) ? 0 : decodeGmacs * ((width * height) / (512 * 512));
   return (steps * batchOf(entry.family, guidance) * perCall + decode) / device.rate;
@@ -268,7 +269,7 @@ function summarise(chosen: ModelEstimate, device: Device, hardware: HardwareRepo
  */
 export function recommend(hardware: HardwareReport, selfTest: SelfTestReport, catalog: readonly CatalogEntry[]): Recommendation {
   const devices = bestDevice(hardware, selfTest);
-  const estimates = catalog.filter((entry) => entry.family !== 'upscaler').map((entry) => estimateFor(entry, devices, hardware, selfTest));
+  const estimates = catalog.filter((entry) => entry.family !== 'upscaler' && entry.family !== 'tiny-decoder').map((entry) => estimateFor(entry, devices, hardware, selfTest));
   const demo = estimates.find((estimate) => estimate.family === 'demo');
   const chosen = choose(estimates) ?? demo;
   if (chosen === undefined) {

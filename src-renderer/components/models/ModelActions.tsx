@@ -59,7 +59,7 @@ export function ModelActions({ model, inUse }: { model: ModelSummary; inUse: boo
         const ready = model.state === 'installed';
         return (
           <>
-            {ready && !inUse && model.family !== 'upscaler' && (
+            {ready && !inUse && model.family !== 'upscaler' && model.family !== 'tiny-decoder' && (
               <button type="button" className="primary" disabled={!!busy} onClick={() => void use(id)}>
                 Use this model
               </button>

@@ -48,7 +48,7 @@ function ModelFacts({ model }: { model: ModelSummary }) {
         <dt>Needs</dt>
         <dd>{needs(model.requirements)}</dd>
       </div>
-      {model.upscaleFactor === null ? (
+      {model.family === 'tiny-decoder' ? null : model.upscaleFactor === null ? (
         <>
           <div>
             <dt>Native size</dt>

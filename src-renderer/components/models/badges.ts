@@ -9,6 +9,7 @@ const FAMILY_LABELS: Record<ModelFamily, string> = {
   lcm: 'LCM',
   demo: 'Demo',
   upscaler: 'Upscaler',
+  'tiny-decoder': 'Tiny decoder',
 };
 
 const ORIGIN_LABELS: Record<ModelSummary['origin'], string | null> = {

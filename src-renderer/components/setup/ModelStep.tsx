@@ -14,7 +14,7 @@ interface Option {
 function orderedOptions(models: ModelSummary[], estimates: ModelEstimate[]): Option[] {
   const rank = new Map(estimates.map((estimate, index) => [estimate.modelId, index]));
   return models
-    .filter((model) => model.origin !== 'builtin' && model.family !== 'upscaler')
+    .filter((model) => model.origin !== 'builtin' && model.family !== 'upscaler' && model.family !== 'tiny-decoder')
     .map((model) => ({ model, estimate: estimates.find((estimate) => estimate.modelId === model.id) }))
     .sort((a, b) => (rank.get(a.model.id) ?? Infinity) - (rank.get(b.model.id) ?? Infinity));
 }

@@ -49,7 +49,7 @@ describe('catalog', () => {
   });
 
   it('gives every downloadable model a placeholder it can draw and no suggestion to look elsewhere', () => {
-    for (const entry of CATALOG.filter((e) => e.source.kind === 'huggingface' && e.family !== 'upscaler')) {
+    for (const entry of CATALOG.filter((e) => e.source.kind === 'huggingface' && e.family !== 'upscaler' && e.family !== 'tiny-decoder')) {
       expect(entry.capabilities.examples, entry.id).toContain(entry.capabilities.placeholder);
       expect(entry.capabilities.suggestedModelId, entry.id).toBeNull();
     }
@@ -67,7 +67,7 @@ describe('catalog', () => {
   });
 
   it('lists every file the ONNX pipeline loads', () => {
-    for (const entry of CATALOG.filter((e) => e.family !== 'upscaler')) {
+    for (const entry of CATALOG.filter((e) => e.family !== 'upscaler' && e.family !== 'tiny-decoder')) {
       const paths = entry.files.map((f) => f.path);
       const needed = ['model_index.json', 'scheduler/scheduler_config.json', 'tokenizer/vocab.json', 'tokenizer/merges.txt',
         'text_encoder/model.onnx', 'unet/model.onnx', 'vae_decoder/model.onnx'];
@@ -129,6 +129,21 @@ describe('catalog', () => {
       }
     }
     expect(CATALOG.filter((e) => e.upscaleFactor !== undefined).every((e) => e.family === 'upscaler')).toBe(true);
+  });
+
+  it('offers TAESD and TAESDXL as tiny decoders for their families, each a pinned optimum-style decoder with its SHA-256', () => {
+    const decoders = CATALOG.filter((e) => e.family === 'tiny-decoder');
+    expect(decoders.map((e) => [e.id, e.tinyDecoderFor])).toEqual([
+      ['taesd', 'sd'],
+      ['taesdxl', 'sdxl'],
+    ]);
+    for (const entry of decoders) {
+      expect(entry.source.kind === 'huggingface' && entry.source.revision, entry.id).toMatch(/^[0-9a-f]{7,40}$/);
+      expect(entry.files.map((f) => f.path), entry.id).toEqual(['vae_decoder/model.onnx']);
+      expect(entry.files[0]!.sha256, entry.id).toMatch(/^[0-9a-f]{64}$/);
+      expect(entry.licence.name).toBe('MIT');
+    }
+    expect(CATALOG.filter((e) => e.tinyDecoderFor !== undefined).every((e) => e.family === 'tiny-decoder')).toBe(true);
   });
 
   it('describes the built-in upscalers as the files they ship with are', async () => {
