@@ -150,6 +150,16 @@ describe('the generate store', () => {
     expect(useGenerateStore.getState()).toMatchObject({ upscalers: [], upscaler: 'auto', modelId: 'sd15' });
   });
 
+  it('never offers a tiny decoder add-on as a model, and reads the models again when one is installed so they offer the fast decoder', async () => {
+    const taesd = model('taesd', { family: 'tiny-decoder' });
+    fake.answer('models.list', [sd15, taesd]);
+    await useGenerateStore.getState().loadModels();
+    expect(useGenerateStore.getState().models.map((known) => [known.id, known.tinyDecoder])).toEqual([['sd15', false]]);
+    fake.answer('models.list', [{ ...sd15, tinyDecoder: true }, taesd]);
+    useGenerateStore.getState().modelChanged(taesd);
+    await expect.poll(() => useGenerateStore.getState().models.map((known) => [known.id, known.tinyDecoder])).toEqual([['sd15', true]]);
+  });
+
   it('builds no request without a model', () => {
     expect(useGenerateStore.getState().takeRequest('auto')).toBeNull();
   });
