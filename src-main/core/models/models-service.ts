@@ -96,10 +96,9 @@ export class ModelsService {
 
   async get(id: string): Promise<ModelSummary> {
     const entry = this.catalog.find((candidate) => candidate.id === id);
-    const store = await this.store();
-    const installed = await store.get(id);
+    const installed = await (await this.store()).get(id);
     if (!entry && !installed) throw new EaselError('not_found', `Easel has no model called ${JSON.stringify(id)}.`, { id });
-    return this.summarise(id, entry, installed, tinyDecoderLines(await store.list()));
+    return this.summarise(id, entry, installed, tinyDecoderLines(await this.installedTinyDecoders()));
   }
 
   /** A model ready for the pipeline: its folder read and checked, with its name; a clear error when it cannot be used yet. */
@@ -135,10 +134,15 @@ export class ModelsService {
 
   /** The installed tiny decoder add-on for this latent space, its file checked; null when none is installed and complete. */
   private async tinyDecoderAddon(line: TinyDecoderLine) {
-    const installed = (await (await this.store()).list()).find(
-      (model) => model.state === 'complete' && model.family === 'tiny-decoder' && model.catalog?.tinyDecoderFor === line,
-    );
+    const installed = (await this.installedTinyDecoders()).find((model) => model.state === 'complete' && model.catalog?.tinyDecoderFor === line);
     return installed === undefined ? null : readTinyDecoderFolder(installed.dir);
+  }
+
+  /** The catalog's tiny decoder add-ons that are on disk, looked up by id (cheaper than listing every model). */
+  private async installedTinyDecoders(): Promise<InstalledModel[]> {
+    const store = await this.store();
+    const found = await Promise.all(this.catalog.filter((entry) => entry.family === 'tiny-decoder').map((entry) => store.get(entry.id)));
+    return found.filter((model): model is InstalledModel => model !== undefined);
   }
 
   /** An installed upscaler, ready to enlarge with; a clear error when the id names none or it is not ready. */
