@@ -6,10 +6,11 @@ import { runGenerateCommand } from './cli/generate';
 import { runModelsCommand } from './cli/models';
 import { childMessageStream, runInChild } from './cli/native-output';
 import { runUpscaleCommand } from './cli/upscale';
-import { currentPathEnvironment, embeddingDir, loraDir, modelsDir, resolveAppPaths } from './core/app-paths';
+import { type AppPaths, currentPathEnvironment, embeddingDir, loraDir, modelsDir, resolveAppPaths } from './core/app-paths';
 import { DEMO_MODEL_ID } from './core/models/catalog';
 import { ModelsService } from './core/models/models-service';
 import { SettingsStore } from './core/settings/settings-store';
+import type { Settings } from '../src-preload/api';
 
 const usage = `Easel — generate images from text, locally.
 
@@ -37,6 +38,17 @@ function loadsModels(command: string, rest: string[]): boolean {
 /** Easel's own stderr when this process is the child of runInChild; null otherwise. */
 const messages = childMessageStream(process.env);
 
+/** The models the user's settings point at, read once for one command: nothing here changes them. */
+function cliModelsService(paths: AppPaths, settings: Settings): ModelsService {
+  return new ModelsService({
+    modelsDir: async () => modelsDir(paths, settings),
+    builtinModelsDir: paths.builtinModels,
+    settings: async () => settings,
+    env: process.env,
+    onChange: () => undefined,
+  });
+}
+
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   if (messages === null && command !== undefined && loadsModels(command, rest) && !rest.includes('--help') && !rest.includes('-h')) {
@@ -49,13 +61,7 @@ async function main(argv: string[]): Promise<number> {
   switch (command) {
     case 'generate': {
       const settings = await new SettingsStore({ dataDir: paths.data }).get();
-      const models = new ModelsService({
-        modelsDir: async () => modelsDir(paths, settings),
-        builtinModelsDir: paths.builtinModels,
-        settings: async () => settings,
-        env: process.env,
-        onChange: () => undefined,
-      });
+      const models = cliModelsService(paths, settings);
       return runGenerateCommand(rest, {
         ...io,
         models,
@@ -85,13 +91,7 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'upscale': {
       const settings = await new SettingsStore({ dataDir: paths.data }).get();
-      const models = new ModelsService({
-        modelsDir: async () => modelsDir(paths, settings),
-        builtinModelsDir: paths.builtinModels,
-        settings: async () => settings,
-        env: process.env,
-        onChange: () => undefined,
-      });
+      const models = cliModelsService(paths, settings);
       return runUpscaleCommand(rest, { ...io, models, modelDirs: [modelsDir(paths, settings), paths.builtinModels] });
     }
     case 'doctor': {
