@@ -59,6 +59,19 @@ export function refuseCodeRunningFiles(root: string, files: readonly string[]): 
   );
 }
 
+/** The files under `root` once none of them could run code; `missing` is the error when the folder cannot be listed. */
+export async function listLoadableFiles(root: string, missing: () => EaselError): Promise<string[]> {
+  let files: string[];
+  try {
+    files = await listFiles(root);
+  } catch (error) {
+    if (error instanceof EaselError) throw error;
+    throw missing();
+  }
+  refuseCodeRunningFiles(root, files);
+  return files;
+}
+
 /** A JSON object from the folder; null when the file is absent and `required` is false. */
 export async function readJsonObject(root: string, relative: string, required: true): Promise<Record<string, unknown>>;
 export async function readJsonObject(root: string, relative: string, required: false): Promise<Record<string, unknown> | null>;

@@ -6,7 +6,7 @@
  */
 import path from 'node:path';
 import { EaselError } from '../../errors';
-import { listFiles, refuseCodeRunningFiles } from './files';
+import { listLoadableFiles } from './files';
 import { checkOnnxFile, type OnnxValueInfo } from './onnx-file';
 
 /** Where an add-on folder keeps its decoder; the session cache opens `<dir>/<component>/model.onnx`. */
@@ -21,14 +21,7 @@ export interface TinyDecoderFolder {
 
 export async function readTinyDecoderFolder(dir: string): Promise<TinyDecoderFolder> {
   const root = path.resolve(dir);
-  let files: string[];
-  try {
-    files = await listFiles(root);
-  } catch (error) {
-    if (error instanceof EaselError) throw error;
-    throw new EaselError('not_found', `No tiny decoder folder at ${root}.`, { dir: root });
-  }
-  refuseCodeRunningFiles(root, files);
+  const files = await listLoadableFiles(root, () => new EaselError('not_found', `No tiny decoder folder at ${root}.`, { dir: root }));
   const relative = `${TINY_DECODER_ADDON_COMPONENT}/model.onnx`;
   if (!files.includes(relative)) {
     throw new EaselError('model_invalid', `The tiny decoder at ${root} has no ${relative}.`, { dir: root, missing: [relative] });

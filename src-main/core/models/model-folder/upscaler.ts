@@ -7,7 +7,7 @@
  */
 import path from 'node:path';
 import { EaselError } from '../../errors';
-import { listFiles, refuseCodeRunningFiles } from './files';
+import { listLoadableFiles } from './files';
 import { checkOnnxFile, type OnnxValueInfo } from './onnx-file';
 
 export interface UpscalerFolder {
@@ -25,14 +25,7 @@ export interface UpscalerFolder {
 
 export async function readUpscalerFolder(dir: string): Promise<UpscalerFolder> {
   const root = path.resolve(dir);
-  let files: string[];
-  try {
-    files = await listFiles(root);
-  } catch (error) {
-    if (error instanceof EaselError) throw error;
-    throw new EaselError('not_found', `model: no upscaler folder at ${root}.`, { field: 'model', dir: root });
-  }
-  refuseCodeRunningFiles(root, files);
+  const files = await listLoadableFiles(root, () => new EaselError('not_found', `model: no upscaler folder at ${root}.`, { field: 'model', dir: root }));
   const onnx = files.filter((file) => file.endsWith('.onnx') && !file.includes('/'));
   if (onnx.length !== 1) {
     throw new EaselError('model_invalid', `model: ${root} should hold one .onnx upscaler; it holds ${onnx.length}.`, {
