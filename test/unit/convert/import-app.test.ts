@@ -8,6 +8,7 @@ import { createHandlers } from '../../../src-main/hosts/handlers';
 import { writeTinyCheckpoint } from '../../fixtures/checkpoints';
 import { useTempDirs } from '../../helpers/temp';
 import { testPaths } from '../../helpers/web-host';
+import { finishedJob } from '../../helpers/jobs';
 
 const tempDir = useTempDirs();
 let easel: Easel | undefined;
@@ -15,16 +16,6 @@ afterEach(async () => {
   await easel?.shutdown();
   easel = undefined;
 });
-
-async function finished(dispatch: ReturnType<typeof createDispatcher>, id: string): Promise<JobSummary> {
-  for (;;) {
-    const result = await dispatch('jobs.list', {});
-    if (!result.ok) throw new Error(result.error.message);
-    const job = (result.value as JobSummary[]).find((candidate) => candidate.id === id);
-    if (job && ['done', 'failed', 'cancelled'].includes(job.state)) return job;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 describe('models.import with a .safetensors checkpoint, in the app', () => {
   it('converts and announces the model, keeps no optimised graphs of the staging folder, and the model generates', async () => {
@@ -57,7 +48,7 @@ describe('models.import with a .safetensors checkpoint, in the app', () => {
       provider: 'cpu',
     });
     if (!queued.ok) throw new Error(queued.error.message);
-    expect(await finished(dispatch, (queued.value as JobSummary).id)).toMatchObject({ state: 'done' });
+    expect(await finishedJob(dispatch, (queued.value as JobSummary).id)).toMatchObject({ state: 'done' });
     expect((await readdir(optimized)).length).toBeGreaterThan(0);
   }, 120_000);
 });

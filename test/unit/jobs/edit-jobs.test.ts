@@ -12,6 +12,7 @@ import { checkUpscaleSize } from '../../../src-main/core/jobs/upscale-job';
 import { useTempDirs } from '../../helpers/temp';
 import { galleryItem } from '../renderer/stores/fake-easel';
 import { testPaths } from '../../helpers/web-host';
+import { finishedJob } from '../../helpers/jobs';
 
 /** Upscales and hires fix through the contract, on the built-in demo model and the built-in upscalers. */
 const tempDir = useTempDirs();
@@ -49,16 +50,6 @@ async function enqueued(result: Awaited<ReturnType<Dispatch>>): Promise<JobSumma
   return result.value as JobSummary;
 }
 
-async function finished(dispatch: Dispatch, id: string): Promise<JobSummary> {
-  for (;;) {
-    const jobs = await dispatch('jobs.list', {});
-    if (!jobs.ok) throw new Error(jobs.error.message);
-    const job = (jobs.value as JobSummary[]).find((candidate) => candidate.id === id);
-    if (job && ['done', 'failed', 'cancelled'].includes(job.state)) return job;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
 async function pixels(file: string) {
   return sharp(file).removeAlpha().raw().toBuffer({ resolveWithObject: true });
 }
@@ -66,14 +57,14 @@ async function pixels(file: string) {
 describe('upscale jobs', () => {
   it('enlarge a gallery image tile by tile, and save it next to its source with the upscale fields', async () => {
     const { dispatch, events, galleryDir } = await setUp();
-    const made = await finished(dispatch, (await enqueued(await dispatch('jobs.enqueue', demoRequest()))).id);
+    const made = await finishedJob(dispatch, (await enqueued(await dispatch('jobs.enqueue', demoRequest()))).id);
     expect(made).toMatchObject({ state: 'done', kind: 'generate' });
     const source = made.results[0]!;
 
     const queued = await enqueued(await dispatch('upscale.enqueue', { imageId: source.id, scale: 4 }));
     expect(queued).toMatchObject({ kind: 'upscale', upscale: { sourceId: source.id, scale: 4, upscaler: 'esrgan-slim-x4' } });
     expect(queued.request).toMatchObject({ width: 256, height: 256, prompt: source.meta.prompt });
-    const job = await finished(dispatch, queued.id);
+    const job = await finishedJob(dispatch, queued.id);
     expect(job.state).toBe('done');
     const result = job.results[0]!;
     expect(result).toMatchObject({ width: 256, height: 256 });
@@ -96,8 +87,8 @@ describe('upscale jobs', () => {
 
   it('use Lanczos when asked, and match sharp’s Lanczos resampling of the source', async () => {
     const { dispatch, galleryDir } = await setUp();
-    const source = (await finished(dispatch, (await enqueued(await dispatch('jobs.enqueue', demoRequest()))).id)).results[0]!;
-    const job = await finished(dispatch, (await enqueued(await dispatch('upscale.enqueue', { imageId: source.id, scale: 2, upscaler: 'lanczos' }))).id);
+    const source = (await finishedJob(dispatch, (await enqueued(await dispatch('jobs.enqueue', demoRequest()))).id)).results[0]!;
+    const job = await finishedJob(dispatch, (await enqueued(await dispatch('upscale.enqueue', { imageId: source.id, scale: 2, upscaler: 'lanczos' }))).id);
     expect(job.results[0]?.meta.upscale).toEqual({ scale: 2, upscaler: 'Lanczos' });
     const expected = await sharp(path.join(galleryDir, source.id)).removeAlpha().resize(128, 128, { kernel: 'lanczos3', fit: 'fill' }).raw().toBuffer();
     expect((await pixels(path.join(galleryDir, job.results[0]!.id))).data.equals(expected)).toBe(true);
@@ -106,14 +97,14 @@ describe('upscale jobs', () => {
   it('are cancelled between tiles, and save nothing', async () => {
     const { dispatch, events } = await setUp();
     // A picture of several tiles: 384×384 at 256 px tiles with 48 px overlap is four.
-    const source = (await finished(dispatch, (await enqueued(await dispatch('jobs.enqueue', demoRequest({ width: 384, height: 384, steps: 1 })))).id)).results[0]!;
+    const source = (await finishedJob(dispatch, (await enqueued(await dispatch('jobs.enqueue', demoRequest({ width: 384, height: 384, steps: 1 })))).id)).results[0]!;
     const queued = await enqueued(await dispatch('upscale.enqueue', { imageId: source.id, scale: 2 }));
     const unsubscribe = easel!.events.subscribe((event, payload) => {
       if (event === 'jobs.changed' && (payload as JobSummary).id === queued.id && (payload as JobSummary).progress?.step === 1) {
         void dispatch('jobs.cancel', { id: queued.id });
       }
     });
-    const job = await finished(dispatch, queued.id);
+    const job = await finishedJob(dispatch, queued.id);
     unsubscribe();
     expect(job.state).toBe('cancelled');
     expect(job.results).toEqual([]);
@@ -136,7 +127,7 @@ describe('hires fix', () => {
   it('makes the image at its size, enlarges it and redraws it at the target size, recording A1111’s hires fields', async () => {
     const { dispatch, events, galleryDir } = await setUp();
     const queued = await enqueued(await dispatch('jobs.enqueue', demoRequest({ hires: { scale: 2, strength: 0.5 } })));
-    const job = await finished(dispatch, queued.id);
+    const job = await finishedJob(dispatch, queued.id);
     expect(job.state).toBe('done');
     const image = job.results[0]!;
     expect(image).toMatchObject({ width: 128, height: 128 });

@@ -9,6 +9,7 @@ import { createHandlers } from '../../../src-main/hosts/handlers';
 import { fixtureModel } from '../../fixtures/models';
 import { useTempDirs } from '../../helpers/temp';
 import { testPaths } from '../../helpers/web-host';
+import { finishedJob } from '../../helpers/jobs';
 
 const tempDir = useTempDirs();
 let easel: Easel | undefined;
@@ -39,23 +40,13 @@ const request = (modelId: string, extra: Record<string, unknown> = {}) => ({
   ...extra,
 });
 
-async function finished(dispatch: ReturnType<typeof createDispatcher>, id: string): Promise<JobSummary> {
-  for (;;) {
-    const result = await dispatch('jobs.list', {});
-    if (!result.ok) throw new Error(result.error.message);
-    const job = (result.value as JobSummary[]).find((candidate) => candidate.id === id);
-    if (job && ['done', 'failed', 'cancelled'].includes(job.state)) return job;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
 describe('generation through the contract', () => {
   it('queues a job, reports progress with previews, and saves the image to the gallery with its parameters', async () => {
     const { dispatch, events, modelId, galleryDir } = await setUp();
     const queued = await dispatch('jobs.enqueue', request(modelId, { count: 2 }));
     expect(queued).toMatchObject({ ok: true, value: { state: expect.stringMatching(/queued|running/) } });
     if (!queued.ok) return;
-    const job = await finished(dispatch, (queued.value as JobSummary).id);
+    const job = await finishedJob(dispatch, (queued.value as JobSummary).id);
 
     expect(job.state).toBe('done');
     expect(job.results).toHaveLength(2);
@@ -84,7 +75,7 @@ describe('generation through the contract', () => {
     if (!queued.ok) throw new Error(queued.error.message);
     const drawn = (queued.value as JobSummary).request.seed;
     expect(drawn).toMatch(/^\d{1,20}$/);
-    const job = await finished(dispatch, (queued.value as JobSummary).id);
+    const job = await finishedJob(dispatch, (queued.value as JobSummary).id);
     expect(job.request.seed).toBe(drawn);
     expect(job.results.map((item) => item.meta.seed)).toEqual([drawn, ((BigInt(drawn) + 1n) % 2n ** 64n).toString()]);
   });
@@ -101,7 +92,7 @@ describe('generation through the contract', () => {
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
     await dispatch('jobs.cancel', { id });
-    const job = await finished(dispatch, id);
+    const job = await finishedJob(dispatch, id);
     expect(job.state).toBe('cancelled');
     expect(job.progress?.step ?? 0).toBeLessThan(200);
     expect(job.results).toEqual([]);
@@ -119,7 +110,7 @@ describe('generation through the contract', () => {
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
     await dispatch('jobs.cancel', { id });
-    const job = await finished(dispatch, id);
+    const job = await finishedJob(dispatch, id);
     expect(job.state).toBe('cancelled');
     // Every image finished before the cancel is kept, in order; the rest were never made.
     const seeds = job.results.map((item) => item.meta.seed);
@@ -146,7 +137,7 @@ describe('generation through the contract', () => {
     const { dispatch, modelId } = await setUp({ nan: true });
     const queued = await dispatch('jobs.enqueue', request(modelId));
     if (!queued.ok) throw new Error(queued.error.message);
-    const job = await finished(dispatch, (queued.value as JobSummary).id);
+    const job = await finishedJob(dispatch, (queued.value as JobSummary).id);
     expect(job.state).toBe('done');
     expect(job.results[0]?.meta).toMatchObject({ placeholder: true, provider: 'placeholder' });
     expect(job.results[0]?.meta.notes.join(' ')).toMatch(/cpu/i);
@@ -158,7 +149,7 @@ describe('generation through the contract', () => {
     const run = async (id: string) => {
       const queued = await dispatch('jobs.enqueue', request(id));
       if (!queued.ok) throw new Error(queued.error.message);
-      expect((await finished(dispatch, (queued.value as JobSummary).id)).state).toBe('done');
+      expect((await finishedJob(dispatch, (queued.value as JobSummary).id)).state).toBe('done');
     };
     await run(modelId);
     const oneModel = core.sessions.size;
@@ -188,7 +179,7 @@ describe('generation through the contract', () => {
     const { dispatch, modelId, galleryDir } = await setUp();
     const queued = await dispatch('jobs.enqueue', request(modelId));
     if (!queued.ok) throw new Error(queued.error.message);
-    const job = await finished(dispatch, (queued.value as JobSummary).id);
+    const job = await finishedJob(dispatch, (queued.value as JobSummary).id);
     const png = await fs.readFile(path.join(galleryDir, job.results[0]!.id));
     const read = await dispatch('gallery.readParameters', { data: png.toString('base64') });
     expect(read).toMatchObject({ ok: true, value: { source: 'easel', prompt: 'a red circle on a blue background', seed: '42' } });
