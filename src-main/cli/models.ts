@@ -104,25 +104,30 @@ async function list(store: ModelStore, json: boolean, io: ModelsCommandIo): Prom
     write(io.stdout, `${JSON.stringify(out, null, 2)}\n`);
     return 0;
   }
+  // One width for every section's columns, from the longest id and name listed, so long names stay aligned.
+  const listed = [...here, ...available.map((entry) => ({ id: entry.id, displayName: entry.displayName }))];
+  const idWidth = Math.max(22, ...listed.map((model) => model.id.length));
+  const nameWidth = Math.max(24, ...listed.map((model) => model.displayName.length));
+  const row = (id: string, name: string, rest: string) => write(io.stdout, `  ${id.padEnd(idWidth)} ${name.padEnd(nameWidth)} ${rest}\n`);
   write(io.stdout, 'Installed:\n');
   if (installed.length === 0) write(io.stdout, '  (none)\n');
   for (const model of installed) {
     const size = model.bytes > 0 ? `  ${formatBytes(model.bytes)}` : '';
     const upscaler = model.catalog?.upscaleFactor === undefined ? '' : `  (upscaler ×${model.catalog.upscaleFactor})`;
-    write(io.stdout, `  ${model.id.padEnd(22)} ${model.displayName.padEnd(24)} ${stateLabel(model)}${size}${model.readOnly ? '  (built in)' : ''}${upscaler}\n`);
+    row(model.id, model.displayName, `${stateLabel(model)}${size}${model.readOnly ? '  (built in)' : ''}${upscaler}`);
   }
   if (unfinished.length > 0) {
     write(io.stdout, '\nDownloads not finished (`easel models download ID` resumes, `easel models remove ID` deletes):\n');
     for (const model of unfinished) {
       const total = model.catalog?.approxTotalBytes ?? 0;
       const fetched = total > 0 ? `${formatProgress(model.bytes, total)} fetched` : `${formatBytes(model.bytes)} fetched`;
-      write(io.stdout, `  ${model.id.padEnd(22)} ${model.displayName.padEnd(24)} ${fetched}\n`);
+      row(model.id, model.displayName, fetched);
     }
   }
   write(io.stdout, '\nAvailable to download:\n');
   for (const entry of available) {
     const upscaler = entry.upscaleFactor === undefined ? '' : `  (upscaler ×${entry.upscaleFactor})`;
-    write(io.stdout, `  ${entry.id.padEnd(22)} ${entry.displayName.padEnd(24)} about ${formatBytes(entry.approxTotalBytes)}  ${entry.licence.name}${upscaler}\n`);
+    row(entry.id, entry.displayName, `about ${formatBytes(entry.approxTotalBytes)}  ${entry.licence.name}${upscaler}`);
   }
   return 0;
 }
